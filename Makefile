@@ -1,0 +1,56 @@
+# The two commands of README.md, and the steps they are made of.
+#   make train   set up .venv, install the real Fashion-MNIST, train (the main job)
+#   make test    set up .venv with the test extras, run the fast tests and the packaging check
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_FAST := -m "not slow and not gpu and not notebooks"
+
+.PHONY: train test test-slow lint wheel-check venv data clean
+
+train: venv data
+	$(PY) -m minigrad.examples.mlp_fashion_mnist
+
+test: venv
+	$(PY) -m ruff check minigrad kernels tests benchmarks setup.py
+	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory wheel-check
+
+# Trainings to an accuracy and other long checks (not part of `make test`).
+test-slow: venv data
+	$(PY) -m pytest -m "slow"; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+lint: venv
+	$(PY) -m ruff check minigrad kernels tests benchmarks setup.py
+
+# Build a wheel, install it into a fresh virtual environment and use it from outside the
+# source tree: a module or package missing from the wheel fails here.
+wheel-check: venv
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PY) -m pip wheel -q --no-deps -w "$$tmp/dist" . ; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/minigrad-*.whl; \
+	cd "$$tmp" && "$$tmp/venv/bin/python" -c "import minigrad, minigrad_kernels, minigrad.examples.mlp_fashion_mnist, os; \
+	assert os.path.realpath(minigrad.__file__).startswith(os.path.realpath('$$tmp')), minigrad.__file__; \
+	a = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); \
+	(a @ a).relu().sum().backward(); assert a.grad.shape == (2, 2); \
+	print('wheel-check: installed wheel imports and runs from', os.path.dirname(minigrad.__file__))"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+# The real Fashion-MNIST IDX files, from Debian's dataset-fashion-mnist package.
+data:
+	@if [ ! -e $(FASHION_MNIST_DIR)/train-images-idx3-ubyte.gz ]; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,18 @@
+"""Matrix product.
+
+Contract (every implementation):  matmul(a, b) -> c
+
+    a: (..., M, K) or (K,)      b: (..., K, N) or (K,)
+    c: NumPy's ``matmul`` broadcasting rules: batch dims broadcast, a 1-D operand is treated
+       as a row (a) or column (b) vector and that dimension is dropped from c.
+    c[..., m, n] = Σ_k a[..., m, k] · b[..., k, n]
+
+Inputs share a device and a floating dtype; shapes are checked by the caller (the MatMul
+Function), so a kernel may assume they are valid.
+"""
+import numpy as np
+
+
+def matmul_numpy(a, b):
+    """Reference: NumPy's matmul (BLAS sgemm/dgemm for 2-D float inputs)."""
+    return np.matmul(a, b)

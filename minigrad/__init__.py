@@ -1,0 +1,35 @@
+"""minigrad: a small reverse-mode autograd engine and neural-network library on NumPy
+(CPU) and CuPy (GPU), written so that every formula can be read.
+
+>>> import minigrad
+>>> a = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> b = minigrad.tensor([[5.0], [6.0]], requires_grad=True)
+>>> (a @ b).relu().sum().backward()
+>>> a.grad
+tensor([[5., 6.],
+        [5., 6.]])
+"""
+from . import backend, cuda, dtypes, random
+from .backend import CudaUnavailableError, use_kernels
+from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint,
+                       randn, zeros, zeros_like)
+from .dtypes import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)
+from .function import Function, GraphFreedError
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
+from .random import manual_seed
+from .tensor import Tensor, as_tensor, tensor
+from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "Function", "GraphFreedError",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
+    "randn", "rand", "randint", "from_numpy",
+    "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "manual_seed", "gradcheck", "GradcheckError",
+    "use_kernels", "CudaUnavailableError",
+    "backend", "cuda", "dtypes", "functional", "random",
+]

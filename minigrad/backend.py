@@ -1,0 +1,280 @@
+"""Devices, array modules and the kernel registry.
+
+This is the only module of minigrad that may import CuPy (lazily, on first use of
+``device="cuda"``): ``import minigrad`` works on a machine without a GPU or CuPy.
+
+Devices are the strings ``"cpu"`` (NumPy arrays) and ``"cuda"`` (CuPy arrays).  An array's
+device is read off its type; nothing here copies between devices unless asked to
+(:func:`to_device`).
+
+Kernel registry: ``kernel(op, device)`` returns the function that computes ``op`` on
+``device``.  The implementations are listed in ``minigrad_kernels.KERNELS`` and imported on
+first use.  Which one runs is, in order of precedence:
+
+1. a :func:`use_kernels` context (``with use_kernels(matmul="numpy"): ...``),
+2. the environment variable ``MINIGRAD_KERNELS`` (``"matmul=numpy,erf:cpu=numpy"``),
+   read once, the first time a kernel is looked up,
+3. the device's default, ``minigrad_kernels.DEFAULTS``.
+"""
+import contextlib
+import contextvars
+import importlib
+import os
+
+import numpy as np
+
+import minigrad_kernels
+
+CPU = "cpu"
+CUDA = "cuda"
+DEVICES = (CPU, CUDA)
+
+__all__ = [
+    "CPU", "CUDA", "DEVICES", "CudaUnavailableError", "KernelNotFoundError",
+    "normalize_device", "device_of", "array_module", "xp_for", "to_device",
+    "cuda_status", "is_cuda_available",
+    "kernel", "available_kernels", "selected_kernel", "use_kernels",
+    "register_kernel", "unregister_kernel",
+]
+
+
+class CudaUnavailableError(RuntimeError):
+    """``device="cuda"`` was asked for but CUDA cannot be used here (the message says why)."""
+
+
+class KernelNotFoundError(LookupError):
+    """No implementation of the op is registered under that name for that device."""
+
+
+# ---------------------------------------------------------------------------------------
+# devices and array modules
+
+def normalize_device(device):
+    """Return ``"cpu"`` or ``"cuda"`` for a device name (``"cuda:0"`` is accepted as ``"cuda"``)."""
+    if device is None:
+        return CPU
+    name = str(device).lower()
+    if name == "cuda:0":
+        name = CUDA
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    return name
+
+
+def device_of(array):
+    """The device an array lives on, read off its type (CuPy is never imported for this)."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return CPU
+    if type(array).__module__.split(".")[0] == "cupy":
+        return CUDA
+    raise TypeError(f"expected a NumPy or CuPy array, got {type(array).__name__}")
+
+
+def array_module(array):
+    """``numpy`` or ``cupy``: the module whose functions operate on ``array``."""
+    return xp_for(device_of(array))
+
+
+def xp_for(device):
+    """The array module of a device: ``numpy`` for ``"cpu"``, ``cupy`` for ``"cuda"``."""
+    if normalize_device(device) == CPU:
+        return np
+    return _cupy()
+
+
+def to_device(array, device):
+    """Copy ``array`` to ``device`` (returns it unchanged if it is already there)."""
+    device = normalize_device(device)
+    if device_of(array) == device:
+        return array
+    if device == CPU:
+        return array.get()
+    return _cupy().asarray(array)
+
+
+# ---------------------------------------------------------------------------------------
+# lazy CUDA detection
+
+_cuda_state = None  # (cupy module or None, reason it is unusable or None)
+
+
+def _probe_cuda():
+    """Import CuPy and touch the device once; remember the outcome and why it failed."""
+    global _cuda_state
+    if _cuda_state is not None:
+        return _cuda_state
+    try:
+        import cupy
+    except ImportError as exc:
+        _cuda_state = (None, f"CuPy is not installed ({exc}); install minigrad[gpu-cuda12] "
+                             "or minigrad[gpu-cuda13] to match your CUDA driver")
+        return _cuda_state
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CuPy raises its own CUDARuntimeError / driver errors
+        _cuda_state = (None, f"CuPy {cupy.__version__} is installed but the CUDA driver or "
+                             f"runtime is unusable: {type(exc).__name__}: {exc}")
+        return _cuda_state
+    if count == 0:
+        _cuda_state = (None, f"CuPy {cupy.__version__} found no CUDA device")
+        return _cuda_state
+    _cuda_state = (cupy, None)
+    return _cuda_state
+
+
+def cuda_status():
+    """``(available, reason)``: whether ``device="cuda"`` works, and if not, why not."""
+    cupy, reason = _probe_cuda()
+    return cupy is not None, reason
+
+
+def is_cuda_available():
+    """True when CuPy is installed and sees at least one CUDA device."""
+    return cuda_status()[0]
+
+
+def _cupy():
+    cupy, reason = _probe_cuda()
+    if cupy is None:
+        raise CudaUnavailableError(f"device 'cuda' is unavailable: {reason}")
+    return cupy
+
+
+# ---------------------------------------------------------------------------------------
+# kernel registry
+
+_SPECS = {(op, device, impl): (module, func)
+          for op, device, impl, module, func in minigrad_kernels.KERNELS}
+_loaded = {}                     # (op, device, impl) -> function, filled on first use
+_env_choice = None               # {(op, device): impl} from MINIGRAD_KERNELS, read once
+_context_choice = contextvars.ContextVar("minigrad_kernel_choice", default=None)
+
+
+def register_kernel(op, device, impl, fn):
+    """Add an implementation at run time (an experiment, a test double, a plug-in).
+
+    ``fn`` follows the op's contract (see ``minigrad_kernels/<op>.py``).  Select it with
+    :func:`use_kernels` or ``MINIGRAD_KERNELS``; the device default does not change.
+    """
+    key = (op, normalize_device(device), impl)
+    if key in _SPECS:
+        raise ValueError(f"register_kernel: {key} is already registered")
+    if not callable(fn):
+        raise TypeError(f"register_kernel: fn must be callable, got {type(fn).__name__}")
+    _SPECS[key] = None
+    _loaded[key] = fn
+
+
+def unregister_kernel(op, device, impl):
+    """Remove an implementation added with :func:`register_kernel`."""
+    key = (op, normalize_device(device), impl)
+    if _SPECS.get(key, ...) is not None:
+        raise ValueError(f"unregister_kernel: {key} was not added with register_kernel")
+    del _SPECS[key]
+    _loaded.pop(key, None)
+
+
+def available_kernels(op=None, device=None):
+    """Sorted ``(op, device, impl)`` triples registered, optionally filtered by op and device."""
+    return sorted(key for key in _SPECS
+                  if (op is None or key[0] == op)
+                  and (device is None or key[1] == normalize_device(device)))
+
+
+def _impls(op, device):
+    return [impl for o, d, impl in available_kernels(op, device)]
+
+
+def _check_choice(op, device, impl, source):
+    if (op, device, impl) not in _SPECS:
+        known = _impls(op, device)
+        if not known:
+            ops = sorted({o for o, _, _ in _SPECS})
+            raise KernelNotFoundError(
+                f"{source}: no kernel for op {op!r} on device {device!r}; ops with kernels: {ops}")
+        raise KernelNotFoundError(
+            f"{source}: op {op!r} has no implementation {impl!r} on {device!r}; "
+            f"available: {known}")
+
+
+def _parse_choices(text, source):
+    """Parse ``"op=impl,op:device=impl"`` into ``{(op, device): impl}``.
+
+    Without ``:device`` the choice applies to every device that has that implementation.
+    """
+    choices = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        if "=" not in item:
+            raise ValueError(f"{source}: expected 'op=impl' or 'op:device=impl', got {item!r}")
+        target, impl = (s.strip() for s in item.split("=", 1))
+        op, _, device = target.partition(":")
+        choices.update(_expand_choice(op, device or None, impl, source))
+    return choices
+
+
+def _expand_choice(op, device, impl, source):
+    if device is not None:
+        device = normalize_device(device)
+        _check_choice(op, device, impl, source)
+        return {(op, device): impl}
+    devices = [d for d in DEVICES if (op, d, impl) in _SPECS]
+    if not devices:
+        known = sorted({(d, i) for o, d, i in _SPECS if o == op})
+        if not known:
+            ops = sorted({o for o, _, _ in _SPECS})
+            raise KernelNotFoundError(f"{source}: no kernel for op {op!r} on any device; "
+                                      f"ops with kernels: {ops}")
+        raise KernelNotFoundError(f"{source}: op {op!r} has no implementation {impl!r} on "
+                                  f"any device; available (device, impl): {known}")
+    return {(op, d): impl for d in devices}
+
+
+def _env_choices():
+    global _env_choice
+    if _env_choice is None:
+        _env_choice = _parse_choices(os.environ.get("MINIGRAD_KERNELS", ""),
+                                     "MINIGRAD_KERNELS")
+    return _env_choice
+
+
+def selected_kernel(op, device):
+    """The implementation name that :func:`kernel` would return for ``op`` on ``device``."""
+    device = normalize_device(device)
+    key = (op, device)
+    impl = ((_context_choice.get() or {}).get(key) or _env_choices().get(key)
+            or minigrad_kernels.DEFAULTS.get(key))
+    if impl is None:
+        _check_choice(op, device, None, "kernel lookup")  # raises: nothing registered
+        raise KernelNotFoundError(f"op {op!r} has kernels on {device!r} but no default; "
+                                  f"pick one of {_impls(op, device)} with use_kernels()")
+    return impl
+
+
+def kernel(op, device):
+    """The function that computes ``op`` on ``device`` (see the module docstring for the choice)."""
+    key = (op, normalize_device(device), selected_kernel(op, device))
+    fn = _loaded.get(key)
+    if fn is None:
+        module, func = _SPECS[key]
+        fn = getattr(importlib.import_module(module), func)
+        _loaded[key] = fn
+    return fn
+
+
+@contextlib.contextmanager
+def use_kernels(device=None, **choices):
+    """Pick implementations per op inside a ``with`` block.
+
+    ``with use_kernels(matmul="numpy"):`` applies to every device that has a ``numpy``
+    matmul; ``use_kernels("cuda", matmul="cupy")`` to one device.  Unknown ops or
+    implementations raise at once, listing what exists.
+    """
+    new = dict(_context_choice.get() or {})
+    for op, impl in choices.items():
+        new.update(_expand_choice(op, device, impl, "use_kernels"))
+    token = _context_choice.set(new)
+    try:
+        yield
+    finally:
+        _context_choice.reset(token)
+

@@ -1,0 +1,105 @@
+"""Tensor factories: zeros, ones, full, arange, eye, and random draws (through
+``minigrad.random``, so ``manual_seed`` makes them reproducible)."""
+import numpy as np
+
+from . import backend, dtypes, random
+from .tensor import Tensor
+
+__all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
+           "randn", "rand", "randint", "from_numpy"]
+
+
+def _shape(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _make(array, requires_grad, device):
+    t = Tensor._wrap(backend.to_device(array, device or "cpu"))
+    t.requires_grad = requires_grad
+    return t
+
+
+def _float(dtype):
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.default_float
+
+
+def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
+    """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``; float32 unless ``dtype``."""
+    return full(_shape(shape), 0, dtype=_float(dtype), requires_grad=requires_grad,
+                device=device)
+
+
+def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
+    """A tensor of ones; float32 unless ``dtype``."""
+    return full(_shape(shape), 1, dtype=_float(dtype), requires_grad=requires_grad,
+                device=device)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    """A tensor of ``shape`` filled with ``fill_value`` (its dtype follows the value)."""
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value, dtypes.default_float) \
+            if isinstance(fill_value, float) else np.asarray(fill_value).dtype
+        if np.dtype(dtype).kind in "iu":
+            dtype = dtypes.int64
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _make(np.full(shape, fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad,
+                 device)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return full(t.shape, 0, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=t.device)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return full(t.shape, 1, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=t.device)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device="cpu"):
+    """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+        dtype = dtypes.int64 if ints else dtypes.default_float
+    return _make(np.arange(start, stop, step).astype(dtypes.as_dtype(dtype)), requires_grad,
+                 device)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device="cpu"):
+    """The n×m identity matrix (float32 unless ``dtype``)."""
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device)
+
+
+def randn(*shape, dtype=None, requires_grad=False, device="cpu"):
+    """Standard normal draws (float32 unless ``dtype``), from minigrad's seeded generator."""
+    dtype = _float(dtype)
+    draw = random.generator().standard_normal(_shape(shape), dtype=np.float64)
+    return _make(draw.astype(dtype), requires_grad, device)
+
+
+def rand(*shape, dtype=None, requires_grad=False, device="cpu"):
+    """Uniform draws in [0, 1) (float32 unless ``dtype``), from minigrad's seeded generator."""
+    dtype = _float(dtype)
+    draw = random.generator().random(_shape(shape), dtype=np.float64)
+    return _make(draw.astype(dtype), requires_grad, device)
+
+
+def randint(low, high=None, size=(), dtype=None, device="cpu"):
+    """Random integers in [low, high) (int64 unless ``dtype``)."""
+    if high is None:
+        low, high = 0, low
+    draw = random.generator().integers(low, high, size=size)
+    return _make(draw.astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device)
+
+
+def from_numpy(array):
+    """A CPU tensor that shares memory with ``array`` (no copy, dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    dtypes.as_dtype(array.dtype)
+    return Tensor._wrap(array)

@@ -1,0 +1,67 @@
+"""Dtypes and the rules that pick them (PyTorch's conventions on NumPy dtypes).
+
+* Python floats and lists of them become float32 (``default_float``); Python ints int64.
+* A NumPy array keeps its dtype (float64 stays float64, integers stay integers).
+* A Python scalar never changes a tensor's dtype: float32 tensor * 2.0 is float32.
+* Mixing an integer/bool tensor with a floating one gives the floating dtype (float32 + int64
+  is float32, not NumPy's float64); two floating dtypes promote as NumPy does.
+"""
+import numpy as np
+
+__all__ = [
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+    "default_float", "as_dtype", "is_floating", "result_type", "scalar_dtype",
+]
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+default_float = float32
+
+
+def as_dtype(dtype):
+    """A ``numpy.dtype`` from a dtype, a NumPy type or a name such as ``"float32"``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"expected a dtype such as minigrad.float32 or 'float64', "
+                        f"got {dtype!r}") from None
+    if dt.kind not in "biuf":
+        raise TypeError(f"unsupported dtype {dt}: minigrad tensors hold bool, integer or "
+                        f"floating-point numbers")
+    return dt
+
+
+def is_floating(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def result_type(a, b):
+    """The dtype of a binary op on arrays of dtypes ``a`` and ``b`` (see the module doc)."""
+    a, b = np.dtype(a), np.dtype(b)
+    if is_floating(a) and not is_floating(b):
+        return a
+    if is_floating(b) and not is_floating(a):
+        return b
+    return np.result_type(a, b)
+
+
+def scalar_dtype(value, like):
+    """The dtype a Python scalar takes next to an array of dtype ``like``.
+
+    The tensor's dtype wins, except that a float scalar next to an integer/bool tensor gives
+    the default float (``int_tensor * 0.5`` is float32).
+    """
+    like = np.dtype(like)
+    if isinstance(value, float) and not is_floating(like):
+        return default_float
+    if isinstance(value, int) and not isinstance(value, bool) and like == bool_:
+        return int64
+    return like

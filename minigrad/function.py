@@ -1,0 +1,231 @@
+"""Functions (the graph's nodes) and reverse-mode backward.
+
+A ``Function`` subclass is one differentiable operation written in the classic form:
+
+* ``forward(*arrays, **params) -> array`` computes the output from raw ``xp`` arrays and
+  saves what ``backward`` needs with ``save_for_backward``;
+* ``backward(dy) -> dx`` or ``(dx1, dx2, ...)``: given dy = ∂L/∂y, return ∂L/∂xᵢ for every
+  input (``None`` where ``needs_input_grad[i]`` is false).  This is the chain rule
+  dxᵢ = dy · ∂y/∂xᵢ, "δ propagated layer by layer".  First order only: backward works on
+  arrays, so gradients of gradients are not recorded.
+
+``Function.apply(*tensors, **params)`` runs forward and, if any input requires grad (and
+grad mode is on), links the output to this node.  ``run_backward`` then walks the nodes in
+reverse topological order without recursion.  The engine, not each op, undoes broadcasting
+and type promotion on the returned gradients and checks them against their inputs.
+"""
+import weakref
+
+import numpy as np
+
+from . import backend
+from .grad_mode import is_grad_enabled
+from .tensor import Tensor
+
+__all__ = ["Function", "GraphFreedError", "unbroadcast", "run_backward"]
+
+
+class GraphFreedError(RuntimeError):
+    """backward reached a node whose saved arrays were freed by an earlier backward."""
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring for the contract)."""
+
+    def __init__(self, xp, device, needs_input_grad):
+        self.xp = xp                          # numpy or cupy: the inputs' array module
+        self.device = device
+        self.needs_input_grad = needs_input_grad
+        self.inputs = ()                      # parent Tensors, kept only while grad is needed
+        self.saved = ()
+        self.out_dtype = None
+        self.freed = False
+        self.version_checks = ()              # (tensor or weakref to the output, version)
+
+    # -- what subclasses implement --------------------------------------------------------
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    # -- helpers for subclasses -----------------------------------------------------------
+    def save_for_backward(self, *arrays):
+        """Keep arrays until backward (freed afterwards unless ``retain_graph=True``)."""
+        self.saved = arrays
+
+    def kernel(self, op):
+        """The registered implementation of ``op`` for this node's device."""
+        return backend.kernel(op, self.device)
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    # -- the engine -----------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on Tensors; the result records this node when a gradient is needed."""
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{cls.__name__}: input {i} must be a Tensor, "
+                                f"got {type(t).__name__}")
+        device = inputs[0].device
+        for t in inputs[1:]:
+            if t.device != device:
+                shapes = ", ".join(f"{tuple(x.shape)} on {x.device}" for x in inputs)
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all inputs on one device, got {shapes}; "
+                    f"move them explicitly with .to(device)")
+        needs = tuple(t.requires_grad for t in inputs)
+        track = is_grad_enabled() and any(needs)
+        fn = cls(inputs[0].xp, device, needs)
+        y = fn.forward(*(t.data for t in inputs), **params)
+        if isinstance(y, np.generic):   # NumPy reductions return scalars: keep arrays
+            y = np.asarray(y)
+        out = Tensor._wrap(y, requires_grad=track)
+        if track:
+            fn.inputs = inputs
+            fn.out_dtype = y.dtype
+            out._fn = fn
+            fn._watch_saved_tensors(out)
+        return out
+
+    def _watch_saved_tensors(self, out):
+        """Remember the versions of the inputs/output whose arrays backward will read, so an
+        in-place change made in between is reported instead of giving a wrong gradient."""
+        saved = {id(a) for a in self.saved}
+        if not saved:
+            return
+        checks = [(t, t._version) for t in self.inputs if id(t.data) in saved]
+        if id(out.data) in saved:
+            checks.append((weakref.ref(out), out._version))
+        self.version_checks = tuple(checks)
+
+    def _check_versions(self):
+        for ref, version in self.version_checks:
+            t = ref() if isinstance(ref, weakref.ref) else ref
+            if t is not None and t._version != version:
+                raise RuntimeError(
+                    f"{self.name}.backward needs a tensor of shape {t.shape} that was changed "
+                    f"in place after {self.name} used it (version {t._version}, expected "
+                    f"{version}); change a .clone() instead, or do it after backward()")
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+
+def unbroadcast(dx, shape):
+    """Sum ``dx`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``dx.shape``.
+
+    Leading dimensions that broadcasting added are summed away; dimensions that were 1 are
+    summed with keepdims.
+    """
+    if dx.shape == tuple(shape):
+        return dx
+    extra = dx.ndim - len(shape)
+    if extra < 0:
+        return dx   # cannot be a broadcast: let the shape check report it
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and dx.shape[extra + i] != 1)
+    dx = dx.sum(axis=axes, keepdims=True) if axes else dx
+    return dx.reshape(shape) if extra else dx
+
+
+def _checked_grad(fn, i, dx, x):
+    """Undo broadcasting and type promotion on input i's gradient; reject anything else."""
+    where = f"{fn.name}.backward"
+    if dx is None:
+        raise RuntimeError(f"{where} returned None for input {i} ({tuple(x.shape)}), "
+                           f"which requires grad")
+    try:
+        dx_device = backend.device_of(dx)
+    except TypeError:
+        raise TypeError(f"{where} returned a {type(dx).__name__} for input {i}; "
+                        f"expected an array") from None
+    if dx_device != x.device:
+        raise RuntimeError(f"{where}: gradient for input {i} is on {dx_device}, "
+                           f"its input is on {x.device}")
+    if isinstance(dx, np.generic):
+        dx = np.asarray(dx)
+    dx = unbroadcast(dx, x.shape)
+    if dx.shape != x.shape:
+        raise RuntimeError(f"{where}: gradient for input {i} has shape {tuple(dx.shape)}, "
+                           f"its input has shape {tuple(x.shape)}")
+    if dx.dtype != x.dtype:
+        # Only promotion is undone (a float32 input of a float64 op gets a float32 grad);
+        # any other dtype is a bug in the op.
+        if dx.dtype != fn.out_dtype:
+            allowed = f"{x.dtype}" if fn.out_dtype == x.dtype else \
+                f"{x.dtype} (its input's) or {fn.out_dtype} (the output's)"
+            raise RuntimeError(f"{where}: gradient for input {i} has dtype {dx.dtype}, "
+                               f"expected {allowed}")
+        dx = dx.astype(x.dtype)
+    return dx
+
+
+def _topological_order(root):
+    """Nodes reachable from ``root``, each after every node that consumes its output.
+
+    An iterative depth-first search: a node is appended once all its inputs' nodes are
+    finished; the reversed list puts every consumer before its producers, so a node's dy is
+    complete (all paths summed) before its backward runs.  A node is marked when expanded,
+    not when pushed: it may sit on the stack twice, but is expanded once.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        fn, finished = stack.pop()
+        if finished:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        if fn.freed:
+            raise GraphFreedError(
+                f"backward through {fn.name} a second time: its saved arrays were freed by "
+                f"the first backward; pass retain_graph=True to the first backward() to keep "
+                f"them")
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for t in fn.inputs:
+            parent = t._fn
+            if parent is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def run_backward(root, dy, retain_graph=False):
+    """Propagate ``dy`` = ∂L/∂root back to every leaf that requires grad.
+
+    Leaves accumulate into ``.grad``; intermediate tensors that called ``retain_grad()``
+    get theirs too.  Unless ``retain_graph``, every node visited is freed afterwards.
+    """
+    fn0 = root._fn
+    if fn0 is None or root._retains_grad:   # a leaf (or a kept root): its gradient is dy
+        root._accumulate(dy)
+    if fn0 is None:
+        return
+    pending = {id(fn0): dy}
+    order = _topological_order(fn0)
+    for fn in order:
+        dy = pending.pop(id(fn))
+        fn._check_versions()
+        grads = fn.backward(dy)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(fn.inputs):
+            raise RuntimeError(f"{fn.name}.backward returned {len(grads)} gradients for "
+                               f"{len(fn.inputs)} inputs")
+        for i, (x, dx) in enumerate(zip(fn.inputs, grads)):
+            if not fn.needs_input_grad[i]:
+                continue
+            dx = _checked_grad(fn, i, dx, x)
+            if x._fn is None or x._retains_grad:
+                x._accumulate(dx)
+            if x._fn is not None:
+                key = id(x._fn)
+                pending[key] = dx if key not in pending else pending[key] + dx
+        if not retain_graph:
+            fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True

@@ -1,0 +1,207 @@
+"""Activations and the numerically stable softmax family.
+
+softmax, log_softmax and logsumexp subtract the row maximum before exponentiating, so
+logits of ±1e4 give finite results in float32.
+"""
+import math
+
+from ..function import Function
+from ._util import normalize_axes, pick
+
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+           "logsumexp"]
+
+
+class ReLU(Function):
+    """y = max(x, 0);   dx = dy · [x > 0]"""
+
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * (y > 0)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else α·x;   dx = dy · (1 if x > 0 else α)"""
+
+    def forward(self, x, negative_slope=0.01):
+        self.save_for_backward(x)
+        self.slope = negative_slope
+        return self.xp.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return self.xp.where(x > 0, dy, dy * dy.dtype.type(self.slope))
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e⁻ˣ);   dx = dy · y · (1 − y)
+
+    Computed from e^(−|x|) so no exponential overflows.
+    """
+
+    def forward(self, x):
+        e = self.xp.exp(-self.xp.abs(x))
+        y = self.xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x);   dx = dy · (1 − y²)"""
+
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * (1 - y * y)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+class GELU(Function):
+    """Gaussian error linear unit.
+
+    exact ("none"):  y = x·Φ(x),  Φ(x) = ½(1 + erf(x/√2));   dx = dy · (Φ(x) + x·φ(x)),
+                     φ(x) = e^(−x²/2) / √(2π)
+    "tanh":          u = √(2/π)(x + 0.044715x³),  y = ½x(1 + tanh u);
+                     dx = dy · (½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²))
+    """
+
+    def forward(self, x, approximate="none"):
+        self.approximate = approximate
+        if approximate == "tanh":
+            t = self.xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            self.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
+        cdf = 0.5 * (1 + self.kernel("erf")(x / math.sqrt(2)))
+        self.save_for_backward(x, cdf)
+        return x * cdf
+
+    def backward(self, dy):
+        x, t_or_cdf = self.saved
+        if self.approximate == "tanh":
+            t = t_or_cdf
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        pdf = _INV_SQRT_2PI * self.xp.exp(-0.5 * x * x)
+        return dy * (t_or_cdf + x * pdf)
+
+
+class Softmax(Function):
+    """yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ  (along ``axis``);
+    dx = y · (dy − Σⱼ dyⱼ·yⱼ)
+    """
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        e = self.xp.exp(x - x.max(axis=axis, keepdims=True))
+        y = e / e.sum(axis=axis, keepdims=True)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return y * (dy - (dy * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ  (along ``axis``);
+    dx = dy − softmax(x) · Σⱼ dyⱼ,   softmax(x) = eʸ
+    """
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        y = shifted - self.xp.log(self.xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy - self.xp.exp(y) * dy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSumExp(Function):
+    """y = m + ln Σᵢ e^(xᵢ − m),  m = max xᵢ  (over ``axes``);   dxᵢ = dy · e^(xᵢ − y)"""
+
+    def forward(self, x, axes=None, keepdims=False):
+        xp = self.xp
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)         # all −inf rows: avoid (−inf) − (−inf)
+        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        self.save_for_backward(x, y)
+        self.axes, self.keepdims = axes, keepdims
+        return y if keepdims else y.squeeze(axis=axes)
+
+    def backward(self, dy):
+        x, y = self.saved
+        if not self.keepdims:
+            dy = self.xp.expand_dims(dy, self.axes)
+        return dy * self.xp.exp(x - y)
+
+
+def relu(x):
+    """max(x, 0) elementwise."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope·x otherwise."""
+    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
+
+
+def sigmoid(x):
+    """1 / (1 + e⁻ˣ), computed without overflow."""
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x) (``approximate="none"``, PyTorch's default) or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
+
+
+def _one_axis(x, axis, op):
+    if x.ndim == 0:
+        raise ValueError(f"{op}: needs at least a 1-d tensor, got a 0-d tensor")
+    (a,) = normalize_axes(axis, x.ndim, op)
+    return a
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """Softmax along ``axis`` (PyTorch's ``dim`` is accepted too)."""
+    axis = axis if dim is None else dim
+    return Softmax.apply(x, axis=_one_axis(x, axis, "softmax"))
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """ln softmax(x) along ``axis``, computed stably (not as log of softmax)."""
+    axis = axis if dim is None else dim
+    return LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
+
+
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """ln Σ eˣ over ``axis`` (all axes when None), computed stably."""
+    axis = pick(axis, dim)
+    keepdims = keepdims if keepdim is None else keepdim
+    return LogSumExp.apply(x, axes=normalize_axes(axis, x.ndim, "logsumexp"),
+                           keepdims=bool(keepdims))

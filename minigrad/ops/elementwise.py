@@ -1,0 +1,273 @@
+"""Elementwise arithmetic: + − × ÷ **, maximum/minimum, where, and unary math.
+
+Binary ops broadcast their inputs as NumPy does; their backward returns gradients of the
+broadcast shape and the engine sums them back down (``function.unbroadcast``).
+"""
+from ..function import Function
+from ..tensor import Tensor
+from ._util import as_operand, binary_operands
+
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "where",
+           "exp", "log", "sqrt", "abs", "clip"]
+
+
+class Add(Function):
+    """y = a + b;   da = dy,  db = dy"""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, dy):
+        return dy, dy
+
+
+class Sub(Function):
+    """y = a − b;   da = dy,  db = −dy"""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, dy):
+        return dy, (-dy if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a · b;   da = dy · b,  db = dy · a"""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, dy):
+        a, b = self.saved
+        da = dy * b if self.needs_input_grad[0] else None
+        db = dy * a if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """y = a / b;   da = dy / b,  db = −dy · a / b² = −dy · y / b"""
+
+    def forward(self, a, b):
+        y = a / b
+        self.save_for_backward(b, y)
+        return y
+
+    def backward(self, dy):
+        b, y = self.saved
+        da = dy / b if self.needs_input_grad[0] else None
+        db = -dy * y / b if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Pow(Function):
+    """y = aᵇ;   da = dy · b · aᵇ⁻¹,  db = dy · aᵇ · ln a   (db only when b needs it)"""
+
+    def forward(self, a, b):
+        y = a ** b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, dy):
+        a, b, y = self.saved
+        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        db = dy * y * self.xp.log(a) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Maximum(Function):
+    """y = max(a, b);   da = dy·[a > b] + dy/2·[a = b],  db likewise (ties split evenly)"""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.maximum(a, b)
+
+    def backward(self, dy):
+        a, b = self.saved
+        return _split(dy, a > b, a == b)
+
+
+class Minimum(Function):
+    """y = min(a, b);   da = dy·[a < b] + dy/2·[a = b],  db likewise (ties split evenly)"""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, dy):
+        a, b = self.saved
+        return _split(dy, a < b, a == b)
+
+
+def _split(dy, a_wins, tie):
+    share = a_wins + 0.5 * tie                     # a's share of dy; b gets the rest
+    share = share.astype(dy.dtype, copy=False)
+    return dy * share, dy * (1 - share)
+
+
+class Where(Function):
+    """y = cond ? a : b;   da = dy·[cond],  db = dy·[¬cond]   (cond gets no gradient)"""
+
+    def forward(self, cond, a, b):
+        self.save_for_backward(cond)
+        return self.xp.where(cond, a, b)
+
+    def backward(self, dy):
+        (cond,) = self.saved
+        zero = dy.dtype.type(0)
+        da = self.xp.where(cond, dy, zero) if self.needs_input_grad[1] else None
+        db = self.xp.where(cond, zero, dy) if self.needs_input_grad[2] else None
+        return None, da, db
+
+
+class Neg(Function):
+    """y = −x;   dx = −dy"""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, dy):
+        return -dy
+
+
+class Exp(Function):
+    """y = eˣ;   dx = dy · y"""
+
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * y
+
+
+class Log(Function):
+    """y = ln x;   dx = dy / x"""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy / x
+
+
+class Sqrt(Function):
+    """y = √x;   dx = dy / (2y)"""
+
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;   dx = dy · sign(x)   (0 at x = 0)"""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.abs(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy * self.xp.sign(x)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);   dx = dy · [lo ≤ x ≤ hi]"""
+
+    def forward(self, x, lo=None, hi=None):
+        self.save_for_backward(x)
+        self.lo, self.hi = lo, hi
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return dy * inside
+
+
+def add(a, b):
+    """a + b with broadcasting."""
+    return Add.apply(*binary_operands(a, b, "add"))
+
+
+def sub(a, b):
+    """a − b with broadcasting."""
+    return Sub.apply(*binary_operands(a, b, "sub"))
+
+
+def mul(a, b):
+    """a · b elementwise, with broadcasting."""
+    return Mul.apply(*binary_operands(a, b, "mul"))
+
+
+def div(a, b):
+    """a / b (true division: integer operands give float32)."""
+    return Div.apply(*binary_operands(a, b, "div", floating=True))
+
+
+def pow(a, b):
+    """aᵇ elementwise; either may be a number."""
+    return Pow.apply(*binary_operands(a, b, "pow"))
+
+
+def maximum(a, b):
+    """Elementwise max(a, b); at ties the gradient is split evenly."""
+    return Maximum.apply(*binary_operands(a, b, "maximum"))
+
+
+def minimum(a, b):
+    """Elementwise min(a, b); at ties the gradient is split evenly."""
+    return Minimum.apply(*binary_operands(a, b, "minimum"))
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` is true, else ``b`` (cond: a bool tensor or array)."""
+    a, b = binary_operands(a, b, "where")
+    cond = as_operand(cond, a, "where")
+    if cond.dtype != bool:
+        raise TypeError(f"where: cond must be a bool tensor, got dtype {cond.dtype}")
+    return Where.apply(cond, a, b)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def clip(x, min=None, max=None):
+    """Clamp values to ``[min, max]`` (either bound may be None); PyTorch's ``clamp``."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # tensor bounds: express through maximum/minimum so the bounds get gradients too
+        y = x if min is None else maximum(x, min)
+        return y if max is None else minimum(y, max)
+    return Clip.apply(x, lo=min, hi=max)

@@ -1,0 +1,122 @@
+"""Reductions over axes: sum, mean, max, min, var.
+
+Each takes ``axis`` (None = all, an int or a tuple) and ``keepdims``; PyTorch's ``dim`` and
+``keepdim`` are accepted as aliases.  Backward broadcasts dy back over the reduced axes.
+"""
+import builtins
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor
+from ._util import expand_reduced, normalize_axes, pick, reduced_count
+
+__all__ = ["sum", "mean", "max", "min", "var"]
+
+
+class Sum(Function):
+    """y = Σ x over axes;   dx = dy broadcast over the summed axes"""
+
+    def forward(self, x, axes=(), keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        dy = expand_reduced(dy, self.shape, self.axes, self.keepdims)
+        return self.xp.broadcast_to(dy, self.shape)
+
+
+class Mean(Function):
+    """y = (1/N) Σ x over axes (N = number of elements reduced);   dx = dy / N broadcast"""
+
+    def forward(self, x, axes=(), keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        return x.mean(axis=axes, keepdims=keepdims)
+
+    def backward(self, dy):
+        dy = expand_reduced(dy, self.shape, self.axes, self.keepdims)
+        n = reduced_count(self.shape, self.axes)
+        return self.xp.broadcast_to(dy / n, self.shape)
+
+
+class Max(Function):
+    """y = max x over axes;   dx = dy · [x = y] / #{x = y}   (ties share dy evenly)"""
+
+    reduce = "max"
+
+    def forward(self, x, axes=(), keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        y = getattr(x, self.reduce)(axis=axes, keepdims=True)
+        self.save_for_backward(x, y)
+        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape)
+                                             if i not in axes])
+
+    def backward(self, dy):
+        x, y = self.saved
+        dy = expand_reduced(dy, self.shape, self.axes, self.keepdims)
+        hit = x == y
+        count = hit.sum(axis=self.axes, keepdims=True)
+        return dy * hit / count.astype(dy.dtype)
+
+
+class Min(Max):
+    """y = min x over axes;   dx = dy · [x = y] / #{x = y}   (ties share dy evenly)"""
+
+    reduce = "min"
+
+
+class Var(Function):
+    """y = Σ (x − μ)² / (N − c) over axes, μ the mean, c the correction (1: unbiased);
+    dx = dy · 2 (x − μ) / (N − c)
+    """
+
+    def forward(self, x, axes=(), keepdims=False, correction=1):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        centered = x - x.mean(axis=axes, keepdims=True)
+        self.denom = builtins.max(reduced_count(x.shape, axes) - correction, 0)
+        self.save_for_backward(centered)
+        return (centered * centered).sum(axis=axes, keepdims=keepdims) / x.dtype.type(
+            self.denom)
+
+    def backward(self, dy):
+        (centered,) = self.saved
+        dy = expand_reduced(dy, self.shape, self.axes, self.keepdims)
+        return dy * centered * (2 / self.denom)
+
+
+def _reduce(cls, x, axis, keepdims, dim, keepdim, op, **params):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    axes = normalize_axes(pick(axis, dim), x.ndim, op)
+    keepdims = bool(keepdims if keepdim is None else keepdim)
+    return cls.apply(x, axes=axes, keepdims=keepdims, **params)
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Σ x over ``axis`` (all axes when None)."""
+    return _reduce(Sum, x, axis, keepdims, dim, keepdim, "sum")
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Mean over ``axis``; an integer tensor gives float32."""
+    if not dtypes.is_floating(x.dtype):
+        x = x.to(dtypes.default_float)
+    return _reduce(Mean, x, axis, keepdims, dim, keepdim, "mean")
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Largest value over ``axis`` (values only; use ``argmax`` for indices)."""
+    if x.data.size == 0:
+        raise ValueError(f"max: the tensor is empty (shape {x.shape})")
+    return _reduce(Max, x, axis, keepdims, dim, keepdim, "max")
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Smallest value over ``axis`` (values only; use ``argmin`` for indices)."""
+    if x.data.size == 0:
+        raise ValueError(f"min: the tensor is empty (shape {x.shape})")
+    return _reduce(Min, x, axis, keepdims, dim, keepdim, "min")
+
+
+def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+    """Variance over ``axis`` with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
+    return _reduce(Var, x, axis, keepdims, dim, keepdim, "var", correction=int(correction))

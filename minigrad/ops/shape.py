@@ -1,0 +1,281 @@
+"""Ops that move elements without arithmetic: reshape, permute, broadcast, index, join, pad.
+
+Their backward moves dy back the way the elements came (indexing scatters and adds, so
+repeated indices accumulate).
+"""
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from ._util import normalize_axes
+
+__all__ = ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze",
+           "broadcast_to", "getitem", "concatenate", "cat", "stack", "pad"]
+
+
+class Reshape(Function):
+    """y = x with shape ``shape`` (same elements, row-major order);   dx = dy reshaped back"""
+
+    def forward(self, x, shape=()):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, dy):
+        return dy.reshape(self.in_shape)
+
+
+class Permute(Function):
+    """y = x with axes reordered: y.shape[i] = x.shape[axes[i]];   dx = dy permuted by axes⁻¹"""
+
+    def forward(self, x, axes=()):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, dy):
+        return dy.transpose(np.argsort(self.axes))
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape``;   dx = dy summed over the broadcast axes (by the engine)"""
+
+    def forward(self, x, shape=()):
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, dy):
+        return dy   # the engine's unbroadcast sums it back to x's shape
+
+
+class GetItem(Function):
+    """y = x[index];   dx = zeros like x, with dy added at index (repeats accumulate)"""
+
+    def forward(self, x, index=(), unique=True):
+        self.shape, self.dtype, self.index, self.unique = x.shape, x.dtype, index, unique
+        return x[index]
+
+    def backward(self, dy):
+        dx = self.xp.zeros(self.shape, dtype=self.dtype)
+        if self.unique:          # each element selected at most once: plain assignment
+            dx[self.index] = dy
+        else:
+            self.xp.add.at(dx, self.index, dy)
+        return dx
+
+
+class Concatenate(Function):
+    """y = [x₁, x₂, …] joined along ``axis``;   dxᵢ = the slice of dy where xᵢ went"""
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return self.xp.concatenate(xs, axis=axis)
+
+    def backward(self, dy):
+        return tuple(self.xp.split(dy, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    """y = [x₁, x₂, …] stacked along a new ``axis``;   dxᵢ = dy taken at position i of axis"""
+
+    def forward(self, *xs, axis=0):
+        self.axis, self.n = axis, len(xs)
+        return self.xp.stack(xs, axis=axis)
+
+    def backward(self, dy):
+        return tuple(self.xp.take(dy, i, axis=self.axis) for i in range(self.n))
+
+
+class Pad(Function):
+    """y = x with ``value`` added before/after each axis (``widths`` per axis);
+    dx = dy with the padding cut off
+    """
+
+    def forward(self, x, widths=(), value=0.0):
+        self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return self.xp.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, dy):
+        return dy[self.crop]
+
+
+# -- wrappers ------------------------------------------------------------------------------
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def reshape(x, *shape):
+    """Same elements in a new shape (one dimension may be -1); ``x.reshape(2, 3)`` or
+    ``x.reshape((2, 3))``."""
+    shape = _shape_arg(shape)
+    known = [n for n in shape if n != -1]
+    size = int(np.prod(known, dtype=np.int64))
+    if (shape.count(-1) > 1 or any(n < -1 for n in shape)
+            or (-1 in shape and (size == 0 or x.data.size % size))
+            or (-1 not in shape and size != x.data.size)):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({x.data.size} elements) into {shape}")
+    return Reshape.apply(x, shape=shape)
+
+
+def permute(x, *axes):
+    """Reorder all axes: ``y.shape[i] == x.shape[axes[i]]``."""
+    axes = _shape_arg(axes)
+    if len(axes) != x.ndim or sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes "
+                         f"of a tensor of shape {x.shape}")
+    return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
+
+
+def transpose(x, *axes):
+    """``transpose()`` reverses the axes; ``transpose(i, j)`` swaps axes i and j (PyTorch);
+    a full permutation of a tensor with more than 2 axes also works (NumPy)."""
+    axes = _shape_arg(axes) if axes else ()
+    if not axes:
+        return permute(x, *reversed(range(x.ndim)))
+    if len(axes) == 2:
+        i, j = normalize_axes(axes[0], x.ndim, "transpose")[0], \
+            normalize_axes(axes[1], x.ndim, "transpose")[0]
+        order = list(range(x.ndim))
+        order[i], order[j] = order[j], order[i]
+        return permute(x, *order)
+    return permute(x, *axes)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start = normalize_axes(start_dim, x.ndim, "flatten")[0]
+    end = normalize_axes(end_dim, x.ndim, "flatten")[0]
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:start] + (-1 if x.data.size else 0,) + x.shape[end + 1:]
+    return reshape(x, shape)
+
+
+def squeeze(x, axis=None):
+    """Drop axes of length 1 (all of them, or those in ``axis``; others are left alone)."""
+    axes = normalize_axes(axis, x.ndim, "squeeze")
+    shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of length 1 at position ``axis`` (negative counts from the end)."""
+    ndim = x.ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with "
+                         f"{ndim} axes")
+    axis %= ndim
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def broadcast_to(x, shape):
+    """View ``x`` at a larger shape by NumPy's broadcasting rules."""
+    shape = _shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
+    try:
+        np.broadcast_shapes(x.shape, shape)
+        ok = len(shape) >= x.ndim and np.broadcast_shapes(x.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def _index_part(part, device):
+    """One element of an index: Tensors become arrays; bool masks become integer arrays."""
+    if isinstance(part, Tensor):
+        if part.device != device:
+            raise RuntimeError(f"getitem: index on {part.device}, tensor on {device}")
+        part = part.data
+    elif isinstance(part, list):
+        part = np.asarray(part)
+    return part
+
+
+def _is_int_array(p):
+    return hasattr(p, "dtype") and p.dtype.kind in "iu"
+
+
+def getitem(x, index):
+    """``x[index]``: ints, slices, None, Ellipsis, integer arrays/tensors and bool masks."""
+    parts = index if isinstance(index, tuple) else (index,)
+    parts = tuple(_index_part(p, x.device) for p in parts)
+    for p in parts:
+        if hasattr(p, "dtype") and p.dtype != bool and p.dtype.kind not in "iu":
+            raise IndexError(f"getitem: index arrays must be integer or bool, got dtype "
+                             f"{p.dtype}")
+    # Slices, ints and masks select each element at most once; integer arrays may repeat
+    # an element, and then backward must add (not assign) dy at that position.
+    unique = not any(_is_int_array(p) and p.ndim > 0 for p in parts)
+    if not unique:   # masks beside integer arrays: as index arrays, for xp.add.at
+        parts = tuple(q for p in parts
+                      for q in (p.nonzero() if hasattr(p, "dtype") and p.dtype == bool
+                                and p.ndim > 0 else (p,)))
+    try:
+        x.data[parts]   # validate here so a bad index fails before anything is recorded
+    except IndexError as exc:
+        raise IndexError(f"getitem: {exc} (tensor shape {x.shape})") from None
+    return GetItem.apply(x, index=parts, unique=unique)
+
+
+def _check_join(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: element {i} is a {type(t).__name__}, expected a Tensor")
+    dtype = np.result_type(*[t.dtype for t in tensors])
+    return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis; all other axes must match."""
+    tensors = _check_join(tensors, "concatenate")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
+    (ax,) = normalize_axes(axis, ndim, "concatenate")
+    for i, t in enumerate(tensors):
+        if t.ndim != ndim or t.shape[:ax] + t.shape[ax + 1:] != \
+                tensors[0].shape[:ax] + tensors[0].shape[ax + 1:]:
+            raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, incompatible with "
+                             f"tensor 0's {tensors[0].shape} along axis {axis}")
+    return Concatenate.apply(*tensors, axis=ax)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis."""
+    tensors = _check_join(tensors, "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
+                             f"{tensors[0].shape}; stack needs equal shapes")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"stack: axis {axis} out of range for a result with {ndim} axes")
+    return Stack.apply(*tensors, axis=axis % ndim)
+
+
+def pad(x, pad, value=0.0, mode="constant"):
+    """Pad with a constant, PyTorch's convention: ``pad = (left, right)`` for the last axis,
+    ``(left, right, top, bottom)`` for the last two, and so on."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} axes, "
+                         f"got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: widths must be non-negative, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return Pad.apply(x, widths=tuple(widths), value=value)

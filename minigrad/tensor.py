@@ -1,0 +1,561 @@
+"""The Tensor: an array on a device plus what autograd needs (``requires_grad``, ``grad``,
+the Function that produced it).
+
+Operators and methods are thin: each calls one op wrapper from ``minigrad.ops``, where the
+forward and backward formulas live.  Comparisons, ``argmax`` and conversions return results
+that carry no gradient.
+"""
+import numpy as np
+
+from . import backend, dtypes
+from .grad_mode import is_grad_enabled
+
+__all__ = ["Tensor", "tensor", "as_tensor"]
+
+
+def _to_array(data, dtype=None):
+    """Convert user data to a NumPy/CuPy array following the rules in ``minigrad.dtypes``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or _is_cupy(data):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
+                            f"integer or floating-point numbers")
+        return data.astype(dtype or data.dtype, copy=True)
+    try:
+        array = np.asarray(data)
+    except ValueError as exc:
+        raise ValueError(f"cannot make a tensor from this data (ragged nested lists?): "
+                         f"{exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
+                        f"(got dtype {array.dtype}); expected numbers")
+    if dtype is None:
+        # Python floats arrive as float64: they mean "a float", which is float32 here.
+        dtype = dtypes.default_float if array.dtype.kind == "f" else array.dtype
+        if array.dtype.kind in "iu":
+            dtype = dtypes.int64
+    return array.astype(dtype, copy=True)
+
+
+def _is_cupy(obj):
+    return type(obj).__module__.split(".")[0] == "cupy"
+
+
+class Tensor:
+    """An n-dimensional array on ``"cpu"`` (NumPy) or ``"cuda"`` (CuPy) that records the
+    operations applied to it when ``requires_grad`` is true, so ``backward()`` can compute
+    gradients.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device="cpu")`` copies ``data``; see
+    :func:`tensor`.
+    """
+
+    __slots__ = ("data", "_requires_grad", "grad", "_fn", "_retains_grad", "_version",
+                 "__weakref__")
+    # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        array = _to_array(data, dtype)
+        if device is not None:
+            array = backend.to_device(array, device)
+        self.data = array
+        self.grad = None
+        self._fn = None
+        self._retains_grad = False
+        self._version = 0          # bumped by in-place changes; backward checks it
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """Make a Tensor around an array the engine produced (no copy, no checks)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t._fn = None
+        t._retains_grad = False
+        t._version = 0
+        t._requires_grad = requires_grad
+        return t
+
+    # -- attributes -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def xp(self):
+        """The array module of this tensor's device (numpy or cupy)."""
+        return backend.array_module(self.data)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if flag and not dtypes.is_floating(self.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, "
+                            f"got dtype {self.dtype}")
+        if self._fn is not None and not flag:
+            raise RuntimeError("requires_grad can only be turned off on a leaf tensor; "
+                               "use .detach() to get a tensor outside the graph")
+        self._requires_grad = flag
+
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (their ``.grad`` is filled)."""
+        return self._fn is None
+
+    @property
+    def grad_fn(self):
+        """The Function that produced this tensor (None for leaves)."""
+        return self._fn
+
+    def retain_grad(self):
+        """Also fill ``.grad`` of this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def numel(self):
+        return int(self.data.size)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # -- conversion -------------------------------------------------------------------
+    def numpy(self):
+        """A NumPy copy of the data on the host (the tensor is left untouched)."""
+        host = backend.to_device(self.data, "cpu")
+        return host.copy() if host is self.data else host
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device != "cpu":
+            raise TypeError("cannot convert a cuda tensor to a NumPy array implicitly; "
+                            "call .numpy() (or .cpu()) to copy it to the host")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self):
+        """A tensor sharing this data but outside the graph (``requires_grad=False``)."""
+        return Tensor._wrap(self.data)
+
+    def to(self, target):
+        """Copy to a device (``"cpu"``/``"cuda"``) or cast to a dtype; differentiable.
+
+        Returns self when nothing changes.
+        """
+        if isinstance(target, str) and target.lower().split(":")[0] in backend.DEVICES:
+            return _ops.to_device(self, target)
+        return _ops.cast(self, target)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return _ops.cast(self, dtypes.float32)
+
+    def double(self):
+        return _ops.cast(self, dtypes.float64)
+
+    def long(self):
+        return _ops.cast(self, dtypes.int64)
+
+    def clone(self):
+        """A differentiable copy."""
+        return _ops.cast(self, self.dtype, copy=True)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is "
+                             f"ambiguous; use .any() or .all()")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __repr__(self):
+        data = backend.to_device(self.data, "cpu")
+        body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_) or data.size == 0:
+            extras.append(f"dtype={self.dtype}")
+        if self._fn is not None:
+            extras.append(f"grad_fn=<{self._fn.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __hash__ = object.__hash__
+
+    # -- autograd ---------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Compute ∂self/∂leaf for every leaf that requires grad, accumulating into ``.grad``.
+
+        ``grad`` is ∂L/∂self (same shape); it may be omitted only for a one-element tensor
+        (then it is 1).  The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        from .function import run_backward  # function.py imports this module
+
+        if not self._requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input "
+                               "of the computation has requires_grad=True (or it ran under "
+                               "no_grad())")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without grad on a tensor of shape {self.shape}: grad can be "
+                    f"implied only for a one-element output (a loss); pass grad= of shape "
+                    f"{self.shape}, or reduce first, e.g. y.sum().backward()")
+            dy = self.xp.ones(self.data.shape, dtype=self.dtype)
+        else:
+            dy = grad.data if isinstance(grad, Tensor) else grad
+            if not isinstance(dy, (np.ndarray, np.generic)) and not _is_cupy(dy):
+                dy = np.asarray(dy)
+            if backend.device_of(dy) != self.device:
+                raise RuntimeError(f"backward(): grad is on {backend.device_of(dy)}, "
+                                   f"the tensor on {self.device}")
+            if tuple(dy.shape) != self.shape:
+                raise RuntimeError(f"backward(): grad has shape {tuple(dy.shape)}, expected "
+                                   f"the tensor's shape {self.shape}")
+            dy = dy.astype(self.dtype, copy=False)
+        run_backward(self, dy, retain_graph=retain_graph)
+
+    def _accumulate(self, dx):
+        """Add a gradient into ``.grad`` (the first one is copied: ops may share arrays)."""
+        if self.grad is None:
+            self.grad = Tensor._wrap(dx.copy())
+        else:
+            self.grad.data += dx
+
+    # -- arithmetic (each one op; formulas in minigrad/ops) ------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # -- in-place updates: allowed only where no gradient has to flow through them --------
+    def _inplace(self, op, update):
+        """Apply ``update(data)`` to this tensor's array in place and mark the change.
+
+        Allowed under ``no_grad()`` (parameter updates) or on tensors outside autograd.  A
+        tensor saved by a recorded op and changed afterwards is caught at backward, by its
+        version count.
+        """
+        if is_grad_enabled() and self._requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor that requires grad while grad mode is "
+                f"on; do parameter updates under `with minigrad.no_grad():`, or use the "
+                f"out-of-place form (x = x - ... instead of x -= ...)")
+        try:
+            update(self.data)
+        except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from None
+        self._version += 1
+        return self
+
+    def _inplace_operand(self, other, op):
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(f"{op}: tensor on {self.device}, operand on {other.device}")
+            if is_grad_enabled() and other._requires_grad:
+                raise RuntimeError(f"{op}: the operand requires grad; an in-place update "
+                                   f"cannot be differentiated here (use no_grad())")
+            return other.data
+        return other
+
+    def __iadd__(self, other):
+        other = self._inplace_operand(other, "__iadd__")
+        return self._inplace("__iadd__", lambda d: self.xp.add(d, other, out=d))
+
+    def __isub__(self, other):
+        other = self._inplace_operand(other, "__isub__")
+        return self._inplace("__isub__", lambda d: self.xp.subtract(d, other, out=d))
+
+    def __imul__(self, other):
+        other = self._inplace_operand(other, "__imul__")
+        return self._inplace("__imul__", lambda d: self.xp.multiply(d, other, out=d))
+
+    def __itruediv__(self, other):
+        other = self._inplace_operand(other, "__itruediv__")
+        return self._inplace("__itruediv__", lambda d: self.xp.divide(d, other, out=d))
+
+    def __setitem__(self, index, value):
+        index = index.data if isinstance(index, Tensor) else index
+        value = self._inplace_operand(value, "__setitem__")
+        self._inplace("__setitem__", lambda d: d.__setitem__(index, value))
+
+    def zero_(self):
+        """Set every element to 0 in place (under ``no_grad`` for tensors that need grad)."""
+        return self._inplace("zero_", lambda d: d.fill(0))
+
+    def fill_(self, value):
+        return self._inplace("fill_", lambda d: d.fill(value))
+
+    def copy_(self, src):
+        """Copy ``src``'s values into this tensor in place (shapes must broadcast)."""
+        src = self._inplace_operand(src, "copy_")
+        return self._inplace("copy_", lambda d: self.xp.copyto(d, src))
+
+    # -- comparisons: boolean tensors, no gradient ---------------------------------------
+    def _compare(self, other, ufunc):
+        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, (np.ndarray, np.generic)) or _is_cupy(other):
+            if backend.device_of(other) != self.device:
+                raise RuntimeError(f"comparison between a tensor on {self.device} and an "
+                                   f"array on {backend.device_of(other)}")
+        return Tensor._wrap(getattr(self.xp, ufunc)(self.data, other))
+
+    def __eq__(self, other):
+        return self._compare(other, "equal")
+
+    def __ne__(self, other):
+        return self._compare(other, "not_equal")
+
+    def __lt__(self, other):
+        return self._compare(other, "less")
+
+    def __le__(self, other):
+        return self._compare(other, "less_equal")
+
+    def __gt__(self, other):
+        return self._compare(other, "greater")
+
+    def __ge__(self, other):
+        return self._compare(other, "greater_equal")
+
+    def _no_grad_reduce(self, name, axis, keepdims, dim, keepdim):
+        axis = axis if dim is None else dim
+        keepdims = keepdims if keepdim is None else keepdim
+        return Tensor._wrap(self.xp.asarray(getattr(self.data, name)(axis=axis,
+                                                                   keepdims=keepdims)))
+
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return self._no_grad_reduce("any", axis, keepdims, dim, keepdim)
+
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return self._no_grad_reduce("all", axis, keepdims, dim, keepdim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return self._no_grad_reduce("argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return self._no_grad_reduce("argmin", axis, keepdims, dim, keepdim)
+
+    # -- reductions (NumPy's axis/keepdims; PyTorch's dim/keepdim also accepted) --------
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return _ops.var(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
+
+    def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    # -- shape ------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, *axes):
+        return _ops.transpose(self, *axes)
+
+    def permute(self, *axes):
+        return _ops.permute(self, *axes)
+
+    @property
+    def T(self):
+        return _ops.permute(self, *reversed(range(self.ndim)))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis=None):
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return _ops.unsqueeze(self, axis)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    expand = broadcast_to
+
+    # -- elementwise ------------------------------------------------------------------
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def clip(self, min=None, max=None):
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def softmax(self, axis=-1, *, dim=None):
+        return _ops.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        return _ops.log_softmax(self, axis, dim=dim)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """Make a tensor from data (a number, nested lists, a NumPy/CuPy array or a Tensor).
+
+    The data is copied.  Dtype: ``dtype`` if given, else a NumPy/CuPy array's own dtype, else
+    float32 for floats, int64 for ints, bool for bools.  Device: ``device`` if given (an
+    explicit copy), else where the data already is (CPU for Python data): never a silent
+    copy between devices.
+
+    >>> x = minigrad.tensor([[1.0, 2.0]], requires_grad=True)   # float32, shape (1, 2)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` if it is already a Tensor (of that dtype/device), else a new tensor."""
+    if isinstance(data, Tensor):
+        t = data if device is None else data.to(device)
+        return t if dtype is None else t.to(dtype)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+from . import ops as _ops  # noqa: E402  (ops build on Tensor; imported once it exists)

@@ -1,0 +1,46 @@
+"""Packaging for minigrad.
+
+Two import packages are installed: ``minigrad`` (from ``minigrad/``) and the kernel layer
+``minigrad_kernels`` (from ``kernels/``).  The kernel layer keeps a prefixed name so that
+installing minigrad never claims a generic top-level name such as ``kernels`` in a user's
+environment, and stays a separate package (not ``minigrad.kernels``) so that importing a
+kernel never imports the engine: kernels can be benchmarked alone (docs/architecture.md).
+"""
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as f:
+    long_description = f.read()
+
+minigrad_packages = find_packages(include=["minigrad", "minigrad.*"])
+kernel_packages = ["minigrad_kernels"] + [
+    "minigrad_kernels." + p for p in find_packages(where="kernels")]
+
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"]
+numba_cuda = ["numba-cuda>=0.30"]
+
+setup(
+    name="minigrad",
+    version="0.1.0",
+    description="A from-scratch reverse-mode autograd engine and neural-network library "
+                "on NumPy, CuPy and Numba",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=minigrad_packages + kernel_packages,
+    package_dir={"minigrad_kernels": "kernels"},
+    install_requires=["numpy>=1.26"],
+    extras_require={
+        "test": test,
+        # CuPy wheels are built per CUDA major version: pick the one matching your driver.
+        "gpu-cuda12": ["cupy-cuda12x>=13"] + numba_cuda,
+        "gpu-cuda13": ["cupy-cuda13x>=14"] + numba_cuda,
+        "gpu": ["cupy-cuda12x>=13"] + numba_cuda,   # CUDA 12: the most common driver today
+        "bench": ["threadpoolctl>=3", "matplotlib>=3.7"],
+        "dev": test + ["build"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: MIT License",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
