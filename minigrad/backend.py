@@ -212,7 +212,20 @@ def _parse_choices(text, source):
     return choices
 
 
+def _family(op):
+    """The registered ops that a choice for ``op`` covers: itself, or a family's entries."""
+    members = sorted({o for o, _, _ in _SPECS if o.split(".")[0] == op and o != op})
+    return members or [op]
+
+
 def _expand_choice(op, device, impl, source):
+    choices = {}
+    for member in _family(op):
+        choices.update(_expand_one(member, device, impl, source))
+    return choices
+
+
+def _expand_one(op, device, impl, source):
     if device is not None:
         device = normalize_device(device)
         _check_choice(op, device, impl, source)
@@ -244,9 +257,15 @@ def selected_kernel(op, device):
     impl = ((_context_choice.get() or {}).get(key) or _env_choices().get(key)
             or minigrad_kernels.DEFAULTS.get(key))
     if impl is None:
-        _check_choice(op, device, None, "kernel lookup")  # raises: nothing registered
+        known = _impls(op, device)
+        if not known:
+            ops = sorted({o for o, _, _ in _SPECS})
+            raise KernelNotFoundError(f"kernel lookup: no kernel for op {op!r} on device "
+                                      f"{device!r}; ops with kernels: {ops}")
         raise KernelNotFoundError(f"op {op!r} has kernels on {device!r} but no default; "
-                                  f"pick one of {_impls(op, device)} with use_kernels()")
+                                  f"pick one of {known} with use_kernels()")
+    if (op, device, impl) not in _SPECS:   # e.g. unregistered while still selected
+        _check_choice(op, device, impl, "kernel lookup")
     return impl
 
 
@@ -266,7 +285,9 @@ def use_kernels(device=None, **choices):
     """Pick implementations per op inside a ``with`` block.
 
     ``with use_kernels(matmul="numpy"):`` applies to every device that has a ``numpy``
-    matmul; ``use_kernels("cuda", matmul="cupy")`` to one device.  Unknown ops or
+    matmul; ``use_kernels("cuda", matmul="cupy")`` to one device.  A family name
+    (``conv2d=...``) picks the implementation of each of its entries (``conv2d.forward``,
+    ``conv2d.backward_input``, ...).  Unknown ops or
     implementations raise at once, listing what exists.
     """
     new = dict(_context_choice.get() or {})

@@ -84,6 +84,11 @@ class Function:
         if isinstance(y, np.generic):   # NumPy reductions return scalars: keep arrays
             y = np.asarray(y)
         out = Tensor._wrap(y, requires_grad=track)
+        base = _memory_owner(y)
+        for t in inputs:   # a view of an input (reshape, slice...) shares its version count
+            if _memory_owner(t.data) is base:
+                out._versions = t._versions
+                break
         if track:
             fn.inputs = inputs
             fn.out_dtype = y.dtype
@@ -94,11 +99,11 @@ class Function:
     def _watch_saved_tensors(self, out):
         """Remember the versions of the inputs/output whose arrays backward will read, so an
         in-place change made in between is reported instead of giving a wrong gradient."""
-        saved = {id(a) for a in self.saved}
+        saved = {id(_memory_owner(a)) for a in self.saved if a is not None}
         if not saved:
             return
-        checks = [(t, t._version) for t in self.inputs if id(t.data) in saved]
-        if id(out.data) in saved:
+        checks = [(t, t._version) for t in self.inputs if id(_memory_owner(t.data)) in saved]
+        if id(_memory_owner(out.data)) in saved:
             checks.append((weakref.ref(out), out._version))
         self.version_checks = tuple(checks)
 
@@ -113,6 +118,14 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def _memory_owner(array):
+    """The array that owns ``array``'s memory (itself, or the base of a view)."""
+    base = getattr(array, "base", None)
+    while base is not None and getattr(base, "base", None) is not None:
+        base = base.base
+    return array if base is None else base
 
 
 def unbroadcast(dx, shape):

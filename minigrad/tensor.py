@@ -48,11 +48,11 @@ class Tensor:
     operations applied to it when ``requires_grad`` is true, so ``backward()`` can compute
     gradients.
 
-    ``Tensor(data, requires_grad=False, dtype=None, device="cpu")`` copies ``data``; see
+    ``Tensor(data, requires_grad=False, dtype=None, device=None)`` copies ``data``; see
     :func:`tensor`.
     """
 
-    __slots__ = ("data", "_requires_grad", "grad", "_fn", "_retains_grad", "_version",
+    __slots__ = ("data", "_requires_grad", "grad", "_fn", "_retains_grad", "_versions",
                  "__weakref__")
     # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
@@ -65,7 +65,7 @@ class Tensor:
         self.grad = None
         self._fn = None
         self._retains_grad = False
-        self._version = 0          # bumped by in-place changes; backward checks it
+        self._versions = [0]       # in-place change count, shared with views (see _version)
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -77,7 +77,7 @@ class Tensor:
         t.grad = None
         t._fn = None
         t._retains_grad = False
-        t._version = 0
+        t._versions = [0]
         t._requires_grad = requires_grad
         return t
 
@@ -122,6 +122,13 @@ class Tensor:
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = flag
         return self
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has had.  Tensors that share
+        memory (``detach()``, views made by reshape/transpose/slicing) share the count, so a
+        write through any of them is seen by backward."""
+        return self._versions[0]
 
     @property
     def is_leaf(self):
@@ -174,7 +181,9 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this data but outside the graph (``requires_grad=False``)."""
-        return Tensor._wrap(self.data)
+        t = Tensor._wrap(self.data)
+        t._versions = self._versions
+        return t
 
     def to(self, target):
         """Copy to a device (``"cpu"``/``"cuda"``) or cast to a dtype; differentiable.
@@ -354,7 +363,7 @@ class Tensor:
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
             kind = TypeError if isinstance(exc, TypeError) else ValueError
             raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from None
-        self._version += 1
+        self._versions[0] += 1
         return self
 
     def _inplace_operand(self, other, op):
