@@ -3,10 +3,13 @@
 The ops themselves live in ``minigrad/ops`` (one Function per op, formulas in its
 docstring); this module is the public place to call them from, PyTorch's ``F``.
 """
-from .ops import (abs, add, broadcast_to, cat, clip, concatenate, div, exp, flatten, gelu,
-                  leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min,
-                  minimum, mul, pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
-                  squeeze, stack, sub, sum, tanh, transpose, unsqueeze, var, where)
+from .ops import (abs, add, avg_pool2d, batch_norm, binary_cross_entropy,
+                  binary_cross_entropy_with_logits, broadcast_to, cat, clip, concatenate,
+                  conv2d, cross_entropy, div, dropout, embedding, exp, flatten, gelu, l1_loss,
+                  layer_norm, leaky_relu, linear, log, log_softmax, logsumexp, matmul, max,
+                  max_pool2d, maximum, mean, min, minimum, mse_loss, mul, nll_loss, one_hot,
+                  pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
+                  sub, sum, tanh, transpose, unsqueeze, var, where)
 
 clamp = clip
 
@@ -16,4 +19,8 @@ __all__ = [
     "add", "sub", "mul", "div", "pow", "exp", "log", "sqrt", "abs", "clip", "clamp",
     "sum", "mean", "max", "min", "var",
     "reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "broadcast_to",
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
+    "embedding", "one_hot",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
 ]

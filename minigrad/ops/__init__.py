@@ -2,10 +2,17 @@
 and a snake_case wrapper that checks its arguments and calls ``Function.apply``."""
 from .activation import (gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax,
                          tanh)
+from .conv import conv2d, linear
 from .conversion import cast, to_device
+from .dropout import dropout
 from .elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
                           sqrt, sub, where)
+from .embedding import embedding, one_hot
 from .linalg import matmul
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                   l1_loss, mse_loss, nll_loss)
+from .norm import batch_norm, layer_norm
+from .pool import avg_pool2d, max_pool2d
 from .reduction import max, mean, min, sum, var
 from .shape import (broadcast_to, cat, concatenate, flatten, getitem, pad, permute, reshape,
                     squeeze, stack, transpose, unsqueeze)
@@ -19,4 +26,8 @@ __all__ = [
     "max", "mean", "min", "sum", "var",
     "broadcast_to", "cat", "concatenate", "flatten", "getitem", "pad", "permute", "reshape",
     "squeeze", "stack", "transpose", "unsqueeze",
+    "conv2d", "linear", "dropout", "embedding", "one_hot", "batch_norm", "layer_norm",
+    "avg_pool2d", "max_pool2d",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss",
+    "mse_loss", "nll_loss",
 ]

@@ -27,8 +27,103 @@ def erf_args(draw):
     return (np.random.default_rng(seed).uniform(-4, 4, shape).astype(dtype),)
 
 
+@st.composite
+def conv_geometry(draw):
+    """Odd sizes, batch 1 included, every stride/padding/dilation combination up to 2."""
+    n, c, o = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 13))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 13))
+    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    arrays = {
+        "x": rng.standard_normal((n, c, h, w)).astype(dtype),
+        "w": rng.standard_normal((o, c, kh, kw)).astype(dtype),
+        "dy": rng.standard_normal((n, o, oh, ow)).astype(dtype),
+    }
+    return arrays, (stride, padding, dilation)
+
+
+def conv_args(entry):
+    def build(case):
+        a, geometry = case
+        if entry == "forward":
+            return (a["x"], a["w"]) + geometry
+        if entry == "backward_input":
+            return (a["dy"], a["w"], a["x"].shape) + geometry
+        return (a["dy"], a["x"], a["w"].shape) + geometry
+    return conv_geometry().map(build)
+
+
+@st.composite
+def pool_geometry(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    h = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), 13))
+    w = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), 13))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # few distinct values: ties are common in real images and must go to the first maximum
+    x = rng.integers(0, draw(st.sampled_from([2, 5, 1000])), (n, c, h, w)).astype(dtype)
+    return x, (kernel, stride, padding)
+
+
+def pool_forward_args():
+    return pool_geometry().map(lambda case: (case[0],) + case[1])
+
+
+def pool_backward_args():
+    from minigrad_kernels.pool import max_pool2d_forward_numpy
+
+    def build(case):
+        x, geometry = case
+        y, arg = max_pool2d_forward_numpy(x, *geometry)
+        dy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+        return (dy, arg, x.shape) + geometry
+    return pool_geometry().map(build)
+
+
+@st.composite
+def xent_case(draw):
+    n, k = draw(st.integers(1, 9)), draw(st.integers(1, 12))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.sampled_from([1.0, 30.0, 1e4]))          # 1e4: must stay finite
+    logits = (rng.standard_normal((n, k)) * scale).astype(dtype)
+    if draw(st.booleans()):
+        target = rng.integers(0, k, n)
+    else:
+        target = rng.dirichlet(np.ones(k), n).astype(dtype)
+    return logits, target
+
+
+def xent_backward_args():
+    from minigrad_kernels.softmax_xent import softmax_xent_numpy
+
+    def build(case):
+        logits, target = case
+        _, probs = softmax_xent_numpy(logits, target)
+        dloss = np.random.default_rng(2).standard_normal(len(logits)).astype(logits.dtype)
+        return probs, target, dloss
+    return xent_case().map(build)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
     "erf": (erf_args(), 1e-6, 1e-15),
+    "conv2d.forward": (conv_args("forward"), 1e-4, 1e-12),
+    "conv2d.backward_input": (conv_args("backward_input"), 1e-4, 1e-12),
+    "conv2d.backward_weight": (conv_args("backward_weight"), 1e-4, 1e-12),
+    "max_pool2d.forward": (pool_forward_args(), 0, 0),
+    "max_pool2d.backward": (pool_backward_args(), 1e-6, 1e-15),
+    "softmax_xent.forward": (xent_case(), 1e-5, 1e-12),
+    "softmax_xent.backward": (xent_backward_args(), 1e-5, 1e-12),
 }

@@ -35,9 +35,11 @@ def test_kernel_matches_reference(op, device, impl, data):
         got = backend.kernel(op, device)(*args)
     with backend.use_kernels(device, **{op: "numpy"}):
         want = backend.kernel(op, device)(*args)
-    assert got.shape == want.shape and got.dtype == want.dtype
-    rtol = rtol32 if want.dtype == np.float32 else rtol64
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+    got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
+    for g, w in zip(got, want, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        rtol = rtol32 if w.dtype == np.float32 else rtol64
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
 
 
 @given(data=st.data())
@@ -57,3 +59,58 @@ def test_erf_reference_known_values_and_symmetry():
     np.testing.assert_array_equal(erf_numpy(-x), -erf_numpy(x))
     assert erf_numpy(np.float32(1.0)).dtype == np.float32
     assert math.isclose(float(erf_numpy(np.array(0.25))), math.erf(0.25))
+
+
+def naive_max_pool(x, kernel, stride, padding):
+    """Loops over windows; ties go to the first maximum in row-major window order."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    y, where = np.empty((n, c, oh, ow)), np.empty((n, c, oh, ow, 2), dtype=int)
+    for a in range(n):
+        for b in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    best = None
+                    for p in range(kh):
+                        for q in range(kw):
+                            r, s = i * sh + p - ph, j * sw + q - pw
+                            if 0 <= r < h and 0 <= s < w and (best is None or x[a, b, r, s] > best):
+                                best, where[a, b, i, j] = x[a, b, r, s], (r, s)
+                    y[a, b, i, j] = best
+    return y, where
+
+
+@given(data=st.data())
+def test_max_pool_reference_routes_ties_to_the_first_maximum(data):
+    from minigrad_kernels.pool import max_pool2d_backward_numpy, max_pool2d_forward_numpy
+    x, geometry = data.draw(CASES["max_pool2d.forward"][0].map(lambda a: (a[0], a[1:])))
+    y, arg = max_pool2d_forward_numpy(x, *geometry)
+    want_y, where = naive_max_pool(x, *geometry)
+    np.testing.assert_array_equal(y, want_y)
+    dy = np.random.default_rng(0).standard_normal(y.shape)
+    dx = max_pool2d_backward_numpy(dy, arg, x.shape, *geometry)
+    want_dx = np.zeros(x.shape)
+    for idx in np.ndindex(*y.shape):
+        r, s = where[idx]
+        want_dx[idx[0], idx[1], r, s] += dy[idx]
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-12)
+
+
+@given(data=st.data())
+def test_softmax_xent_reference_against_the_definition(data):
+    from minigrad_kernels.softmax_xent import softmax_xent_backward_numpy, softmax_xent_numpy
+    logits, target = data.draw(CASES["softmax_xent.forward"][0])
+    loss, probs = softmax_xent_numpy(logits, target)
+    assert np.isfinite(loss).all() and np.isfinite(probs).all()
+    z = logits.astype(np.float64)
+    log_p = z - z.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    t = np.eye(z.shape[1])[target] if target.ndim == 1 else target.astype(np.float64)
+    tol = 1e-4 if logits.dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(loss, -(t * log_p).sum(1), rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(probs, np.exp(log_p), rtol=tol, atol=tol)
+    dloss = np.linspace(0.5, 1.5, len(z))
+    grad = softmax_xent_backward_numpy(probs, target, dloss)
+    np.testing.assert_allclose(grad, (np.exp(log_p) * t.sum(1, keepdims=True) - t)
+                               * dloss[:, None], rtol=tol, atol=tol)

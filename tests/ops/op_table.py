@@ -6,7 +6,7 @@ keeps inputs away from kinks and poles, and a strategy for keyword parameters th
 depend on the shapes (axes, permutations, indices...).
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -223,11 +223,11 @@ class Op:
     name: str
     fn: Callable                 # (*Tensors, **params) -> Tensor
     ref: Callable                # (*float64 arrays, **params) -> array
-    shapes: st.SearchStrategy    # -> tuple of input shapes
+    shapes: st.SearchStrategy    # -> tuple of input shapes, or (shapes, params) if joint
     values: tuple = (normal,)    # one generator per input (the last one repeats)
     params: Callable = no_params
     fwd_rtol: float = 1e-4       # float32 forward vs float64 reference
-    extra: dict = field(default_factory=dict)
+    joint: bool = False          # ``shapes`` draws the params too (they depend on each other)
 
     def value_gen(self, i):
         return self.values[min(i, len(self.values) - 1)]

@@ -8,11 +8,17 @@ from hypothesis import strategies as st
 import minigrad
 
 from .op_table import OPS
+from .op_table_nn import NN_OPS
+
+ALL_OPS = OPS + NN_OPS
 
 
 def draw_case(data, op):
-    shapes = data.draw(op.shapes, label="shapes")
-    params = data.draw(op.params(shapes), label="params")
+    if op.joint:
+        shapes, params = data.draw(op.shapes, label="shapes and params")
+    else:
+        shapes = data.draw(op.shapes, label="shapes")
+        params = data.draw(op.params(shapes), label="params")
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     rng = np.random.default_rng(seed)
     arrays = [op.value_gen(i)(rng, shape) for i, shape in enumerate(shapes)]
@@ -23,7 +29,7 @@ def as_tensors(arrays, dtype):
     return [minigrad.tensor(np.asarray(a, dtype=dtype), requires_grad=True) for a in arrays]
 
 
-@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
 @given(data=st.data())
 def test_forward_matches_numpy(op, data):
     arrays, params = draw_case(data, op)
@@ -35,7 +41,7 @@ def test_forward_matches_numpy(op, data):
         np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
 @given(data=st.data())
 def test_backward_matches_finite_differences(op, data):
     arrays, params = draw_case(data, op)
@@ -43,7 +49,7 @@ def test_backward_matches_finite_differences(op, data):
     assert minigrad.gradcheck(lambda *xs: op.fn(*xs, **params), inputs)
 
 
-@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
 @given(data=st.data())
 def test_float32_gradients_keep_dtype_and_agree(op, data):
     """Gradients of float32 inputs are float32, shaped like the input, and close to the

@@ -1,0 +1,211 @@
+"""Losses.  Each takes ``reduction="mean" | "sum" | "none"`` (PyTorch's meaning).
+
+Cross-entropy is one fused Function on logits (the ``softmax_xent.*`` kernels): stable for
+logits of ±1e4 and with the simple gradient softmax − target.
+"""
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor
+from .elementwise import abs as _abs
+from .reduction import mean as _mean
+from .reduction import sum as _sum
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return _mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return loss
+
+
+def _check_reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+class SoftmaxCrossEntropy(Function):
+    """Per-sample cross-entropy of softmax(z) against a target distribution t (or index).
+
+    forward:   loss[n] = logsumexp(z[n]) − Σ_k t[n, k] · z[n, k]     (= −Σ_k t log softmax(z))
+    backward:  dz[n, k] = dloss[n] · (softmax(z)[n, k] · Σ_j t[n, j] − t[n, k])
+               (the target gets no gradient)
+    """
+
+    def forward(self, logits, target):
+        loss, probs = self.kernel("softmax_xent.forward")(logits, target)
+        self.save_for_backward(probs, target)
+        return loss
+
+    def backward(self, dloss):
+        probs, target = self.saved
+        dz = self.kernel("softmax_xent.backward")(probs, target, dloss)
+        return dz, None
+
+
+def _class_targets(op, logits, target, k):
+    """Validate ``target`` for (N, K) logits: (N,) integer indices or (N, K) probabilities."""
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if target.device != logits.device:
+        raise RuntimeError(f"{op}: logits on {logits.device}, target on {target.device}")
+    n = logits.shape[0]
+    if target.dtype.kind in "iu":
+        if target.shape != (n,):
+            raise ValueError(f"{op}: class-index target must have shape ({n},) for logits "
+                             f"{logits.shape}, got {target.shape}")
+        if n and (int(target.data.min()) < 0 or int(target.data.max()) >= k):
+            bad = int(target.data.min()) if int(target.data.min()) < 0 else \
+                int(target.data.max())
+            raise ValueError(f"{op}: target class {bad} is out of range for {k} classes "
+                             f"(expected 0 ≤ target < {k})")
+        return target
+    if dtypes.is_floating(target.dtype):
+        if target.shape != logits.shape:
+            raise ValueError(f"{op}: a probability target must have the logits' shape "
+                             f"{logits.shape}, got {target.shape}; class indices must be "
+                             f"an integer tensor (got dtype {target.dtype})")
+        return target.detach()
+    raise TypeError(f"{op}: target must hold integer class indices or float probabilities, "
+                    f"got dtype {target.dtype}")
+
+
+def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between softmax(logits) and ``target``, computed from logits.
+
+    logits (N, K) (or (K,) for one sample); target: class indices (N,) int, or class
+    probabilities (N, K) float (one-hot included).  ``label_smoothing`` ε mixes the target
+    with the uniform distribution: t' = (1 − ε)·t + ε/K.
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not isinstance(logits, Tensor) or not dtypes.is_floating(logits.dtype):
+        raise TypeError("cross_entropy: logits must be a floating-point Tensor")
+    if logits.ndim == 1:   # one sample: a batch of one
+        target = target if isinstance(target, Tensor) else Tensor(target)
+        target = target.reshape(1) if target.dtype.kind in "iu" else target.reshape(1, -1)
+        loss = cross_entropy(logits.reshape(1, -1), target, "none", label_smoothing)
+        return loss.reshape(()) if reduction == "none" else _reduce(loss, reduction)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (N, K) or (K,), got {logits.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    k = logits.shape[1]
+    target = _class_targets("cross_entropy", logits, target, k)
+    t = target.data
+    if label_smoothing:
+        xp = logits.xp
+        if t.dtype.kind in "iu":
+            t = xp.eye(k, dtype=logits.dtype)[t]
+        t = (1 - label_smoothing) * t.astype(logits.dtype) + label_smoothing / k
+    elif t.dtype.kind == "f" and t.dtype != logits.dtype:
+        t = t.astype(logits.dtype)
+    loss = SoftmaxCrossEntropy.apply(logits, Tensor._wrap(t))
+    return _reduce(loss, reduction)
+
+
+def nll_loss(log_probs, target, reduction="mean"):
+    """Negative log-likelihood: −log_probs[n, target[n]] (log_probs from log_softmax).
+
+    Backward: d log_probs[n, k] = −dy[n] at k = target[n], 0 elsewhere (through indexing).
+    """
+    _check_reduction("nll_loss", reduction)
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: log_probs must be (N, K), got {log_probs.shape}")
+    target = _class_targets("nll_loss", log_probs, target, log_probs.shape[1])
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must be integer class indices, got dtype "
+                        f"{target.dtype}")
+    index = log_probs.xp.arange(log_probs.shape[0])
+    return _reduce(-log_probs[Tensor._wrap(index), target], reduction)
+
+
+def _check_same_shape(op, a, b):
+    if not isinstance(b, Tensor):
+        b = Tensor(b, dtype=a.dtype)
+    if b.device != a.device:
+        raise RuntimeError(f"{op}: input on {a.device}, target on {b.device}")
+    if a.shape != b.shape:
+        raise ValueError(f"{op}: input {a.shape} and target {b.shape} must have the same "
+                         f"shape (broadcasting a loss is almost always a bug)")
+    if not dtypes.is_floating(b.dtype):
+        b = b.to(a.dtype)
+    return b
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input − target)², reduced.   d input = 2 (input − target) · dy (through the ops)."""
+    _check_reduction("mse_loss", reduction)
+    target = _check_same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input − target|, reduced.   d input = sign(input − target) · dy."""
+    _check_reduction("l1_loss", reduction)
+    target = _check_same_shape("l1_loss", input, target)
+    return _reduce(_abs(input - target), reduction)
+
+
+class BinaryCrossEntropy(Function):
+    """loss = −(t·log p + (1 − t)·log(1 − p)), each log clamped at −100 (as PyTorch);
+    dp = dy · (p − t) / max(p·(1 − p), 1e-12),   dt = dy · (log(1 − p) − log p)
+    """
+
+    def forward(self, p, t):
+        xp = self.xp
+        log_p = xp.maximum(xp.log(p), -100)
+        log_1p = xp.maximum(xp.log1p(-p), -100)
+        self.save_for_backward(p, t, log_p, log_1p)
+        return -(t * log_p + (1 - t) * log_1p)
+
+    def backward(self, dy):
+        p, t, log_p, log_1p = self.saved
+        dp = dy * (p - t) / self.xp.maximum(p * (1 - p), 1e-12) \
+            if self.needs_input_grad[0] else None
+        dt = dy * (log_1p - log_p) if self.needs_input_grad[1] else None
+        return dp, dt
+
+
+class BCEWithLogits(Function):
+    """loss = max(z, 0) − z·t + log(1 + e^(−|z|))   (= BCE of sigmoid(z), without overflow);
+    dz = dy · (σ(z) − t),   dt = −dy · z
+    """
+
+    def forward(self, z, t):
+        xp = self.xp
+        self.save_for_backward(z, t)
+        return xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
+
+    def backward(self, dy):
+        z, t = self.saved
+        xp = self.xp
+        e = xp.exp(-xp.abs(z))
+        sig = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        dz = dy * (sig - t) if self.needs_input_grad[0] else None
+        dt = -dy * z if self.needs_input_grad[1] else None
+        return dz, dt
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """BCE of probabilities ``input`` ∈ [0, 1] against targets ∈ [0, 1] (same shape)."""
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _check_same_shape("binary_cross_entropy", input, target)
+    data = input.data
+    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
+        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
+                         "for logits use binary_cross_entropy_with_logits")
+    return _reduce(BinaryCrossEntropy.apply(input, target), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """BCE of sigmoid(input) against ``target`` (same shape), computed stably from logits."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    return _reduce(BCEWithLogits.apply(input, target), reduction)

@@ -1,0 +1,128 @@
+"""Normalisation: batch norm (per channel, over the batch and spatial axes) and layer norm
+(per sample, over the trailing axes).
+
+Both share one Function.  With x̂ = (x − μ)·s, s = 1/√(σ² + ε), statistics over M elements,
+y = γ·x̂ + β and dx̂ = dy·γ:
+
+    dx = s/M · (M·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))      (batch statistics: μ, σ² depend on x)
+    dx = s · dx̂                                    (fixed statistics: batch norm in eval)
+    dγ = Σ dy·x̂,   dβ = Σ dy                      (the engine sums over γ's broadcast axes)
+"""
+from .. import dtypes
+from ..function import Function
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+class Normalize(Function):
+    """y = γ·(x − μ)/√(σ² + ε) + β  (γ, β optional, already broadcastable against x);
+    μ, σ² (biased) over ``stat_axes`` of this batch, or the fixed ``stats`` given.
+    Backward: see the module docstring.
+    """
+
+    def forward(self, x, *affine, stat_axes=(), eps=1e-5, stats=None):
+        if stats is None:
+            mean = x.mean(axis=stat_axes, keepdims=True)
+            var = x.var(axis=stat_axes, keepdims=True)
+        else:
+            mean, var = stats
+        invstd = (1 / self.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat = (x - mean) * invstd
+        self.stat_axes, self.batch_stats = stat_axes, stats is None
+        self.batch_mean, self.batch_var = mean, var       # for batch_norm's running update
+        gamma = affine[0] if affine else None
+        self.save_for_backward(xhat, invstd, gamma)
+        y = xhat if gamma is None else xhat * gamma
+        return y if len(affine) < 2 else y + affine[1]
+
+    def backward(self, dy):
+        xhat, invstd, gamma = self.saved
+        axes = self.stat_axes
+        dxhat = dy if gamma is None else dy * gamma
+        if self.batch_stats:
+            m = xhat.size // invstd.size
+            dx = invstd / m * (m * dxhat - dxhat.sum(axis=axes, keepdims=True)
+                               - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
+        else:
+            dx = dxhat * invstd
+        if gamma is None:
+            return dx
+        dgamma = dy * xhat if self.needs_input_grad[1] else None
+        if len(self.needs_input_grad) == 2:
+            return dx, dgamma
+        return dx, dgamma, (dy if self.needs_input_grad[2] else None)
+
+
+def _check_param(op, name, p, size):
+    if p is None:
+        return
+    if not isinstance(p, Tensor) or not dtypes.is_floating(p.dtype):
+        raise TypeError(f"{op}: {name} must be a floating-point Tensor")
+    if p.shape != size:
+        raise ValueError(f"{op}: {name} has shape {p.shape}, expected {size}")
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation of x (N, C), (N, C, L) or (N, C, H, W) per channel C.
+
+    training: normalise with this batch's mean and (biased) variance and, if running stats
+    are given, update them in place: r ← (1 − momentum)·r + momentum·batch statistic (the
+    variance stored unbiased, ·M/(M − 1)) — PyTorch's convention.  Otherwise normalise
+    with the running statistics.
+    """
+    op = "batch_norm"
+    if not isinstance(x, Tensor) or not dtypes.is_floating(x.dtype):
+        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"{op}: expected input (N, C), (N, C, L) or (N, C, H, W), got "
+                         f"{x.shape}")
+    c = x.shape[1]
+    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        _check_param(op, name, p, (c,))
+    stat_axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    use_batch = training or running_mean is None or running_var is None
+    m = x.data.size // c
+    if use_batch and m <= 1:
+        raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                         f"input {x.shape}")
+    stats = None if use_batch else (running_mean.data.reshape(shape),
+                                    running_var.data.reshape(shape))
+    if weight is None and bias is not None:   # γ = 1, a constant
+        weight = Tensor._wrap(x.xp.ones(c, dtype=x.dtype))
+    affine = [p.reshape(shape) for p in (weight, bias) if p is not None]
+    y = Normalize.apply(x, *affine, stat_axes=stat_axes, eps=eps, stats=stats)
+    if training and running_mean is not None and running_var is not None:
+        fn = y.grad_fn
+        if fn is None:   # not recorded (no_grad): recompute the statistics
+            mean, var = x.data.mean(axis=stat_axes), x.data.var(axis=stat_axes)
+        else:
+            mean, var = fn.batch_mean.reshape(c), fn.batch_var.reshape(c)
+        with no_grad():
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += momentum * var * (m / (m - 1))
+    return y
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation over the trailing axes ``normalized_shape`` of x, per sample."""
+    op = "layer_norm"
+    if not isinstance(x, Tensor) or not dtypes.is_floating(x.dtype):
+        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
+        raise ValueError(f"{op}: input {x.shape} does not end with normalized_shape {shape}")
+    _check_param(op, "weight", weight, shape)
+    _check_param(op, "bias", bias, shape)
+    if weight is None and bias is not None:   # γ = 1, a constant
+        weight = Tensor._wrap(x.xp.ones(shape, dtype=x.dtype))
+    stat_axes = tuple(range(x.ndim - len(shape), x.ndim))
+    affine = [p for p in (weight, bias) if p is not None]
+    return Normalize.apply(x, *affine, stat_axes=stat_axes, eps=eps)
