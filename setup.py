@@ -28,7 +28,7 @@ setup(
     python_requires=">=3.10",
     packages=minigrad_packages + kernel_packages,
     package_dir={"minigrad_kernels": "kernels"},
-    install_requires=["numpy>=1.26"],
+    install_requires=["numpy>=1.26", "numba>=0.59"],
     extras_require={
         "test": test,
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.

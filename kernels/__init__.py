@@ -24,15 +24,36 @@ KERNELS = (
      "conv2d_backward_input_numpy"),
     ("conv2d.backward_weight", "cpu", "numpy", "minigrad_kernels.conv2d",
      "conv2d_backward_weight_numpy"),
+    ("conv2d.forward", "cpu", "numba", "minigrad_kernels.conv2d", "conv2d_forward_numba"),
+    ("conv2d.backward_input", "cpu", "numba", "minigrad_kernels.conv2d",
+     "conv2d_backward_input_numba"),
+    ("conv2d.backward_weight", "cpu", "numba", "minigrad_kernels.conv2d",
+     "conv2d_backward_weight_numba"),
     ("max_pool2d.forward", "cpu", "numpy", "minigrad_kernels.pool", "max_pool2d_forward_numpy"),
     ("max_pool2d.backward", "cpu", "numpy", "minigrad_kernels.pool",
      "max_pool2d_backward_numpy"),
+    ("max_pool2d.forward", "cpu", "numba", "minigrad_kernels.pool", "max_pool2d_forward_numba"),
+    ("max_pool2d.backward", "cpu", "numba", "minigrad_kernels.pool",
+     "max_pool2d_backward_numba"),
     ("softmax_xent.forward", "cpu", "numpy", "minigrad_kernels.softmax_xent",
      "softmax_xent_numpy"),
     ("softmax_xent.backward", "cpu", "numpy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_numpy"),
 )
 
+# The default per (op, device) is the fastest implementation measured on the development
+# machine (2-core x86-64, OpenBLAS; python -m benchmarks); NumPy where nothing beats it.
+# The Numba kernels are single-threaded on purpose: OpenBLAS's threads and a parallel Numba
+# region contend for the cores after every GEMM (measured: +7 ms per alternation with
+# Numba's OpenMP layer), and these loops are memory-bound anyway.
+_FASTEST = {
+    ("conv2d.forward", "cpu"): "numba",          # im2col loop without the strided copies
+    ("conv2d.backward_input", "cpu"): "numba",   # col2im: 1.7-1.9x faster than KH·KW adds
+    ("conv2d.backward_weight", "cpu"): "numba",
+    ("max_pool2d.backward", "cpu"): "numba",     # 1.7-2.3x faster than KH·KW masked adds
+    # max_pool2d.forward stays NumPy: its KH·KW vectorised passes beat the Numba loop 2-3x
+}
 DEFAULTS = {(op, device): impl for op, device, impl, _, _ in KERNELS if impl == "numpy"}
+DEFAULTS.update(_FASTEST)
 
 __all__ = ["KERNELS", "DEFAULTS"]

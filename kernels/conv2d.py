@@ -16,29 +16,37 @@ Contract (every implementation):
 The bias is not part of the kernel (the Conv2d Function adds it and sums dy for db).
 Shapes and dtypes are validated by the caller; kernels assume them valid.
 
-im2col: the patches of x_pad become the rows of a matrix ``cols`` of shape
-(N·OH·OW, C·KH·KW), so the convolution is one GEMM, y = cols @ w.reshape(O, −1)ᵀ.  Its
-workspace is KH·KW times the input: the batch is processed in chunks so that ``cols`` stays
-under WORKSPACE_BYTES.
+im2col: the patches of x_pad become the columns of a matrix ``cols`` of shape
+(C·KH·KW, N·OH·OW), laid out (C, KH, KW, N, OH, OW), so the convolution is one GEMM,
+y = w.reshape(O, −1) @ cols.  That layout is filled by KH·KW strided copies of whole
+(N, OH, OW) planes per channel — each a contiguous write — and the GEMM's long dimension
+is N·OH·OW.  Its workspace is KH·KW times the input: the batch is processed in chunks so
+that ``cols`` stays under WORKSPACE_BYTES.
 """
+import threading
+
+import numba
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 WORKSPACE_BYTES = 256 * 2**20
+_scratch = threading.local()
+
+
+def workspace(name, shape, dtype):
+    """A scratch array reused across calls (per thread, per name): the im2col matrices and
+    GEMM results are large and short-lived, and allocating them fresh costs page faults on
+    every call.  Never returned to the caller."""
+    cache = _scratch.__dict__.setdefault("buffers", {})
+    size = int(np.prod(shape, dtype=np.int64))
+    buf = cache.get(name)
+    if buf is None or buf.dtype != dtype or buf.size < size:
+        buf = cache[name] = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
 
 
 def output_size(size, k, stride, padding, dilation):
     """Output length along one spatial axis."""
     return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
-
-
-def _patches(x_pad, kh, kw, oh, ow, stride, dilation):
-    """A strided view (N, C, KH, KW, OH, OW) of x_pad's patches (no copy)."""
-    n, c, _, _ = x_pad.shape
-    s0, s1, s2, s3 = x_pad.strides
-    (sh, sw), (dh, dw) = stride, dilation
-    return as_strided(x_pad, (n, c, kh, kw, oh, ow),
-                      (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), writeable=False)
 
 
 def _pad(x, padding):
@@ -53,34 +61,45 @@ def _batch_chunks(n, per_sample_bytes):
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 
-def im2col_numpy(x, kh, kw, stride, padding, dilation):
-    """cols (N·OH·OW, C·KH·KW): row (n, i, j) holds the patch under output pixel (i, j)."""
+def _window(offset, stride, dilation, out):
+    """The slice of a padded axis read by kernel offset ``offset`` for ``out`` outputs."""
+    start = offset * dilation
+    return slice(start, start + stride * (out - 1) + 1, stride)
+
+
+def im2col_numpy(x, kh, kw, stride, padding, dilation, out=None):
+    """cols (C·KH·KW, N·OH·OW): column (n, i, j) holds the patch under output pixel (i, j)."""
     n, c, h, w = x.shape
     oh = output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    view = _patches(_pad(x, padding), kh, kw, oh, ow, stride, dilation)
-    return view.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * kh * kw)
+    x_pad = _pad(x, padding)
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype) if out is None else \
+        out.reshape(c, kh, kw, n, oh, ow)
+    for p in range(kh):          # one strided copy per kernel offset (p, q)
+        rows = _window(p, stride[0], dilation[0], oh)
+        for q in range(kw):
+            cols[:, p, q] = x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] \
+                .transpose(1, 0, 2, 3)
+    return cols.reshape(c * kh * kw, n * oh * ow)
 
 
 def col2im_numpy(cols, x_shape, kh, kw, stride, padding, dilation):
-    """The adjoint of im2col: add every patch row of ``cols`` back where it came from."""
+    """The adjoint of im2col: add every column of ``cols`` back where its patch came from."""
     n, c, h, w = x_shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    oh = output_size(h, kh, sh, ph, dh)
-    ow = output_size(w, kw, sw, pw, dw)
-    cols = cols.reshape(n, oh, ow, c, kh, kw)
+    (ph, pw) = padding
+    oh = output_size(h, kh, stride[0], ph, dilation[0])
+    ow = output_size(w, kw, stride[1], pw, dilation[1])
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
     x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    # One strided add per kernel offset (p, q): KH·KW vectorised adds instead of a loop over
-    # output pixels.
-    for p in range(kh):
+    for p in range(kh):          # one strided add per kernel offset (p, q)
+        rows = _window(p, stride[0], dilation[0], oh)
         for q in range(kw):
-            rows = slice(p * dh, p * dh + sh * (oh - 1) + 1, sh)
-            colz = slice(q * dw, q * dw + sw * (ow - 1) + 1, sw)
-            x_pad[:, :, rows, colz] += cols[:, :, :, :, p, q].transpose(0, 3, 1, 2)
+            x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] += \
+                cols[:, p, q].transpose(1, 0, 2, 3)
     return x_pad[:, :, ph:ph + h, pw:pw + w]
 
 
-def conv2d_forward_numpy(x, w, stride, padding, dilation):
+def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy):
     """Reference: im2col of batch chunks, then one GEMM per chunk."""
     n = x.shape[0]
     o, c, kh, kw = w.shape
@@ -89,32 +108,122 @@ def conv2d_forward_numpy(x, w, stride, padding, dilation):
     y = np.empty((n, o, oh, ow), dtype=np.result_type(x, w))
     w_mat = w.reshape(o, c * kh * kw)
     for s, e in _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize):
-        cols = im2col_numpy(x[s:e], kh, kw, stride, padding, dilation)   # (n·OH·OW, CKK)
-        y[s:e] = (cols @ w_mat.T).reshape(e - s, oh, ow, o).transpose(0, 3, 1, 2)
+        ckk, m = c * kh * kw, (e - s) * oh * ow
+        cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
+                      out=workspace("cols", (ckk, m), x.dtype))          # (CKK, n·OH·OW)
+        prod = np.matmul(w_mat, cols, out=workspace("gemm", (o, m), y.dtype))
+        y[s:e] = prod.reshape(o, e - s, oh, ow).transpose(1, 0, 2, 3)
     return y
 
 
-def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation):
-    """Reference: dcols = dy_mat @ w_mat, then col2im."""
+def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
+                                col2im=col2im_numpy):
+    """Reference: dcols = w_matᵀ @ dy_mat, then col2im."""
     o, c, kh, kw = w.shape
     n, _, oh, ow = dy.shape
     dx = np.empty(x_shape, dtype=np.result_type(dy, w))
     w_mat = w.reshape(o, c * kh * kw)
     for s, e in _batch_chunks(n, oh * ow * c * kh * kw * dy.itemsize):
-        dy_mat = dy[s:e].transpose(0, 2, 3, 1).reshape(-1, o)          # (n·OH·OW, O)
-        dcols = dy_mat @ w_mat                                          # (n·OH·OW, CKK)
-        dx[s:e] = col2im_numpy(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride,
-                               padding, dilation)
+        m = (e - s) * oh * ow
+        dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
+        dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
+        dcols = np.matmul(w_mat.T, dy_mat.reshape(o, m),
+                          out=workspace("cols", (c * kh * kw, m), dx.dtype))
+        dx[s:e] = col2im(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride, padding,
+                         dilation)
     return dx
 
 
-def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation):
-    """Reference: dw = dy_matᵀ @ cols, summed over batch chunks."""
+def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
+                                 im2col=im2col_numpy):
+    """Reference: dw = dy_mat @ colsᵀ, summed over batch chunks."""
     o, c, kh, kw = w_shape
     n, _, oh, ow = dy.shape
     dw = np.zeros((o, c * kh * kw), dtype=np.result_type(dy, x))
     for s, e in _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize):
-        cols = im2col_numpy(x[s:e], kh, kw, stride, padding, dilation)
-        dy_mat = dy[s:e].transpose(1, 0, 2, 3).reshape(o, -1)           # (O, n·OH·OW)
-        dw += dy_mat @ cols
+        m = (e - s) * oh * ow
+        cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
+                      out=workspace("cols", (c * kh * kw, m), x.dtype))
+        dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
+        dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
+        dw += dy_mat.reshape(o, m) @ cols.T
     return dw.reshape(w_shape)
+
+
+# ---------------------------------------------------------------------------------------
+# Numba: the same GEMMs, with im2col/col2im as parallel loops (no temporaries, and col2im
+# without the KH·KW read-modify-write passes over dx).
+
+@numba.njit(parallel=False, cache=True)
+def _im2col_loops(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
+    """cols (C, KH, KW, N, OH, OW) ← x (N, C, H, W); zero where the patch is padding."""
+    n, c, h, w = x.shape
+    oh, ow = cols.shape[4], cols.shape[5]
+    for row in numba.prange(c * kh * kw):
+        ch, p, q = row // (kh * kw), (row // kw) % kh, row % kw
+        for a in range(n):
+            for i in range(oh):
+                r = i * sh + p * dh - ph
+                for j in range(ow):
+                    s = j * sw + q * dw - pw
+                    if 0 <= r < h and 0 <= s < w:
+                        cols[ch, p, q, a, i, j] = x[a, ch, r, s]
+                    else:
+                        cols[ch, p, q, a, i, j] = 0
+
+
+@numba.njit(parallel=False, cache=True)
+def _col2im_loops(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """dx (N, C, H, W) += cols (C, KH, KW, N, OH, OW) at the patch positions; each (n, c)
+    plane belongs to one thread, so the adds never race."""
+    n, c, h, w = dx.shape
+    oh, ow = cols.shape[4], cols.shape[5]
+    for plane in numba.prange(n * c):
+        a, ch = plane // c, plane % c
+        for p in range(kh):
+            for q in range(kw):
+                for i in range(oh):
+                    r = i * sh + p * dh - ph
+                    if r < 0 or r >= h:
+                        continue
+                    for j in range(ow):
+                        s = j * sw + q * dw - pw
+                        if 0 <= s < w:
+                            dx[a, ch, r, s] += cols[ch, p, q, a, i, j]
+
+
+def im2col_numba(x, kh, kw, stride, padding, dilation, out=None):
+    n, c, h, w = x.shape
+    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype) if out is None else \
+        out.reshape(c, kh, kw, n, oh, ow)
+    _im2col_loops(np.ascontiguousarray(x), cols, kh, kw, *stride, *padding, *dilation)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation):
+    n, c, h, w = x_shape
+    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
+    dx = np.zeros(x_shape, dtype=cols.dtype)
+    _col2im_loops(np.ascontiguousarray(cols).reshape(c, kh, kw, n, oh, ow), dx, kh, kw,
+                  *stride, *padding, *dilation)
+    return dx
+
+
+def conv2d_forward_numba(x, w, stride, padding, dilation):
+    """im2col as a parallel Numba loop, then the same GEMM as the reference."""
+    return conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numba)
+
+
+def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
+    """The reference's GEMM, then col2im as a parallel Numba loop (one thread per plane)."""
+    return conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
+                                       col2im=col2im_numba)
+
+
+def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation):
+    """im2col as a parallel Numba loop, then the reference's GEMM."""
+    return conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
+                                        im2col=im2col_numba)

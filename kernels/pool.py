@@ -14,8 +14,10 @@ Contract (every implementation):
 Ties go to the first maximum only (PyTorch's convention): with ties common in real images,
 sending dy to every tied element would multiply the gradient.
 """
+import numba
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+# (the Numba implementations are at the end of the file, after the NumPy reference)
 
 
 def output_size(size, k, stride, padding):
@@ -34,17 +36,24 @@ def _arg_dtype(kernel):
 
 
 def max_pool2d_forward_numpy(x, kernel, stride, padding):
-    """Reference: a strided window view, argmax over each window."""
+    """Reference: a running maximum over the KH·KW strided slices of x (one per window
+    offset), each an (N, C, OH, OW) view; a strict ``>`` keeps the first maximum."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     oh, ow = output_size(h, kh, sh, padding[0]), output_size(w, kw, sw, padding[1])
     xp = _padded(x, padding, -np.inf)
-    s0, s1, s2, s3 = xp.strides
-    windows = as_strided(xp, (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2, s3),
-                         writeable=False).reshape(n, c, oh, ow, kh * kw)
-    arg = windows.argmax(axis=-1)                     # argmax returns the first maximum
-    y = np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
-    return y, arg.astype(_arg_dtype(kernel))
+    y = xp[:, :, 0:sh * (oh - 1) + 1:sh, 0:sw * (ow - 1) + 1:sw].copy()
+    arg = np.zeros((n, c, oh, ow), dtype=_arg_dtype(kernel))
+    for k in range(1, kh * kw):
+        p, q = divmod(k, kw)
+        window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+        better = (window > y).view(np.int8)
+        np.maximum(y, window, out=y)
+        # arg = k where better, else unchanged; arithmetic, because masked assignment
+        # (arg[better] = k, copyto(where=)) is several times slower in NumPy
+        arg -= better * arg
+        arg += better * arg.dtype.type(k)
+    return y, arg
 
 
 def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
@@ -57,5 +66,71 @@ def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
         for q in range(kw):
             rows = slice(p, p + sh * (oh - 1) + 1, sh)
             cols = slice(q, q + sw * (ow - 1) + 1, sw)
-            dx[:, :, rows, cols] += np.where(arg == p * kw + q, dy, 0)
+            dx[:, :, rows, cols] += dy * (arg == p * kw + q)
     return dx[:, :, ph:ph + h, pw:pw + w]
+
+
+# ---------------------------------------------------------------------------------------
+# Numba: one pass per (n, c) plane, planes in parallel; no temporaries.
+
+@numba.njit(parallel=False, cache=True)
+def _max_pool_forward_planes(x, y, arg, kh, kw, sh, sw, ph, pw):
+    """x (P, H, W) planes → y, arg (P, OH, OW); the window clipped to the plane (padding is
+    −∞, so it never wins against a real value)."""
+    planes, h, w = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for plane in numba.prange(planes):
+        xs, ys, args = x[plane], y[plane], arg[plane]
+        for i in range(oh):
+            r0 = i * sh - ph
+            p_lo, p_hi = max(0, -r0), min(kh, h - r0)
+            for j in range(ow):
+                s0 = j * sw - pw
+                q_lo, q_hi = max(0, -s0), min(kw, w - s0)
+                best = xs[r0 + p_lo, s0 + q_lo]
+                best_k = p_lo * kw + q_lo
+                for p in range(p_lo, p_hi):
+                    for q in range(q_lo, q_hi):
+                        v = xs[r0 + p, s0 + q]
+                        if v > best:          # strict: the first maximum wins ties
+                            best = v
+                            best_k = p * kw + q
+                ys[i, j] = best
+                args[i, j] = best_k
+
+
+@numba.njit(parallel=False, cache=True)
+def _max_pool_backward_planes(dy, arg, dx, kw, sh, sw, ph, pw):
+    """dy, arg (P, OH, OW) → dx (P, H, W), zero-initialised by the caller."""
+    planes, oh, ow = dy.shape
+    for plane in numba.prange(planes):
+        dys, args, dxs = dy[plane], arg[plane], dx[plane]
+        for i in range(oh):
+            for j in range(ow):
+                k = args[i, j]
+                dxs[i * sh + k // kw - ph, j * sw + k % kw - pw] += dys[i, j]
+
+
+def max_pool2d_forward_numba(x, kernel, stride, padding):
+    """Numba: each (n, c) plane scanned once, planes in parallel, no temporaries."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    y = np.empty((n, c, oh, ow), dtype=x.dtype)
+    arg = np.empty((n, c, oh, ow), dtype=_arg_dtype(kernel))
+    _max_pool_forward_planes(np.ascontiguousarray(x).reshape(n * c, h, w),
+                             y.reshape(n * c, oh, ow), arg.reshape(n * c, oh, ow),
+                             kh, kw, sh, sw, ph, pw)
+    return y, arg
+
+
+def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
+    """Numba: each dy element added once at its window's first maximum."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = dy.shape[2], dy.shape[3]
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    _max_pool_backward_planes(np.ascontiguousarray(dy).reshape(n * c, oh, ow),
+                              np.ascontiguousarray(arg).reshape(n * c, oh, ow),
+                              dx.reshape(n * c, h, w), kw, sh, sw, ph, pw)
+    return dx
