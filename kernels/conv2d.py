@@ -151,15 +151,16 @@ def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
 
 
 # ---------------------------------------------------------------------------------------
-# Numba: the same GEMMs, with im2col/col2im as parallel loops (no temporaries, and col2im
-# without the KH·KW read-modify-write passes over dx).
+# Numba: the same GEMMs, with im2col/col2im as compiled loops (no temporaries, and col2im
+# without the KH·KW read-modify-write passes over dx).  Single-threaded on purpose (see
+# minigrad_kernels.DEFAULTS).
 
-@numba.njit(parallel=False, cache=True)
+@numba.njit(cache=True)
 def _im2col_loops(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
     """cols (C, KH, KW, N, OH, OW) ← x (N, C, H, W); zero where the patch is padding."""
     n, c, h, w = x.shape
     oh, ow = cols.shape[4], cols.shape[5]
-    for row in numba.prange(c * kh * kw):
+    for row in range(c * kh * kw):
         ch, p, q = row // (kh * kw), (row // kw) % kh, row % kw
         for a in range(n):
             for i in range(oh):
@@ -172,13 +173,13 @@ def _im2col_loops(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
                         cols[ch, p, q, a, i, j] = 0
 
 
-@numba.njit(parallel=False, cache=True)
+@numba.njit(cache=True)
 def _col2im_loops(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
-    """dx (N, C, H, W) += cols (C, KH, KW, N, OH, OW) at the patch positions; each (n, c)
-    plane belongs to one thread, so the adds never race."""
+    """dx (N, C, H, W) += cols (C, KH, KW, N, OH, OW) at the patch positions, plane by
+    plane (so the loop could run planes in parallel without racing adds)."""
     n, c, h, w = dx.shape
     oh, ow = cols.shape[4], cols.shape[5]
-    for plane in numba.prange(n * c):
+    for plane in range(n * c):
         a, ch = plane // c, plane % c
         for p in range(kh):
             for q in range(kw):
@@ -213,17 +214,17 @@ def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation):
 
 
 def conv2d_forward_numba(x, w, stride, padding, dilation):
-    """im2col as a parallel Numba loop, then the same GEMM as the reference."""
+    """im2col as a compiled loop, then the same GEMM as the reference."""
     return conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numba)
 
 
 def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
-    """The reference's GEMM, then col2im as a parallel Numba loop (one thread per plane)."""
+    """The reference's GEMM, then col2im as a compiled loop."""
     return conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
                                        col2im=col2im_numba)
 
 
 def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation):
-    """im2col as a parallel Numba loop, then the reference's GEMM."""
+    """im2col as a compiled loop, then the reference's GEMM."""
     return conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
                                         im2col=im2col_numba)

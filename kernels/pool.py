@@ -71,15 +71,16 @@ def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
 
 
 # ---------------------------------------------------------------------------------------
-# Numba: one pass per (n, c) plane, planes in parallel; no temporaries.
+# Numba: one pass per (n, c) plane, no temporaries.  Single-threaded on purpose (see
+# minigrad_kernels.DEFAULTS): OpenBLAS's threads and a parallel region contend for the cores.
 
-@numba.njit(parallel=False, cache=True)
+@numba.njit(cache=True)
 def _max_pool_forward_planes(x, y, arg, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) planes → y, arg (P, OH, OW); the window clipped to the plane (padding is
     −∞, so it never wins against a real value)."""
     planes, h, w = x.shape
     oh, ow = y.shape[1], y.shape[2]
-    for plane in numba.prange(planes):
+    for plane in range(planes):
         xs, ys, args = x[plane], y[plane], arg[plane]
         for i in range(oh):
             r0 = i * sh - ph
@@ -99,11 +100,11 @@ def _max_pool_forward_planes(x, y, arg, kh, kw, sh, sw, ph, pw):
                 args[i, j] = best_k
 
 
-@numba.njit(parallel=False, cache=True)
+@numba.njit(cache=True)
 def _max_pool_backward_planes(dy, arg, dx, kw, sh, sw, ph, pw):
     """dy, arg (P, OH, OW) → dx (P, H, W), zero-initialised by the caller."""
     planes, oh, ow = dy.shape
-    for plane in numba.prange(planes):
+    for plane in range(planes):
         dys, args, dxs = dy[plane], arg[plane], dx[plane]
         for i in range(oh):
             for j in range(ow):
@@ -112,7 +113,7 @@ def _max_pool_backward_planes(dy, arg, dx, kw, sh, sw, ph, pw):
 
 
 def max_pool2d_forward_numba(x, kernel, stride, padding):
-    """Numba: each (n, c) plane scanned once, planes in parallel, no temporaries."""
+    """Numba: each (n, c) plane scanned once, no temporaries."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
@@ -127,7 +128,7 @@ def max_pool2d_forward_numba(x, kernel, stride, padding):
 def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
     """Numba: each dy element added once at its window's first maximum."""
     n, c, h, w = x_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = dy.shape[2], dy.shape[3]
     dx = np.zeros(x_shape, dtype=dy.dtype)
     _max_pool_backward_planes(np.ascontiguousarray(dy).reshape(n * c, oh, ow),
