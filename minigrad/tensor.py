@@ -362,7 +362,7 @@ class Tensor:
             update(self.data)
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
             kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from None
+            raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
         self._versions[0] += 1
         return self
 
