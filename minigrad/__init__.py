@@ -20,7 +20,8 @@ from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
-from . import optim  # noqa: E402
+from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -32,5 +33,6 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "manual_seed", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
-    "backend", "cuda", "dtypes", "functional", "optim", "random",
+    "save", "load",
+    "backend", "cuda", "dtypes", "functional", "nn", "optim", "random",
 ]

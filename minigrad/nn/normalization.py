@@ -1,0 +1,167 @@
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` (per channel, over the batch) and
+``LayerNorm`` (per sample, over the trailing axes).  Formulas: ``minigrad/ops/norm.py``."""
+import numpy as np
+
+from .. import creation, dtypes
+from .. import functional as F
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from . import init
+from ._util import empty_parameter
+from .module import Module
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share; subclasses set ``_ranks`` and ``_shapes``."""
+
+    _ranks = ()
+    _shapes = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features = int(num_features)
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = empty_parameter((self.num_features,), dtype, device)
+            if bias:
+                self.bias = empty_parameter((self.num_features,), dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            float_dtype = dtypes.as_dtype(dtype) if dtype is not None else None
+            self.register_buffer("running_mean", creation.zeros(
+                self.num_features, dtype=float_dtype, device=device or "cpu"))
+            self.register_buffer("running_var", creation.ones(
+                self.num_features, dtype=float_dtype, device=device or "cpu"))
+            self.register_buffer("num_batches_tracked", creation.full(
+                (), 0, dtype=dtypes.int64, device=device or "cpu"))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batches tracked."""
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            init.zeros_(self.num_batches_tracked)
+
+    def reset_parameters(self):
+        """Weight 1, bias 0 and fresh running statistics (PyTorch's initialisation)."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input(self, x):
+        if not isinstance(x, Tensor):
+            self._fail(f"expected a Tensor, got {type(x).__name__}", TypeError)
+        if x.ndim not in self._ranks:
+            self._fail(f"expected {self._shapes} input with C = {self.num_features}, got "
+                       f"{x.ndim}-d input of shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            self._fail(f"expected {self.num_features} channels (axis 1), got input of shape "
+                       f"{x.shape}")
+
+    def forward(self, x):
+        """Normalise per channel: with this batch's statistics when training (updating the
+        running ones), with the running statistics in evaluation mode."""
+        self._check_input(x)
+        factor = 0.0 if self.momentum is None else self.momentum
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:     # cumulative moving average
+            factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)
+        use_batch_stats = self.training or self.running_mean is None
+        keep_stats = not self.training or self.track_running_stats
+        y = self._call(F.batch_norm, x, self.running_mean if keep_stats else None,
+                       self.running_var if keep_stats else None, self.weight, self.bias,
+                       training=use_batch_stats, momentum=factor, eps=self.eps)
+        if counting:    # after the op: a failed forward changes no state
+            with no_grad():
+                self.num_batches_tracked += 1
+        return y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C.
+
+    y = γ·(x − μ)/√(σ² + ε) + β, μ and σ² (biased) over N (and L) while training, the
+    running estimates in evaluation mode; running r ← (1 − momentum)·r + momentum·batch
+    value (variance unbiased), or a cumulative average when ``momentum=None``.
+
+    Parameters (``affine``): ``weight`` γ (C,) = 1, ``bias`` β (C,) = 0 (unless
+    ``bias=False``).  Buffers
+    (``track_running_stats``): ``running_mean`` (C,) = 0, ``running_var`` (C,) = 1,
+    ``num_batches_tracked`` () int64 = 0.
+    """
+
+    _ranks = (2, 3)
+    _shapes = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs, per channel C (statistics over N, H, W);
+    otherwise as :class:`BatchNorm1d`."""
+
+    _ranks = (4,)
+    _shapes = "4-d (N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalisation: y = γ·(x − μ)/√(σ² + ε) + β, μ and σ² (biased) over the trailing
+    axes ``normalized_shape`` of each sample.
+
+    Args:
+        normalized_shape: an int or a shape S; the input is (..., *S).
+        eps: added to the variance.
+        elementwise_affine: learn ``weight`` γ (S) = 1 and ``bias`` β (S) = 0.
+        bias: learn β (when ``elementwise_affine``).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = empty_parameter(self.normalized_shape, dtype, device)
+            if bias:
+                self.bias = empty_parameter(self.normalized_shape, dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, x):
+        """x (..., *normalized_shape) → the same shape."""
+        return self._call(F.layer_norm, x, self.normalized_shape, self.weight, self.bias,
+                          self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -1,0 +1,315 @@
+"""``save`` / ``load``: checkpoints (state dicts) in a ``.npz`` file, without pickle.
+
+What can be saved: Tensors, NumPy/CuPy arrays and NumPy scalars, and ``None``, bools, ints,
+floats, strings, lists, tuples and dicts (keys: str, int, float, bool or None) of those —
+a model's ``state_dict()``, an optimizer's ``state_dict()`` (``{"state": {int: {...}},
+"param_groups": [...]}``) or a dict holding both and an epoch number.
+
+The file is an ordinary NumPy ``.npz`` (a zip) holding
+
+* one member per array, ``a0``, ``a1``, … (``.npy``: dtype, shape and bytes, exact), and
+* ``__minigrad__``: a JSON manifest (as a uint8 array) with the format name and version
+  and the structure, in which every array is a reference to its member and records
+  whether it was a Tensor (and its ``requires_grad``), a Parameter, an array or a scalar.
+
+Nothing is unpickled on load (``allow_pickle=False``), so loading a file runs no code from
+it.  Arrays shared by several entries (tied weights) are stored once and come back shared.
+"""
+import collections
+import json
+import math
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor, _is_cupy
+
+__all__ = ["save", "load"]
+
+FORMAT = "minigrad.save"
+VERSION = 1
+MANIFEST = "__minigrad__"
+_KINDS = "biufc"      # bool, integers, floats, complex: what an .npy holds without pickle
+
+
+# -- save -------------------------------------------------------------------------------------
+class _Writer:
+    """Turns an object into the JSON manifest's structure, collecting arrays as members."""
+
+    def __init__(self):
+        self.members = {}       # member name -> host ndarray
+        self.by_id = {}         # id(original array) -> member name (shared arrays once)
+        self.keep = []          # keeps the originals alive so that ids stay unique
+        self.active = set()     # ids of the containers being written (cycle check)
+
+    def member(self, array, where):
+        if array.dtype.kind not in _KINDS:
+            raise TypeError(f"save: {where} is an array of dtype {array.dtype}; only bool, "
+                            f"integer, floating-point and complex arrays can be saved")
+        name = self.by_id.get(id(array))
+        if name is None:
+            name = f"a{len(self.members)}"
+            self.members[name] = backend.to_device(array, "cpu")
+            self.by_id[id(array)] = name
+            self.keep.append(array)
+        return name
+
+    def node(self, obj, where):
+        from .nn.parameter import Parameter   # nn builds on this layer; imported when used
+
+        if isinstance(obj, np.generic):     # before float: np.float64 is a float subclass
+            return {"type": "scalar", "member": self.member(np.asarray(obj), where)}
+        if obj is None or isinstance(obj, (bool, int, str)):
+            return obj
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"type": "float", "value": repr(obj)}
+        if isinstance(obj, Tensor):
+            kind = "parameter" if isinstance(obj, Parameter) else "tensor"
+            return {"type": kind, "member": self.member(obj.data, where),
+                    "requires_grad": obj.requires_grad}
+        if isinstance(obj, np.ndarray) or _is_cupy(obj):
+            return {"type": "array", "member": self.member(obj, where)}
+        if isinstance(obj, (list, tuple, dict)):
+            if id(obj) in self.active:
+                raise ValueError(f"save: {where} contains itself (a reference cycle)")
+            self.active.add(id(obj))
+            try:
+                return self.container(obj, where)
+            finally:
+                self.active.discard(id(obj))
+        hint = "; save its state_dict() instead" if hasattr(obj, "state_dict") else ""
+        raise TypeError(f"save: cannot save {where}, an object of type "
+                        f"{type(obj).__module__}.{type(obj).__qualname__}{hint}")
+
+    def container(self, obj, where):
+        if isinstance(obj, (list, tuple)):
+            items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            return {"type": "list" if isinstance(obj, list) else "tuple", "items": items}
+        pairs = []
+        for k, v in obj.items():
+            if not (k is None or isinstance(k, (str, int, float))):
+                raise TypeError(f"save: {where} has a key of type {type(k).__name__} "
+                                f"({k!r}); keys must be str, int, float, bool or None")
+            if isinstance(k, float) and not math.isfinite(k):
+                raise TypeError(f"save: {where} has a non-finite float key {k!r}")
+            pairs.append([k, self.node(v, f"{where}[{k!r}]")])
+        kind = "ordered_dict" if isinstance(obj, collections.OrderedDict) else "dict"
+        return {"type": kind, "items": pairs}
+
+
+def save(obj, path):
+    """Write ``obj`` (a state dict; see the module docstring) to the file ``path``.
+
+    The file is written next to ``path`` under a temporary name, flushed to disk and then
+    renamed over ``path`` in one step, so an interrupted save leaves either the old file
+    or the new one, never a half-written file.  CUDA arrays are copied to the host; the
+    file is the same whatever device the tensors were on.  ``path`` is used as given (no
+    ``.npz`` is appended).
+
+    >>> minigrad.save({"model": model.state_dict(), "optim": opt.state_dict(),
+    ...                "epoch": 3}, "checkpoint.npz")
+    """
+    path = os.fspath(path)
+    writer = _Writer()
+    root = writer.node(obj, "obj")
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root},
+                          ensure_ascii=True, allow_nan=False)
+    members = dict(writer.members)
+    members[MANIFEST] = np.frombuffer(manifest.encode("ascii"), dtype=np.uint8)
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **members)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())    # mkstemp makes it 0600; give a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- load -------------------------------------------------------------------------------------
+class _CorruptFile(ValueError):
+    """Internal: what is wrong, reported by load() with the file's name."""
+
+
+def load(path, map_location=None):
+    """Read an object written by :func:`save`.
+
+    Tensors come back as Tensors (Parameters as Parameters, with their ``requires_grad``),
+    NumPy arrays and scalars as NumPy arrays and scalars, containers as they were (an
+    OrderedDict as an OrderedDict), with exact dtypes and values.
+
+    Args:
+        path: the file.
+        map_location: ``None`` or ``"cpu"``: everything on the host; ``"cuda"``: Tensors
+            and arrays on the GPU (CuPy arrays).
+
+    Raises:
+        ValueError: the file is not a minigrad checkpoint, or it is truncated or corrupt
+            (the message names the file and what is wrong).
+    """
+    path = os.fspath(path)
+    if map_location is not None and not isinstance(map_location, str):
+        raise TypeError(f"load: map_location must be None, 'cpu' or 'cuda', got "
+                        f"{map_location!r}")
+    device = backend.normalize_device(map_location)
+    backend.xp_for(device)       # CudaUnavailableError before reading, with the reason
+    try:
+        manifest, arrays = _read(path)
+        return _Reader(arrays, device).node(manifest["root"], "obj")
+    except _CorruptFile as exc:
+        raise ValueError(f"load: {path!r} is not a valid minigrad file: {exc}") from None
+
+
+def _read(path):
+    """The manifest (a dict) and every array member of the file, checked."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise _CorruptFile("it is not a zip/.npz archive (wrong magic bytes); was it "
+                                   "written by minigrad.save?")
+        with np.load(path, allow_pickle=False) as npz:
+            names = set(npz.files)
+            if MANIFEST not in names:
+                raise _CorruptFile(f"it has no {MANIFEST!r} manifest (an .npz written by "
+                                   f"something else?)")
+            manifest = _parse_manifest(_member(npz, MANIFEST))
+            arrays = {name: _member(npz, name) for name in sorted(names - {MANIFEST})}
+    except _CorruptFile:
+        raise
+    except (zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        raise _CorruptFile(f"the archive is truncated or corrupt ({type(exc).__name__}: "
+                           f"{exc})") from None
+    for name, array in arrays.items():
+        if array.dtype.kind not in _KINDS:
+            raise _CorruptFile(f"member {name!r} has dtype {array.dtype}, which minigrad "
+                               f"never writes")
+    return manifest, arrays
+
+
+def _member(npz, name):
+    """One member's array; a pickled object array is refused (allow_pickle=False)."""
+    try:
+        return npz[name]
+    except ValueError as exc:
+        raise _CorruptFile(f"member {name!r} cannot be read ({exc})") from None
+
+
+def _parse_manifest(raw):
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _CorruptFile(f"the manifest is a {raw.dtype} array of shape {raw.shape}, "
+                           f"expected uint8 bytes")
+    try:
+        manifest = json.loads(raw.tobytes().decode("ascii"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _CorruptFile(f"the manifest is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        got = manifest.get("format") if isinstance(manifest, dict) else None
+        raise _CorruptFile(f"the manifest's format is {got!r}, expected {FORMAT!r}")
+    version = manifest.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _CorruptFile(f"the manifest's version is {version!r}, expected an int")
+    if version > VERSION:
+        raise _CorruptFile(f"it was written in format version {version}; this minigrad "
+                           f"reads versions up to {VERSION} (upgrade minigrad)")
+    if "root" not in manifest:
+        raise _CorruptFile("the manifest has no 'root' entry")
+    return manifest
+
+
+class _Reader:
+    """Rebuilds the object from the manifest's structure and the array members."""
+
+    def __init__(self, arrays, device):
+        self.arrays, self.device = arrays, device
+        self.placed = {}       # member name -> the array on the device (shared when shared)
+
+    def array(self, node, where, host=False):
+        name = node.get("member")
+        if not isinstance(name, str) or name not in self.arrays:
+            raise _CorruptFile(f"{where} refers to the array member {name!r}, which the "
+                               f"archive lacks")
+        if host:
+            return self.arrays[name]
+        if name not in self.placed:
+            self.placed[name] = backend.to_device(self.arrays[name], self.device)
+        return self.placed[name]
+
+    def node(self, node, where):
+        from .nn.parameter import Parameter
+
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            raise _CorruptFile(f"{where}: unexpected manifest entry {str(node)[:80]}")
+        kind = node["type"]
+        if kind in ("tensor", "parameter"):
+            array = self.array(node, where)
+            grad = bool(node.get("requires_grad", False))
+            if kind == "parameter":
+                return Parameter(Tensor._wrap(array), requires_grad=grad)
+            if grad and array.dtype.kind != "f":
+                raise _CorruptFile(f"{where}: a {array.dtype} tensor marked requires_grad")
+            return Tensor._wrap(array, requires_grad=grad)
+        if kind == "array":
+            return self.array(node, where)
+        if kind == "scalar":
+            return self.array(node, where, host=True)[()]
+        if kind == "float":
+            return float(node.get("value"))
+        if kind in ("list", "tuple"):
+            items = [self.node(v, f"{where}[{i}]")
+                     for i, v in enumerate(self._items(node, where))]
+            return items if kind == "list" else tuple(items)
+        if kind in ("dict", "ordered_dict"):
+            out = collections.OrderedDict() if kind == "ordered_dict" else {}
+            for pair in self._items(node, where):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise _CorruptFile(f"{where}: a dict entry is not a [key, value] pair")
+                key = pair[0]
+                if not (key is None or isinstance(key, (str, int, float))):
+                    raise _CorruptFile(f"{where}: a dict key of type {type(key).__name__}")
+                out[key] = self.node(pair[1], f"{where}[{key!r}]")
+            return out
+        raise _CorruptFile(f"{where}: unknown entry type {kind!r}")
+
+    @staticmethod
+    def _items(node, where):
+        items = node.get("items")
+        if not isinstance(items, list):
+            raise _CorruptFile(f"{where}: a {node['type']} entry without an item list")
+        return items
