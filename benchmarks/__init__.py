@@ -1,0 +1,1 @@
+"""Speed measurements: every figure is a ratio measured in the same run (see README.md)."""

@@ -1,0 +1,204 @@
+"""Training throughput of the three seed CNNs, minigrad vs PyTorch CPU, in the same run.
+
+    python -m benchmarks.cnn_throughput [--steps 30] [--warmup 5] [--repeats 3]
+        [--models A,B,C] [--threads 2] [--out results.json] [--unset-openblas-env]
+
+Each model trains on random MNIST-shaped batches (float32, cross-entropy on logits, Adam
+lr 1e-3), forward + backward + update per step.  The two frameworks alternate repeat by
+repeat so machine drift hits both; the figure is the median over repeats of samples/s.
+Prints a table (ratio = minigrad / PyTorch), which BLAS ran (threadpoolctl), and writes
+JSON.  PyTorch is optional: without it, only minigrad's throughput is printed.
+
+The models (from the project's source documents):
+  A  Conv(1→32,3) ReLU MaxPool2 · Conv(32→64,3) ReLU MaxPool2 · Conv(64→64,3) ReLU ·
+     Flatten · Linear(576→64) ReLU · Linear(64→10)                            batch 64
+  B  Conv(1→32,5) ReLU MaxPool2 · Conv(32→64,5) ReLU MaxPool2 · Flatten ·
+     Linear(1024→10)                                                          batch 64
+  C  Conv(1→32,3) ReLU MaxPool2 · Flatten · Linear(5408→128) ReLU · Linear(128→10)
+                                                                              batch 32
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+MODELS = {
+    # name: (layer list, batch size); layers: ("conv", in, out, k) | ("pool",) | ("relu",)
+    #       | ("flatten",) | ("linear", in, out)
+    "A": ([("conv", 1, 32, 3), ("relu",), ("pool",), ("conv", 32, 64, 3), ("relu",),
+           ("pool",), ("conv", 64, 64, 3), ("relu",), ("flatten",), ("linear", 576, 64),
+           ("relu",), ("linear", 64, 10)], 64),
+    "B": ([("conv", 1, 32, 5), ("relu",), ("pool",), ("conv", 32, 64, 5), ("relu",),
+           ("pool",), ("flatten",), ("linear", 1024, 10)], 64),
+    "C": ([("conv", 1, 32, 3), ("relu",), ("pool",), ("flatten",), ("linear", 5408, 128),
+           ("relu",), ("linear", 128, 10)], 32),
+}
+
+
+def build(nn, layers):
+    """The model as an ``nn.Sequential`` of either framework (same names in both)."""
+    make = {
+        "conv": lambda i, o, k: nn.Conv2d(i, o, k),
+        "pool": lambda: nn.MaxPool2d(2),
+        "relu": lambda: nn.ReLU(),
+        "flatten": lambda: nn.Flatten(),
+        "linear": lambda i, o: nn.Linear(i, o),
+    }
+    return nn.Sequential(*[make[kind](*args) for kind, *args in layers])
+
+
+class MinigradRunner:
+    name = "minigrad"
+
+    def __init__(self, layers, batch, seed=0):
+        import numpy as np
+
+        import minigrad
+        from minigrad import nn, optim
+        minigrad.manual_seed(seed)
+        self.F = minigrad.functional
+        self.model = build(nn, layers)
+        self.opt = optim.Adam(self.model.parameters(), lr=1e-3)
+        rng = np.random.default_rng(seed)
+        self.x = minigrad.tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+        self.y = minigrad.tensor(rng.integers(0, 10, batch))
+
+    def step(self):
+        self.opt.zero_grad()
+        loss = self.F.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+class TorchRunner:
+    name = "pytorch"
+
+    def __init__(self, layers, batch, seed=0):
+        import numpy as np
+        import torch
+        from torch import nn
+        torch.manual_seed(seed)
+        self.torch = torch
+        self.model = build(nn, layers)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        rng = np.random.default_rng(seed)
+        self.x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+        self.y = torch.from_numpy(rng.integers(0, 10, batch))
+
+    def step(self):
+        self.opt.zero_grad()
+        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def samples_per_second(runner, batch, steps):
+    start = time.perf_counter()
+    for _ in range(steps):
+        runner.step()
+    return batch * steps / (time.perf_counter() - start)
+
+
+def machine_info():
+    info = {"python": sys.version.split()[0], "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE")}
+    import numpy
+    info["numpy"] = numpy.__version__
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: lib.get(k) for k in ("internal_api", "version", "architecture",
+                                                 "num_threads", "filepath")}
+                        for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    except ImportError:
+        info["blas"] = "threadpoolctl not installed (pip install minigrad[bench])"
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        info["torch"] = None
+    from minigrad import backend
+    info["minigrad_kernels"] = {f"{op}": backend.selected_kernel(op, "cpu")
+                                for op, _, _ in backend.available_kernels(device="cpu")}
+    return info
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", default="A,B,C")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--unset-openblas-env", action="store_true",
+                        help="re-run this benchmark with OPENBLAS_CORETYPE and "
+                             "OPENBLAS_L2_SIZE unset (both together)")
+    args = parser.parse_args(argv)
+    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ
+                                    or "OPENBLAS_L2_SIZE" in os.environ):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        rest = [a for a in (argv if argv is not None else sys.argv[1:])
+                if a != "--unset-openblas-env"]
+        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_throughput"] + rest,
+                  env)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+        runner_types = [MinigradRunner, TorchRunner]
+    except ImportError:
+        print("PyTorch is not installed: measuring minigrad only (pip install torch)")
+        runner_types = [MinigradRunner]
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+    except ImportError:
+        pass
+
+    results = []
+    for name in args.models.split(","):
+        layers, batch = MODELS[name]
+        runners = [cls(layers, batch) for cls in runner_types]
+        for r in runners:
+            for _ in range(args.warmup):
+                r.step()
+        figures = {r.name: [] for r in runners}
+        for _ in range(args.repeats):
+            for r in runners:   # interleaved, so drift hits both
+                figures[r.name].append(samples_per_second(r, batch, args.steps))
+        row = {"model": name, "batch": batch,
+               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
+               "runs": figures}
+        if "pytorch" in figures:
+            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
+        results.append(row)
+        print(f"model {name}: " + "  ".join(f"{k} {statistics.median(v):,.0f} samples/s"
+                                          for k, v in figures.items()), flush=True)
+
+    info = machine_info()
+    print(f"\nBLAS: {info['blas']}")
+    print(f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']} "
+          f"OPENBLAS_L2_SIZE={info['OPENBLAS_L2_SIZE']}  threads={args.threads}")
+    print(f"\n{'model':<6}{'batch':>6}{'minigrad/s':>13}{'pytorch/s':>12}{'ratio':>8}")
+    for r in results:
+        torch_rate = r.get("pytorch_samples_per_s")
+        print(f"{r['model']:<6}{r['batch']:>6}{r['minigrad_samples_per_s']:>13,.0f}"
+              + (f"{torch_rate:>12,.0f}{r['ratio']:>8.2f}" if torch_rate else f"{'-':>12}"))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"benchmark": "cnn_throughput", "machine": info,
+                       "settings": vars(args), "results": results}, f, indent=2)
+        print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Smoke test of the CNN throughput benchmark harness (tiny run; no time is asserted)."""
+import json
+
+from benchmarks import cnn_throughput
+
+
+def test_harness_runs_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "cnn.json"
+    cnn_throughput.main(["--models", "C", "--steps", "1", "--warmup", "1", "--repeats", "1",
+                         "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "model  batch   minigrad/s" in printed and "BLAS:" in printed
+    result = json.loads(out.read_text())
+    (row,) = result["results"]
+    assert row["model"] == "C" and row["batch"] == 32 and row["minigrad_samples_per_s"] > 0
+    assert result["machine"]["minigrad_kernels"]["conv2d.forward"] in ("numpy", "numba")
+
+
+def test_models_match_the_seed_documents():
+    """Layer shapes of the three CNNs: Flatten's width must match the first Linear."""
+    from minigrad import nn
+    import minigrad
+    for name, (layers, _) in cnn_throughput.MODELS.items():
+        model = cnn_throughput.build(nn, layers)
+        assert model(minigrad.zeros(2, 1, 28, 28)).shape == (2, 10), name
