@@ -8,7 +8,8 @@ Contract (every implementation):
     x (N, C, H, W); kernel, stride, padding: (h, w) pairs; padding counts as −∞.
     OH = (H + 2·ph − KH) // sh + 1, likewise OW.
     y[n, c, i, j] = max over the window at (i·sh − ph, j·sw − pw) of size KH × KW
-    arg[n, c, i, j] = p·KW + q, the offset of the FIRST maximum in that window (int8/int16/...)
+    arg[n, c, i, j] = p·KW + q, the offset of the FIRST maximum in that window (int8 or
+    int32); a NaN counts as the maximum (it propagates to y, and dy goes to it)
     dx: dy[n, c, i, j] added at the position arg points to, nothing elsewhere
 
 Ties go to the first maximum only (PyTorch's convention): with ties common in real images,
@@ -47,7 +48,8 @@ def max_pool2d_forward_numpy(x, kernel, stride, padding):
     for k in range(1, kh * kw):
         p, q = divmod(k, kw)
         window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
-        better = (window > y).view(np.int8)
+        # strictly greater, or the first NaN (NaN propagates, and the gradient goes to it)
+        better = ((window > y) | (np.isnan(window) & ~np.isnan(y))).view(np.int8)
         np.maximum(y, window, out=y)
         # arg = k where better, else unchanged; arithmetic, because masked assignment
         # (arg[better] = k, copyto(where=)) is several times slower in NumPy
@@ -93,7 +95,8 @@ def _max_pool_forward_planes(x, y, arg, kh, kw, sh, sw, ph, pw):
                 for p in range(p_lo, p_hi):
                     for q in range(q_lo, q_hi):
                         v = xs[r0 + p, s0 + q]
-                        if v > best:          # strict: the first maximum wins ties
+                        # strict: the first maximum wins ties; the first NaN wins all
+                        if v > best or (v != v and best == best):
                             best = v
                             best_k = p * kw + q
                 ys[i, j] = best

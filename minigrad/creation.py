@@ -25,6 +25,14 @@ def _float(dtype):
     return dtypes.as_dtype(dtype) if dtype is not None else dtypes.default_float
 
 
+def _real(dtype):
+    """The dtype of a draw from a continuous distribution: floating point only."""
+    dtype = _float(dtype)
+    if not dtypes.is_floating(dtype):
+        raise TypeError(f"expected a floating-point dtype for a real-valued draw, got {dtype}")
+    return dtype
+
+
 def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``; float32 unless ``dtype``."""
     return full(_shape(shape), 0, dtype=_float(dtype), requires_grad=requires_grad,
@@ -77,20 +85,22 @@ def eye(n, m=None, dtype=None, requires_grad=False, device="cpu"):
 
 def randn(*shape, dtype=None, requires_grad=False, device="cpu"):
     """Standard normal draws (float32 unless ``dtype``), from minigrad's seeded generator."""
-    dtype = _float(dtype)
+    dtype = _real(dtype)
     draw = random.generator().standard_normal(_shape(shape), dtype=np.float64)
     return _make(draw.astype(dtype), requires_grad, device)
 
 
 def rand(*shape, dtype=None, requires_grad=False, device="cpu"):
     """Uniform draws in [0, 1) (float32 unless ``dtype``), from minigrad's seeded generator."""
-    dtype = _float(dtype)
+    dtype = _real(dtype)
     draw = random.generator().random(_shape(shape), dtype=np.float64)
     return _make(draw.astype(dtype), requires_grad, device)
 
 
 def randint(low, high=None, size=(), dtype=None, device="cpu"):
     """Random integers in [low, high) (int64 unless ``dtype``)."""
+    if isinstance(high, (tuple, list)):      # randint(high, size), PyTorch's short form
+        low, high, size = 0, low, tuple(high)
     if high is None:
         low, high = 0, low
     draw = random.generator().integers(low, high, size=size)

@@ -196,9 +196,9 @@ def _topological_order(root):
             continue
         if fn.freed:
             raise GraphFreedError(
-                f"backward through {fn.name} a second time: its saved arrays were freed by "
-                f"the first backward; pass retain_graph=True to the first backward() to keep "
-                f"them")
+                f"backward through {fn.name} a second time: the first backward freed this "
+                f"part of the graph (its inputs and saved arrays); pass retain_graph=True to "
+                f"the first backward() to keep it")
         visited.add(id(fn))
         stack.append((fn, True))
         for t in fn.inputs:

@@ -9,7 +9,7 @@ from .ops import (abs, add, avg_pool2d, batch_norm, binary_cross_entropy,
                   layer_norm, leaky_relu, linear, log, log_softmax, logsumexp, matmul, max,
                   max_pool2d, maximum, mean, min, minimum, mse_loss, mul, nll_loss, one_hot,
                   pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
-                  sub, sum, tanh, transpose, unsqueeze, var, where)
+                  std, sub, sum, tanh, transpose, unsqueeze, var, where)
 
 clamp = clip
 
@@ -17,7 +17,7 @@ __all__ = [
     "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "logsumexp",
     "matmul", "concatenate", "cat", "stack", "pad", "where", "maximum", "minimum",
     "add", "sub", "mul", "div", "pow", "exp", "log", "sqrt", "abs", "clip", "clamp",
-    "sum", "mean", "max", "min", "var",
+    "sum", "mean", "max", "min", "var", "std",
     "reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "broadcast_to",
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
     "embedding", "one_hot",

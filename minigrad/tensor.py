@@ -22,6 +22,8 @@ def _to_array(data, dtype=None):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
                             f"integer or floating-point numbers")
+        if isinstance(data, np.generic):   # NumPy scalars (from reductions): 0-d arrays
+            return np.array(data, dtype=dtype or data.dtype)
         return data.astype(dtype or data.dtype, copy=True)
     try:
         array = np.asarray(data)
@@ -168,6 +170,10 @@ class Tensor:
         if self.device != "cpu":
             raise TypeError("cannot convert a cuda tensor to a NumPy array implicitly; "
                             "call .numpy() (or .cpu()) to copy it to the host")
+        if copy:                      # np.array(t): an independent copy
+            return self.data.astype(dtype or self.dtype, copy=True)
+        # np.asarray(t): shares memory, like PyTorch's .numpy(); writes through it are not
+        # seen by autograd's version checks.
         return self.data if dtype is None else self.data.astype(dtype)
 
     def item(self):
@@ -273,7 +279,7 @@ class Tensor:
             dy = self.xp.ones(self.data.shape, dtype=self.dtype)
         else:
             dy = grad.data if isinstance(grad, Tensor) else grad
-            if not isinstance(dy, (np.ndarray, np.generic)) and not _is_cupy(dy):
+            if not isinstance(dy, np.ndarray) and not _is_cupy(dy):
                 dy = np.asarray(dy)
             if backend.device_of(dy) != self.device:
                 raise RuntimeError(f"backward(): grad is on {backend.device_of(dy)}, "
@@ -471,7 +477,7 @@ class Tensor:
         return _ops.var(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
 
     def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
-        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+        return _ops.std(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)

@@ -13,7 +13,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    l1_loss, mse_loss, nll_loss)
 from .norm import batch_norm, layer_norm
 from .pool import avg_pool2d, max_pool2d
-from .reduction import max, mean, min, sum, var
+from .reduction import max, mean, min, std, sum, var
 from .shape import (broadcast_to, cat, concatenate, flatten, getitem, pad, permute, reshape,
                     squeeze, stack, transpose, unsqueeze)
 
@@ -23,7 +23,7 @@ __all__ = [
     "abs", "add", "clip", "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow",
     "sqrt", "sub", "where",
     "matmul",
-    "max", "mean", "min", "sum", "var",
+    "max", "mean", "min", "std", "sum", "var",
     "broadcast_to", "cat", "concatenate", "flatten", "getitem", "pad", "permute", "reshape",
     "squeeze", "stack", "transpose", "unsqueeze",
     "conv2d", "linear", "dropout", "embedding", "one_hot", "batch_norm", "layer_norm",

@@ -30,12 +30,25 @@ def binary_operands(a, b, op, floating=False):
         raise TypeError(f"{op}: expected at least one Tensor operand")
     a = as_operand(a, b, op) if not isinstance(a, Tensor) else a
     b = as_operand(b, a, op) if not isinstance(b, Tensor) else b
+    if (dtypes.is_floating(a.dtype) and dtypes.is_floating(b.dtype) and a.dtype != b.dtype
+            and (a.ndim == 0) != (b.ndim == 0)):
+        # PyTorch's rule: a 0-d tensor, like a Python scalar, does not promote a tensor
+        # with dimensions (float32 x + float64 0-d s is float32); cast differentiably
+        a, b = (a.to(b.dtype), b) if a.ndim == 0 else (a, b.to(a.dtype))
     target = dtypes.result_type(a.dtype, b.dtype)
     if floating and not dtypes.is_floating(target):
         target = dtypes.default_float
     if dtypes.is_floating(target):
         a, b = _cast_nonfloat(a, target), _cast_nonfloat(b, target)
     return a, b
+
+
+def floating(x):
+    """Integer/bool tensors become float32 for ops whose result is real (as PyTorch); no
+    Function is needed since such tensors carry no gradient."""
+    if isinstance(x, Tensor) and not dtypes.is_floating(x.dtype):
+        return Tensor._wrap(x.data.astype(dtypes.default_float))
+    return x
 
 
 def _cast_nonfloat(t, dtype):
@@ -58,9 +71,11 @@ def normalize_axes(axis, ndim, op):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a {ndim}-d tensor")
-        out.append(int(a) % max(ndim, 1))
+        if ndim == 0:
+            continue   # a 0-d tensor accepts axis 0 / -1 (as PyTorch) and reduces nothing
+        out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(out))

@@ -6,7 +6,7 @@ logits of ±1e4 give finite results in float32.
 import math
 
 from ..function import Function
-from ._util import normalize_axes, pick
+from ._util import floating, normalize_axes, pick
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
            "logsumexp"]
@@ -166,18 +166,18 @@ def leaky_relu(x, negative_slope=0.01):
 
 def sigmoid(x):
     """1 / (1 + e⁻ˣ), computed without overflow."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def gelu(x, approximate="none"):
     """x·Φ(x) (``approximate="none"``, PyTorch's default) or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(x, approximate=approximate)
+    return GELU.apply(floating(x), approximate=approximate)
 
 
 def _one_axis(x, axis, op):
@@ -189,19 +189,19 @@ def _one_axis(x, axis, op):
 
 def softmax(x, axis=-1, *, dim=None):
     """Softmax along ``axis`` (PyTorch's ``dim`` is accepted too)."""
-    axis = axis if dim is None else dim
+    axis, x = (axis if dim is None else dim), floating(x)
     return Softmax.apply(x, axis=_one_axis(x, axis, "softmax"))
 
 
 def log_softmax(x, axis=-1, *, dim=None):
     """ln softmax(x) along ``axis``, computed stably (not as log of softmax)."""
-    axis = axis if dim is None else dim
+    axis, x = (axis if dim is None else dim), floating(x)
     return LogSoftmax.apply(x, axis=_one_axis(x, axis, "log_softmax"))
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """ln Σ eˣ over ``axis`` (all axes when None), computed stably."""
     axis = pick(axis, dim)
-    keepdims = keepdims if keepdim is None else keepdim
+    keepdims, x = (keepdims if keepdim is None else keepdim), floating(x)
     return LogSumExp.apply(x, axes=normalize_axes(axis, x.ndim, "logsumexp"),
                            keepdims=bool(keepdims))

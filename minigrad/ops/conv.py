@@ -3,6 +3,8 @@
 ``linear`` is a composite (x @ wᵀ + b: the matmul kernel does the work); ``conv2d`` is a
 Function whose three products run in the registered ``conv2d.*`` kernels.
 """
+import numpy as np
+
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
@@ -73,13 +75,17 @@ class Conv2d(Function):
         return (dx, dw, db) if len(self.needs_input_grad) > 2 else (dx, dw)
 
 
-def _pair(value, name):
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    return value
+def _pair(value, name, op="conv2d"):
+    """(h, w) from an int or a pair of ints (NumPy integers accepted)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value), int(value))
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in pair)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -3,9 +3,12 @@
 Binary ops broadcast their inputs as NumPy does; their backward returns gradients of the
 broadcast shape and the engine sums them back down (``function.unbroadcast``).
 """
+import numpy as np
+
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._util import as_operand, binary_operands
+from ._util import as_operand, binary_operands, floating
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "where",
            "exp", "log", "sqrt", "abs", "clip"]
@@ -35,7 +38,9 @@ class Mul(Function):
     """y = a · b;   da = dy · b,  db = dy · a"""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # each gradient needs only the other operand: keep no more than that
+        self.save_for_backward(a if self.needs_input_grad[1] else None,
+                               b if self.needs_input_grad[0] else None)
         return a * b
 
     def backward(self, dy):
@@ -50,7 +55,7 @@ class Div(Function):
 
     def forward(self, a, b):
         y = a / b
-        self.save_for_backward(b, y)
+        self.save_for_backward(b, y if self.needs_input_grad[1] else None)
         return y
 
     def backward(self, dy):
@@ -61,7 +66,11 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = aᵇ;   da = dy · b · aᵇ⁻¹,  db = dy · aᵇ · ln a   (db only when b needs it)"""
+    """y = aᵇ;   da = dy · b · aᵇ⁻¹,  db = dy · aᵇ · ln a   (db only when b needs it)
+
+    As PyTorch: da = 0 where b = 0 (a⁰ is constant, even at a = 0), and db = 0 where a = 0
+    and b ≥ 0 (0ᵇ is constant there), instead of the nan of 0·∞.
+    """
 
     def forward(self, a, b):
         y = a ** b
@@ -70,8 +79,14 @@ class Pow(Function):
 
     def backward(self, dy):
         a, b, y = self.saved
-        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        db = dy * y * self.xp.log(a) if self.needs_input_grad[1] else None
+        xp = self.xp
+        da = db = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                da = xp.where(b == 0, 0, dy * b * a ** (b - 1)).astype(dy.dtype, copy=False)
+            if self.needs_input_grad[1]:
+                db = xp.where((a == 0) & (b >= 0), 0, dy * y * xp.log(a)).astype(
+                    dy.dtype, copy=False)
         return da, db
 
 
@@ -235,7 +250,14 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """``a`` where ``cond`` is true, else ``b`` (cond: a bool tensor or array)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        if not isinstance(cond, Tensor):
+            raise TypeError("where: expected at least one Tensor among cond, a and b")
+        a = as_operand(a, Tensor._wrap(cond.xp.zeros((), dtype=dtypes.default_float)),
+                       "where")   # numbers take the default dtype, as in PyTorch
     a, b = binary_operands(a, b, "where")
+    if isinstance(cond, bool):
+        cond = Tensor._wrap(a.xp.asarray(cond))
     cond = as_operand(cond, a, "where")
     if cond.dtype != bool:
         raise TypeError(f"where: cond must be a bool tensor, got dtype {cond.dtype}")
@@ -247,15 +269,15 @@ def neg(x):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def abs(x):
@@ -267,7 +289,10 @@ def clip(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # tensor bounds: express through maximum/minimum so the bounds get gradients too
-        y = x if min is None else maximum(x, min)
-        return y if max is None else minimum(y, max)
+        # tensor bounds: through where, so the bounds get gradients too and a value equal
+        # to a bound keeps its gradient (as with number bounds and in PyTorch)
+        y = x if min is None else where(x < min, min, x)
+        return y if max is None else where(y > max, max, y)
+    if not dtypes.is_floating(x.dtype) and (isinstance(min, float) or isinstance(max, float)):
+        x = floating(x)
     return Clip.apply(x, lo=min, hi=max)

@@ -34,18 +34,27 @@ class SoftmaxCrossEntropy(Function):
 
     forward:   loss[n] = logsumexp(z[n]) − Σ_k t[n, k] · z[n, k]     (= −Σ_k t log softmax(z))
     backward:  dz[n, k] = dloss[n] · (softmax(z)[n, k] · Σ_j t[n, j] − t[n, k])
-               (the target gets no gradient)
+               dt[n, k] = −dloss[n] · log softmax(z)[n, k]   (probability targets that
+               require grad, e.g. a learned teacher; class indices get none)
     """
 
     def forward(self, logits, target):
         loss, probs = self.kernel("softmax_xent.forward")(logits, target)
-        self.save_for_backward(probs, target)
+        # the logits are kept only when the target needs a gradient (for log softmax)
+        self.save_for_backward(probs, target, logits if self.needs_input_grad[1] else None)
         return loss
 
     def backward(self, dloss):
-        probs, target = self.saved
-        dz = self.kernel("softmax_xent.backward")(probs, target, dloss)
-        return dz, None
+        probs, target, logits = self.saved
+        dz = self.kernel("softmax_xent.backward")(probs, target, dloss) \
+            if self.needs_input_grad[0] else None
+        dt = None
+        if self.needs_input_grad[1]:
+            xp = self.xp
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+            dt = -dloss[:, None] * log_p
+        return dz, dt
 
 
 def _class_targets(op, logits, target, k):
@@ -70,7 +79,7 @@ def _class_targets(op, logits, target, k):
             raise ValueError(f"{op}: a probability target must have the logits' shape "
                              f"{logits.shape}, got {target.shape}; class indices must be "
                              f"an integer tensor (got dtype {target.dtype})")
-        return target.detach()
+        return target
     raise TypeError(f"{op}: target must hold integer class indices or float probabilities, "
                     f"got dtype {target.dtype}")
 
@@ -97,15 +106,16 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
                          f"{label_smoothing}")
     k = logits.shape[1]
     target = _class_targets("cross_entropy", logits, target, k)
-    t = target.data
+    if target.dtype.kind in "iu":
+        if label_smoothing:   # smoothed indices become a (constant) distribution
+            target = Tensor._wrap(logits.xp.eye(k, dtype=logits.dtype)[target.data])
+    else:
+        target = target.to(logits.dtype)            # differentiable, a no-op if equal
     if label_smoothing:
-        xp = logits.xp
-        if t.dtype.kind in "iu":
-            t = xp.eye(k, dtype=logits.dtype)[t]
-        t = (1 - label_smoothing) * t.astype(logits.dtype) + label_smoothing / k
-    elif t.dtype.kind == "f" and t.dtype != logits.dtype:
-        t = t.astype(logits.dtype)
-    loss = SoftmaxCrossEntropy.apply(logits, Tensor._wrap(t))
+        target = target * (1 - label_smoothing) + label_smoothing / k
+    # The target tensor itself goes in (not a fresh wrapper around its array), so an
+    # in-place change to it before backward is caught by the version check.
+    loss = SoftmaxCrossEntropy.apply(logits, target)
     return _reduce(loss, reduction)
 
 

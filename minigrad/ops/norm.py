@@ -90,8 +90,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if use_batch and m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input {x.shape}")
-    stats = None if use_batch else (running_mean.data.reshape(shape),
-                                    running_var.data.reshape(shape))
+    stats = None if use_batch else (running_mean.data.reshape(shape).astype(x.dtype),
+                                    running_var.data.reshape(shape).astype(x.dtype))
     if weight is None and bias is not None:   # γ = 1, a constant
         weight = Tensor._wrap(x.xp.ones(c, dtype=x.dtype))
     affine = [p.reshape(shape) for p in (weight, bias) if p is not None]

@@ -3,6 +3,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..function import Function
 from ..tensor import Tensor
+from .conv import _pair
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 
@@ -57,15 +58,9 @@ def _geometry(op, x, kernel_size, stride, padding):
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
 
-    def pair(v, name):
-        v = (v, v) if isinstance(v, int) else tuple(v)
-        if len(v) != 2 or not all(isinstance(i, int) for i in v):
-            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
-        return v
-
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    padding = pair(padding, "padding")
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _pair(stride, "stride", op)
+    padding = _pair(padding, "padding", op)
     if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size and stride must be ≥ 1, padding ≥ 0; got "
                          f"{kernel}, {stride}, {padding}")

@@ -5,12 +5,13 @@ Each takes ``axis`` (None = all, an int or a tuple) and ``keepdims``; PyTorch's 
 """
 import builtins
 
-from .. import dtypes
+import numpy as np
+
 from ..function import Function
 from ..tensor import Tensor
-from ._util import expand_reduced, normalize_axes, pick, reduced_count
+from ._util import expand_reduced, floating, normalize_axes, pick, reduced_count
 
-__all__ = ["sum", "mean", "max", "min", "var"]
+__all__ = ["sum", "mean", "max", "min", "var", "std"]
 
 
 class Sum(Function):
@@ -65,22 +66,35 @@ class Min(Max):
 
 
 class Var(Function):
-    """y = Σ (x − μ)² / (N − c) over axes, μ the mean, c the correction (1: unbiased);
-    dx = dy · 2 (x − μ) / (N − c)
+    """v = Σ (x − μ)² / (N − c) over axes, μ the mean, c the correction (1: unbiased);
+    y = v, or y = √v when ``root`` (the standard deviation);
+    dx = dy · 2 (x − μ) / (N − c)            for the variance,
+    dx = dy · (x − μ) / ((N − c) · y)        for the standard deviation (0 where y = 0,
+                                             as PyTorch: a constant input has no slope)
+    N − c ≤ 0 gives inf/nan, as in PyTorch.
     """
 
-    def forward(self, x, axes=(), keepdims=False, correction=1):
-        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+    def forward(self, x, axes=(), keepdims=False, correction=1, root=False):
+        self.shape, self.axes, self.keepdims, self.root = x.shape, axes, keepdims, root
         centered = x - x.mean(axis=axes, keepdims=True)
-        self.denom = builtins.max(reduced_count(x.shape, axes) - correction, 0)
-        self.save_for_backward(centered)
-        return (centered * centered).sum(axis=axes, keepdims=keepdims) / x.dtype.type(
-            self.denom)
+        denom = x.dtype.type(builtins.max(reduced_count(x.shape, axes) - correction, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = (centered * centered).sum(axis=axes, keepdims=True) / denom
+            if root:
+                y = self.xp.sqrt(y)
+        self.denom = denom
+        self.save_for_backward(centered, y)
+        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape)
+                                             if i not in axes])
 
     def backward(self, dy):
-        (centered,) = self.saved
+        centered, y = self.saved
         dy = expand_reduced(dy, self.shape, self.axes, self.keepdims)
-        return dy * centered * (2 / self.denom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if not self.root:
+                return dy * centered * (2 / self.denom)
+            scale = self.xp.where(y > 0, 1 / (self.denom * y), 0).astype(dy.dtype)
+            return dy * centered * scale
 
 
 def _reduce(cls, x, axis, keepdims, dim, keepdim, op, **params):
@@ -98,9 +112,7 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Mean over ``axis``; an integer tensor gives float32."""
-    if not dtypes.is_floating(x.dtype):
-        x = x.to(dtypes.default_float)
-    return _reduce(Mean, x, axis, keepdims, dim, keepdim, "mean")
+    return _reduce(Mean, floating(x), axis, keepdims, dim, keepdim, "mean")
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -119,4 +131,12 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """Variance over ``axis`` with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
-    return _reduce(Var, x, axis, keepdims, dim, keepdim, "var", correction=int(correction))
+    return _reduce(Var, floating(x), axis, keepdims, dim, keepdim, "var",
+                   correction=float(correction))
+
+
+def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+    """Standard deviation √var over ``axis`` (gradient 0 where it is 0, as PyTorch)."""
+    return _reduce(Var, floating(x), axis, keepdims, dim, keepdim, "std",
+                   correction=float(correction), root=True)
+

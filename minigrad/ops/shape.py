@@ -5,6 +5,7 @@ repeated indices accumulate).
 """
 import numpy as np
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
 from ._util import normalize_axes
@@ -151,8 +152,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     end = normalize_axes(end_dim, x.ndim, "flatten")[0]
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.shape[:start] + (-1 if x.data.size else 0,) + x.shape[end + 1:]
-    return reshape(x, shape)
+    merged = int(np.prod(x.shape[start:end + 1], dtype=np.int64))
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 def squeeze(x, axis=None):
@@ -190,9 +191,11 @@ def _index_part(part, device):
     if isinstance(part, Tensor):
         if part.device != device:
             raise RuntimeError(f"getitem: index on {part.device}, tensor on {device}")
-        part = part.data
+        # a copy: GetItem keeps the index for backward, and a later in-place change to the
+        # index tensor must not move the gradient
+        part = part.data.copy()
     elif isinstance(part, list):
-        part = np.asarray(part)
+        part = np.asarray(part) if part else np.zeros(0, dtype=np.intp)
     return part
 
 
@@ -229,7 +232,9 @@ def _check_join(tensors, op):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: element {i} is a {type(t).__name__}, expected a Tensor")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = dtypes.result_type(dtype, t.dtype)   # int + float32 -> float32 (PyTorch)
     return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
 
 
