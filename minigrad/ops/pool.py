@@ -1,6 +1,4 @@
 """2-d pooling, NCHW: max (through the ``max_pool2d.*`` kernels) and average."""
-from numpy.lib.stride_tricks import sliding_window_view
-
 from ..function import Function
 from ..tensor import Tensor
 from .conv import _pair
@@ -37,8 +35,14 @@ class AvgPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         self.geometry, self.x_shape = (kernel, stride, padding), x.shape
         x_pad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        windows = sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-        return windows.mean(axis=(-2, -1)).astype(x.dtype, copy=False)
+        oh = (x_pad.shape[2] - kh) // sh + 1
+        ow = (x_pad.shape[3] - kw) // sw + 1
+        y = xp.zeros(x.shape[:2] + (oh, ow), dtype=x.dtype)
+        for p in range(kh):           # one strided add per window offset (NumPy or CuPy)
+            for q in range(kw):
+                y += x_pad[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+        y /= kh * kw
+        return y
 
     def backward(self, dy):
         (kh, kw), (sh, sw), (ph, pw) = self.geometry
