@@ -48,13 +48,18 @@ def max_pool2d_forward_numpy(x, kernel, stride, padding):
     for k in range(1, kh * kw):
         p, q = divmod(k, kw)
         window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
-        # strictly greater, or the first NaN (NaN propagates, and the gradient goes to it)
-        better = ((window > y) | (np.isnan(window) & ~np.isnan(y))).view(np.int8)
-        np.maximum(y, window, out=y)
+        better = (window > y).view(np.int8)           # strict: the first maximum wins ties
+        np.maximum(y, window, out=y)                   # (np.maximum propagates NaN)
         # arg = k where better, else unchanged; arithmetic, because masked assignment
         # (arg[better] = k, copyto(where=)) is several times slower in NumPy
         arg -= better * arg
         arg += better * arg.dtype.type(k)
+    nan = np.isnan(y)
+    if nan.any():   # rare: point arg at each NaN window's first NaN, so dy goes there
+        for k in reversed(range(kh * kw)):
+            p, q = divmod(k, kw)
+            window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+            arg[nan & np.isnan(window)] = k
     return y, arg
 
 
