@@ -6,8 +6,9 @@
 Each model trains on random MNIST-shaped batches (float32, cross-entropy on logits, Adam
 lr 1e-3), forward + backward + update per step.  The two frameworks alternate repeat by
 repeat so machine drift hits both; the figure is the median over repeats of samples/s.
-Prints a table (ratio = minigrad / PyTorch), which BLAS ran (threadpoolctl), and writes
-JSON.  PyTorch is optional: without it, only minigrad's throughput is printed.
+Prints a table (ratio = minigrad / PyTorch), the first step's time separately (it holds
+the one-time costs: Numba compilation, or loading it from Numba's on-disk cache), which
+BLAS ran (threadpoolctl), and writes JSON.  PyTorch is optional: without it, only minigrad's throughput is printed.
 
 The models (from the project's source documents):
   A  Conv(1→32,3) ReLU MaxPool2 · Conv(32→64,3) ReLU MaxPool2 · Conv(64→64,3) ReLU ·
@@ -168,7 +169,11 @@ def main(argv=None):
     for name in args.models.split(","):
         layers, batch = MODELS[name]
         runners = [cls(layers, batch) for cls in runner_types]
+        first_step = {}
         for r in runners:
+            start = time.perf_counter()
+            r.step()   # one-time costs: Numba compile (or on-disk cache load), first allocations
+            first_step[r.name] = time.perf_counter() - start
             for _ in range(args.warmup):
                 r.step()
         figures = {r.name: [] for r in runners}
@@ -177,12 +182,13 @@ def main(argv=None):
                 figures[r.name].append(samples_per_second(r, batch, args.steps))
         row = {"model": name, "batch": batch,
                **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
-               "runs": figures}
+               "runs": figures, "first_step_s": first_step}
         if "pytorch" in figures:
             row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
         results.append(row)
-        print(f"model {name}: " + "  ".join(f"{k} {statistics.median(v):,.0f} samples/s"
-                                          for k, v in figures.items()), flush=True)
+        print(f"model {name}: " + "  ".join(
+            f"{k} {statistics.median(v):,.0f} samples/s (first step {first_step[k]:.2f} s)"
+            for k, v in figures.items()), flush=True)
 
     info = machine_info()
     print(f"\nBLAS: {info['blas']}")
