@@ -15,7 +15,8 @@ minigrad_packages = find_packages(include=["minigrad", "minigrad.*"])
 kernel_packages = ["minigrad_kernels"] + [
     "minigrad_kernels." + p for p in find_packages(where="kernels")]
 
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"]
+plot = ["matplotlib>=3.7"]
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + plot
 numba_cuda = ["numba-cuda>=0.30"]
 
 setup(
@@ -28,14 +29,16 @@ setup(
     python_requires=">=3.10",
     packages=minigrad_packages + kernel_packages,
     package_dir={"minigrad_kernels": "kernels"},
-    install_requires=["numpy>=1.26", "numba>=0.59"],
+    # tqdm: fit's progress bar (imported only when fit runs, never by `import minigrad`)
+    install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60"],
     extras_require={
         "test": test,
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.
         "gpu-cuda12": ["cupy-cuda12x>=13"] + numba_cuda,
         "gpu-cuda13": ["cupy-cuda13x>=14"] + numba_cuda,
         "gpu": ["cupy-cuda12x>=13"] + numba_cuda,   # CUDA 12: the most common driver today
-        "bench": ["threadpoolctl>=3", "matplotlib>=3.7"],
+        "plot": plot,
+        "bench": ["threadpoolctl>=3"] + plot,
         "dev": test + ["build"],
     },
     classifiers=[

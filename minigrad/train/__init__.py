@@ -1,0 +1,23 @@
+"""``minigrad.train``: the Keras-style front of a Module, ``compile`` / ``fit`` /
+``evaluate`` / ``predict``, with callbacks and losses by name.
+
+>>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))   # logits
+>>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+...               metrics=["accuracy"])
+>>> history = model.fit(x, y, epochs=10, validation_split=0.2,
+...                     callbacks=[EarlyStopping(patience=2, restore_best_weights=True)])
+>>> model.evaluate(x_test, y_test)            # [loss, accuracy]
+>>> probs = model.predict(x_test)             # NumPy logits (N, 3)
+
+The Module methods call the functions here: ``train.fit(model, x, y, ...)`` is
+``model.fit(x, y, ...)``.  tqdm (progress bars) is imported only when fit shows a bar.
+"""
+from . import losses
+from .callbacks import (Callback, EarlyStopping, History, LearningRateScheduler,
+                        LRSchedulerCallback, ModelCheckpoint, TerminateOnNaN)
+from .config import CompiledConfig, compile, get_config
+from .loop import evaluate, fit, predict
+
+__all__ = ["compile", "fit", "evaluate", "predict", "get_config", "CompiledConfig",
+           "Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
+           "LRSchedulerCallback", "TerminateOnNaN", "losses"]

@@ -1,0 +1,340 @@
+"""Callbacks: code that ``fit`` runs at the start and end of training, epochs and batches.
+
+``logs`` dicts hold floats: in ``on_batch_end`` the epoch's running means so far
+(``loss`` and each metric), in ``on_epoch_end`` the epoch's means plus ``val_loss`` and
+``val_<metric>`` when there is validation data.  A callback stops training by setting
+``self.model.stop_training = True`` (fit checks it after every batch and every epoch).
+"""
+import inspect
+import math
+import warnings
+
+import numpy as np
+
+from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from .config import get_config
+
+__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
+           "LearningRateScheduler", "LRSchedulerCallback", "TerminateOnNaN"]
+
+
+class Callback:
+    """Base class: override the hooks you need; ``self.model`` and ``self.params``
+    (``epochs``, ``steps``, ``verbose``) are set before training starts."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = dict(params)
+
+    def on_train_begin(self, logs=None):
+        """Called once before the first epoch."""
+
+    def on_train_end(self, logs=None):
+        """Called once after the last epoch, also when training stops early or is
+        interrupted; ``logs`` are the last epoch's."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of epoch ``epoch`` (counted from 0)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called after the epoch's batches and its validation."""
+
+    def on_batch_begin(self, batch, logs=None):
+        """Called before training batch ``batch`` (counted from 0 in each epoch)."""
+
+    def on_batch_end(self, batch, logs=None):
+        """Called after the optimizer step of training batch ``batch``."""
+
+
+class CallbackList:
+    """Calls each hook on every callback in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+        return call
+
+
+def as_callback(obj):
+    """A Callback as is; a learning-rate scheduler wrapped in :class:`LRSchedulerCallback`."""
+    if isinstance(obj, Callback):
+        return obj
+    if isinstance(obj, LRScheduler):
+        return LRSchedulerCallback(obj)
+    raise TypeError(f"fit: callbacks must be Callback instances or lr schedulers, got "
+                    f"{type(obj).__name__}")
+
+
+class History(Callback):
+    """What ``fit`` returns: ``history`` (dict of lists: ``loss``, each metric,
+    ``val_loss``, ``val_<metric>``, one value per completed epoch) and ``epoch`` (the
+    indices of the completed epochs).  ``interrupted`` is True when fit stopped on a
+    KeyboardInterrupt."""
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+        self.interrupted = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+class _Monitor(Callback):
+    """Shared by EarlyStopping and ModelCheckpoint: which value, and which way is better."""
+
+    def __init__(self, monitor, mode, min_delta=0.0):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
+                             f"got {mode!r}")
+        if mode == "auto":
+            name = monitor.lower()
+            mode = "max" if ("acc" in name or name.endswith(("auc", "f1", "precision",
+                                                              "recall"))) else "min"
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(float(min_delta))
+
+    def improved(self, current, best):
+        if best is None:
+            return True
+        if self.mode == "min":
+            return current < best - self.min_delta
+        return current > best + self.min_delta
+
+    def current(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"{type(self).__name__}: the monitored value {self.monitor!r} is "
+                          f"not in the logs (available: {sorted(logs or {})}); skipped",
+                          RuntimeWarning, stacklevel=3)
+        return value
+
+
+def _optimizer(model):
+    return get_config(model).optimizer
+
+
+def _takes_lr(fn):
+    """Whether a schedule takes (epoch, lr) rather than (epoch)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):       # a builtin without a signature: try two
+        return True
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 2
+
+
+def _snapshot(model):
+    """A copy of every parameter and buffer (state_dict's tensors share the live arrays)."""
+    return {k: v.numpy() for k, v in model.state_dict().items()}
+
+
+class EarlyStopping(_Monitor):
+    """Stop training when ``monitor`` has not improved for ``patience`` epochs.
+
+    Args:
+        monitor: a key of the epoch logs ("val_loss", "val_accuracy", "loss"…).
+        min_delta: a change smaller than this is not an improvement.
+        patience: epochs without improvement after which training stops.
+        mode: "min", "max" or "auto" (max for accuracy-like names, else min).
+        baseline: a value the monitored quantity must beat; until it does, epochs count
+            as without improvement.
+        restore_best_weights: at the end of training (stopped or not, or interrupted),
+            put back the parameters and buffers of the best epoch.
+        verbose: 1 prints a line when it stops / restores.
+
+    After training, ``stopped_epoch`` is the epoch at which it stopped training (0 if it
+    did not) and ``best_epoch`` the best one.
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
+                 baseline=None, restore_best_weights=False, verbose=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.baseline = int(patience), baseline
+        self.restore_best_weights, self.verbose = restore_best_weights, verbose
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best, self.best_weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.current(logs)
+        if current is None:
+            return
+        self.wait += 1
+        if self.improved(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = _snapshot(self.model)
+            if self.baseline is None or self.improved(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}")
+            self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the model after every epoch (or only when ``monitor`` improved) with
+    ``minigrad.save``, which writes atomically: a crash or an interrupt leaves the previous
+    file intact.
+
+    Args:
+        filepath: the file; may hold ``{epoch}`` (1-based) and log keys, e.g.
+            ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``.
+        monitor, mode: as in :class:`EarlyStopping`.
+        save_best_only: save only when the monitored value improved on the best so far.
+        save_weights_only: True: the model's ``state_dict()``.  False: a dict
+            ``{"model": state_dict, "optimizer": optimizer state_dict, "epoch": n}``
+            (minigrad never pickles a whole model).
+        verbose: 1 prints a line per save.
+
+    ``last_saved`` is the path written last (None before the first save).
+    """
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=False,
+                 save_weights_only=True, mode="auto", verbose=0):
+        super().__init__(monitor, mode)
+        self.filepath, self.save_best_only = filepath, save_best_only
+        self.save_weights_only, self.verbose = save_weights_only, verbose
+        self.best, self.last_saved = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ..serialization import save
+
+        logs = logs or {}
+        if self.save_best_only:
+            current = self.current(logs)
+            if current is None or not self.improved(current, self.best):
+                return
+            self.best = current
+        path = str(self.filepath).format(epoch=epoch + 1, **logs)
+        if self.save_weights_only:
+            obj = self.model.state_dict()
+        else:
+            obj = {"model": self.model.state_dict(),
+                   "optimizer": _optimizer(self.model).state_dict(),
+                   "epoch": epoch + 1}
+        save(obj, path)
+        self.last_saved = path
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved the model to {path}")
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate of every param group at the start of each epoch to
+    ``schedule(epoch, lr)`` (or ``schedule(epoch)``), epoch counted from 0, lr the
+    current one; the value is logged as ``lr``.
+
+    >>> LearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch >= 2 else lr)
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        groups = _optimizer(self.model).param_groups
+        if _takes_lr(self.schedule):
+            lr = float(self.schedule(epoch, float(groups[0]["lr"])))
+        else:
+            lr = float(self.schedule(epoch))
+        if not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"LearningRateScheduler: the schedule returned {lr!r} for epoch "
+                             f"{epoch}; expected a finite number ≥ 0")
+        for group in groups:
+            group["lr"] = lr
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = float(_optimizer(self.model).param_groups[0]["lr"])
+
+
+class LRSchedulerCallback(Callback):
+    """Step a ``minigrad.optim.lr_scheduler`` object during fit.
+
+    Build the scheduler on ``model.optimizer`` after ``compile``.  ``scheduler.step()``
+    runs after each epoch (``per="epoch"``) or each batch (``per="batch"``, for OneCycleLR);
+    a ReduceLROnPlateau gets the epoch's ``monitor`` value.  The lr is logged as ``lr``
+    (the value used by the epoch that just ended).  An lr scheduler put directly in fit's
+    callbacks list is wrapped in this with the defaults.
+    """
+
+    def __init__(self, scheduler, monitor="val_loss", per="epoch"):
+        super().__init__()
+        if per not in ("epoch", "batch"):
+            raise ValueError(f"LRSchedulerCallback: per must be 'epoch' or 'batch', got {per!r}")
+        if per == "batch" and isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau steps per epoch")
+        self.scheduler, self.monitor, self.per = scheduler, monitor, per
+
+    def on_train_begin(self, logs=None):
+        if self.scheduler.optimizer is not _optimizer(self.model):
+            raise ValueError("LRSchedulerCallback: the scheduler was built on another "
+                             "optimizer than the model's (build it on model.optimizer)")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._lr = float(self.scheduler.optimizer.param_groups[0]["lr"])
+
+    def on_batch_end(self, batch, logs=None):
+        if self.per == "batch":
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = self._lr
+        if self.per != "epoch":
+            return
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            value = (logs or {}).get(self.monitor)
+            if value is None:
+                raise KeyError(f"LRSchedulerCallback: ReduceLROnPlateau monitors "
+                               f"{self.monitor!r}, which is not in the logs "
+                               f"{sorted(logs or {})}")
+            self.scheduler.step(value)
+        else:
+            self.scheduler.step()
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite (prints a line)."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: invalid loss {loss}, terminating training")
+            self.model.stop_training = True

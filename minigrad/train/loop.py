@@ -1,0 +1,360 @@
+"""``fit``, ``evaluate`` and ``predict``: the Keras-style loops over a compiled Module."""
+import contextlib
+import math
+import signal
+import sys
+import threading
+
+import numpy as np
+
+from .. import random as mg_random
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+from .callbacks import CallbackList, History, as_callback
+from .config import as_array, get_config
+from .progress import ProgressLogger, format_logs, make_bar
+
+__all__ = ["fit", "evaluate", "predict"]
+
+
+# -- data ------------------------------------------------------------------------------------
+class _Arrays:
+    """Whole arrays (x, y) on the host, cut into batches by vectorised indexing."""
+
+    def __init__(self, x, y, where):
+        self.x = as_array(x, f"{where}: x")
+        self.y = None if y is None else as_array(y, f"{where}: y")
+        if self.x.ndim == 0:
+            raise ValueError(f"{where}: x must have a batch axis, got a scalar")
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(f"{where}: x has {len(self.x)} samples, y has {len(self.y)}")
+
+    def __len__(self):
+        return len(self.x)
+
+    def steps(self, batch_size):
+        return math.ceil(len(self) / batch_size)
+
+    def batches(self, batch_size, shuffle=False):
+        n = len(self)
+        order = mg_random.generator().permutation(n) if shuffle else np.arange(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            yield self.x[index], (None if self.y is None else self.y[index])
+
+    def split(self, fraction):
+        """(train, validation): the validation part is the LAST fraction, unshuffled."""
+        cut = int(math.floor(len(self) * (1.0 - fraction)))
+        if cut == 0 or cut == len(self):
+            raise ValueError(f"fit: validation_split={fraction} of {len(self)} samples leaves "
+                             f"an empty training or validation set")
+        head, tail = _Arrays.__new__(_Arrays), _Arrays.__new__(_Arrays)
+        head.x, tail.x = self.x[:cut], self.x[cut:]
+        head.y, tail.y = (None, None) if self.y is None else (self.y[:cut], self.y[cut:])
+        return head, tail
+
+
+class _Batches:
+    """An iterable of ready batches: (x, y) pairs (or bare x for predict), e.g. a DataLoader;
+    used as given (batch_size and shuffle do not apply)."""
+
+    def __init__(self, iterable):
+        self.iterable = iterable
+
+    def steps(self, batch_size):
+        try:
+            return len(self.iterable)
+        except TypeError:
+            return None
+
+    def batches(self, batch_size, shuffle=False):
+        for item in self.iterable:
+            if isinstance(item, (tuple, list)) and len(item) == 2:
+                yield item[0], item[1]
+            else:
+                yield item, None
+
+
+def _data(x, y, where):
+    if isinstance(x, (np.ndarray, Tensor)) or y is not None:
+        return _Arrays(x, y, where)
+    if isinstance(x, (list, tuple)):
+        try:
+            return _Arrays(np.asarray(x), None, where)
+        except (TypeError, ValueError):
+            pass
+    if hasattr(x, "__iter__"):
+        return _Batches(x)
+    raise TypeError(f"{where}: x must be an array, a Tensor or an iterable of (x, y) "
+                    f"batches, got {type(x).__name__}")
+
+
+def _validation(validation_data):
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2 \
+            and isinstance(validation_data[0], (np.ndarray, Tensor)):
+        return _Arrays(validation_data[0], validation_data[1], "fit: validation_data")
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) != 2:
+        raise ValueError("fit: validation_data must be (x_val, y_val) or an iterable of "
+                         "(x, y) batches")
+    return _Batches(validation_data)
+
+
+def _target_array(y):
+    if y is None:
+        raise ValueError("fit/evaluate: no targets: pass y, or batches that are (x, y) pairs")
+    return as_array(y, "y")
+
+
+# -- the model's side ------------------------------------------------------------------------
+def _placement(model):
+    """(device, floating dtype) of the model's first parameter (cpu, float32 without one)."""
+    for p in model.parameters():
+        return p.device, p.dtype
+    return "cpu", np.dtype("float32")
+
+
+def _inputs(x, placement):
+    """A batch as a Tensor on the model's device; floats cast to the model's dtype."""
+    device, dtype = placement
+    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if t.dtype.kind == "f" and t.dtype != dtype:
+        t = t.to(dtype)
+    return t if t.device == device else t.to(device)
+
+
+def _modes(model):
+    return [(m, m.training) for m in model.modules()]
+
+
+def _restore_modes(modes):
+    # Module by module: a sub-module that was in eval mode (a frozen BatchNorm) stays so.
+    for module, training in modes:
+        object.__setattr__(module, "training", training)
+
+
+def _loss_value(loss):
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
+        got = loss.shape if isinstance(loss, Tensor) else type(loss).__name__
+        raise TypeError(f"the loss must return a one-element Tensor, got {got}")
+    return loss
+
+
+class _Means:
+    """Sample-weighted running means of the batch values."""
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, values, n):
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v * n
+        self.count += n
+
+    def means(self):
+        return {k: s / self.count for k, s in self.sums.items()} if self.count else {}
+
+
+def _batch_values(config, loss, pred, target):
+    values = {"loss": float(loss.item())}
+    if config.metrics:
+        pred_np = pred.detach().numpy()
+        for metric in config.metrics:
+            values[metric.name] = metric(pred_np, target)
+    return values
+
+
+# -- KeyboardInterrupt ----------------------------------------------------------------------
+class _InterruptGuard:
+    """While fit runs (in the main thread, with Python's default SIGINT handler), Ctrl-C
+    raises KeyboardInterrupt at once, except inside ``critical()`` (the optimizer step),
+    where it is held until the block ends: parameters are never half-updated."""
+
+    def __init__(self):
+        self.depth, self.pending, self.previous = 0, False, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def _handler(self, signum, frame):
+        if self.depth:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def critical(self, raise_pending=True):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if self.pending and not self.depth and raise_pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+# -- fit -------------------------------------------------------------------------------------
+def _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch):
+    for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1),
+                             ("initial_epoch", initial_epoch, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"fit: {name} must be an int ≥ {low}, got {value!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+
+
+def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement):
+    model.train()
+    optimizer, means = config.optimizer, _Means()
+    for batch, (x, y) in enumerate(data.batches(batch_size, shuffle)):
+        callbacks.on_batch_begin(batch, {})
+        target = _target_array(y)
+        optimizer.zero_grad()
+        pred = model(_inputs(x, placement))
+        loss = _loss_value(config.loss(pred, target))
+        loss.backward()
+        with guard.critical():
+            optimizer.step()
+        means.add(_batch_values(config, loss, pred, target), len(target))
+        callbacks.on_batch_end(batch, means.means())
+        if model.stop_training:
+            break
+    return means.means()
+
+
+def _run_eval(model, config, data, batch_size, placement, bar=None):
+    model.eval()
+    means = _Means()
+    with no_grad():
+        for x, y in data.batches(batch_size):
+            target = _target_array(y)
+            pred = model(_inputs(x, placement))
+            loss = _loss_value(config.loss(pred, target))
+            means.add(_batch_values(config, loss, pred, target), len(target))
+            if bar is not None:
+                bar.set_postfix_str(format_logs(means.means()), refresh=False)
+                bar.update(1)
+    if not means.count:
+        raise ValueError("evaluate: the data has no samples")
+    return means.means()
+
+
+def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
+        validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
+        initial_epoch=0):
+    """Train a compiled model; see :meth:`minigrad.nn.Module.fit` for the arguments.
+
+    Returns:
+        A :class:`History`.
+    """
+    config = get_config(model)
+    _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
+    if seed is not None:
+        mg_random.manual_seed(seed)
+    train = _data(x, y, "fit")
+    if isinstance(train, _Batches) and iter(train.iterable) is train.iterable \
+            and epochs - initial_epoch > 1:
+        raise ValueError("fit: x is a one-shot iterator; several epochs need a re-iterable "
+                         "(a list of batches, a DataLoader)")
+    val = None
+    if validation_data is not None:
+        val = _validation(validation_data)
+    elif validation_split:
+        if not isinstance(train, _Arrays):
+            raise ValueError("fit: validation_split needs arrays x and y; pass "
+                             "validation_data with batches")
+        train, val = train.split(validation_split)
+    history, progress = History(), ProgressLogger(verbose)
+    user = [as_callback(c) for c in (callbacks or [])]
+    params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
+    # History after the user's callbacks, which may add to the logs (lr), as in Keras.
+    cbs = CallbackList([*user, history, progress], model, params)
+    placement, modes, logs = _placement(model), _modes(model), {}
+    model.stop_training = False
+    guard = _InterruptGuard()
+    try:
+        with guard:
+            try:
+                cbs.on_train_begin({})
+                for epoch in range(initial_epoch, epochs):
+                    cbs.on_epoch_begin(epoch, {})
+                    logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
+                                        placement)
+                    if val is not None:
+                        val_logs = _run_eval(model, config, val, batch_size, placement)
+                        logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    with guard.critical():      # a checkpoint being written, the History
+                        cbs.on_epoch_end(epoch, logs)
+                    if model.stop_training:
+                        break
+            except KeyboardInterrupt:
+                history.interrupted = True
+                config.optimizer.zero_grad()
+                progress.close()
+                done = len(history.epoch)
+                print(f"fit: interrupted (KeyboardInterrupt) after {done} complete epoch"
+                      f"{'' if done == 1 else 's'}; returning the History so far",
+                      file=sys.stderr, flush=True)
+            with guard.critical(raise_pending=False):   # e.g. restoring the best weights
+                cbs.on_train_end(logs)
+    finally:
+        progress.close()
+        _restore_modes(modes)
+    return history
+
+
+# -- evaluate / predict ---------------------------------------------------------------------
+def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
+    """Loss and metrics of a compiled model on data; see :meth:`minigrad.nn.Module.evaluate`.
+    """
+    config = get_config(model)
+    data = _data(x, y, "evaluate")
+    modes = _modes(model)
+    bar = make_bar(data.steps(batch_size), "evaluate") if verbose == 1 else None
+    try:
+        logs = _run_eval(model, config, data, batch_size, _placement(model), bar)
+    finally:
+        if bar is not None:
+            bar.close()
+        _restore_modes(modes)
+    if verbose and bar is None:
+        print(f"evaluate - {format_logs(logs)}", flush=True)
+    if return_dict:
+        return logs
+    return logs["loss"] if not config.metrics else [logs[k] for k in logs]
+
+
+def predict(model, x, batch_size=32, verbose=0):
+    """Outputs of ``model`` on ``x``, batch by batch, in eval mode under ``no_grad``, as one
+    NumPy array; see :meth:`minigrad.nn.Module.predict`."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be an int ≥ 1, got {batch_size!r}")
+    data = _data(x, None, "predict")
+    placement, modes, outputs = _placement(model), _modes(model), []
+    bar = make_bar(data.steps(batch_size), "predict") if verbose == 1 else None
+    try:
+        model.eval()
+        with no_grad():
+            for xb, _ in data.batches(batch_size):
+                out = model(_inputs(xb, placement))
+                outputs.append(out.numpy())
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        _restore_modes(modes)
+    if not outputs:
+        raise ValueError("predict: x has no samples")
+    return np.concatenate(outputs, axis=0)
