@@ -13,7 +13,7 @@ PYTEST_FAST := -m "not slow and not gpu and not notebooks"
 train: venv data
 	$(PY) -m minigrad.examples.mlp_fashion_mnist
 
-test: venv
+test: venv data
 	$(PY) -m ruff check minigrad kernels tests benchmarks setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 	$(MAKE) --no-print-directory wheel-check
@@ -46,10 +46,15 @@ $(VENV)/.installed: setup.py pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-# The real Fashion-MNIST IDX files, from Debian's dataset-fashion-mnist package.
+# Real offline data from Debian packages: Fashion-MNIST (IDX files) and the fortune
+# cookies in five languages (a language-identification corpus for the text examples).
+DEBIAN_DATA := dataset-fashion-mnist fortunes-min fortunes-de fortunes-it fortunes-es fortunes-br
 data:
-	@if [ ! -e $(FASHION_MNIST_DIR)/train-images-idx3-ubyte.gz ]; then \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
+	@missing=""; for p in $(DEBIAN_DATA); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian data packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
 clean:

@@ -8,7 +8,8 @@ lr 1e-3), forward + backward + update per step.  The two frameworks alternate re
 repeat so machine drift hits both; the figure is the median over repeats of samples/s.
 Prints a table (ratio = minigrad / PyTorch), the first step's time separately (it holds
 the one-time costs: Numba compilation, or loading it from Numba's on-disk cache), which
-BLAS ran (threadpoolctl), and writes JSON.  PyTorch is optional: without it, only minigrad's throughput is printed.
+BLAS ran (threadpoolctl), and writes JSON.  PyTorch is optional: without it, only
+minigrad's throughput is printed.
 
 The models (from the project's source documents):
   A  Conv(1→32,3) ReLU MaxPool2 · Conv(32→64,3) ReLU MaxPool2 · Conv(64→64,3) ReLU ·

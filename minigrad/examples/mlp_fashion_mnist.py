@@ -7,9 +7,11 @@ No layers, optimizers or data loaders: the parameters are four tensors, the mode
 matrix products, and the update is written out, so every step of training is visible.
 
 Data.  The four IDX files of Fashion-MNIST (28×28 grey images of clothing, 10 classes, 60 000
-train / 10 000 test), gzipped or not, looked up in ``--data-dir``, then ``$MINIGRAD_FASHION_MNIST``,
-then ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).  Pixels are
-scaled to [0, 1] and normalised with the training set's mean 0.2860 and std 0.3530; float32
+train / 10 000 test), gzipped or not, read and checked by ``minigrad.data.datasets``: looked up
+in ``--data-dir`` (only there when given), else ``$MINIGRAD_FASHION_MNIST``, the cache
+``~/.cache/minigrad/fashion-mnist``, then ``/usr/share/datasets/fashion-mnist`` (Debian's
+``dataset-fashion-mnist``), downloaded into the cache as a last resort.  Pixels are scaled
+to [0, 1] and normalised with the training set's mean 0.2860 and std 0.3530; float32
 throughout.  ``--limit N`` trains on a random subset of N training images (a quick check).
 
 Model, for a batch x of shape (N, 784) with labels y ∈ {0…9}ᴺ:
@@ -42,150 +44,45 @@ the model learns, so it lags the end-of-epoch model), the test accuracy, the tra
 and throughput.  With the defaults the test accuracy is about 86 % after 3 epochs.
 """
 import argparse
-import gzip
 import math
-import os
-import struct
 import sys
 import time
-import zlib
-
-import numpy as np
 
 import minigrad
+from minigrad.data import datasets
+from minigrad.data.transforms import Normalize
 
-DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"
+DEFAULT_DATA_DIR = datasets.DEBIAN_FASHION_MNIST
 ENV_VAR = "MINIGRAD_FASHION_MNIST"
-FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
 MEAN, STD = 0.2860, 0.3530            # of the training pixels, after scaling to [0, 1]
 N_CLASSES = 10
 
 
 # ---------------------------------------------------------------------------------------
-# IDX files
-
-IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}   # 0x08: unsigned byte; ndim 3 / 1
-
-
-def read_idx(path, kind):
-    """Read an IDX file of unsigned bytes (``kind`` "images": ndim 3, "labels": ndim 1).
-
-    The file may be gzipped (recognised by its content, whatever its name).  The header is
-    two zero bytes, a data-type byte (0x08 = unsigned byte), the number of dimensions, then
-    each dimension as a big-endian uint32; the payload is the product of the dimensions in
-    bytes.  Anything else raises ValueError naming the file and what was wrong.
-    """
-    expected_magic = IDX_MAGIC[kind]
-    expected_ndim = expected_magic & 0xFF
-    with open(path, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
-    try:
-        with (gzip.open if gzipped else open)(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        name = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
-        raise ValueError(f"{path}: cannot decompress this gzip file ({name}: {exc})") from None
-    where = f"{path}{' (after gunzip)' if gzipped else ''}"
-    if len(raw) < 4:
-        raise ValueError(f"{where}: {len(raw)} bytes, too short for an IDX header (4 bytes "
-                         f"of magic number)")
-    magic = int.from_bytes(raw[:4], "big")
-    if magic != expected_magic:
-        if raw[:2] != b"\x00\x00":
-            why = "not an IDX file (an IDX file starts with two zero bytes)"
-        elif raw[2] != 0x08:
-            why = f"data type byte 0x{raw[2]:02x}, expected 0x08 (unsigned byte)"
-        else:
-            why = f"{raw[3]} dimensions, expected {expected_ndim} for {kind}"
-        raise ValueError(f"{where}: magic number 0x{magic:08x}, expected "
-                         f"0x{expected_magic:08x} (IDX {kind}): {why}")
-    header = 4 + 4 * expected_ndim
-    if len(raw) < header:
-        raise ValueError(f"{where}: {len(raw)} bytes, too short for the {header}-byte header "
-                         f"of a {expected_ndim}-d IDX file")
-    dims = struct.unpack(f">{expected_ndim}I", raw[4:header])
-    expected_size = math.prod(dims)
-    if len(raw) - header != expected_size:
-        raise ValueError(f"{where}: the header gives shape {dims}, i.e. {expected_size} bytes "
-                         f"of data, but {len(raw) - header} bytes follow the header "
-                         f"({'truncated' if len(raw) - header < expected_size else 'extra data'})")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-# ---------------------------------------------------------------------------------------
-# finding and loading Fashion-MNIST
-
-def _find_file(directory, name):
-    """``directory/name.gz`` or ``directory/name``, whichever exists (None if neither)."""
-    for candidate in (name + ".gz", name):
-        path = os.path.join(directory, candidate)
-        if os.path.isfile(path):
-            return path
-    return None
-
+# finding and loading Fashion-MNIST (minigrad.data.datasets reads and checks the IDX files)
 
 def find_data(data_dir=None):
     """The directory holding the four files and their paths: ``(directory, {key: path})``.
 
-    Searched in order: ``data_dir``, ``$MINIGRAD_FASHION_MNIST``, ``/usr/share/datasets/
-    fashion-mnist``; the first directory holding all four files wins.  Exits with a message
-    saying what was searched and how to get the files when none does.
+    ``--data-dir`` when given, else ``$MINIGRAD_FASHION_MNIST``, the cache, then
+    ``/usr/share/datasets/fashion-mnist`` (see ``minigrad.data.datasets``).  Exits with a
+    message saying what was searched and how to get the files when none holds them.
     """
-    candidates = [(data_dir, "--data-dir"), (os.environ.get(ENV_VAR), f"${ENV_VAR}"),
-                  (DEFAULT_DATA_DIR, "default")]
-    searched = []
-    for directory, source in candidates:
-        if not directory:
-            continue
-        paths = {key: _find_file(directory, name) for key, name in FILES.items()}
-        missing = [FILES[key] for key, path in paths.items() if path is None]
-        if not missing:
-            for line in searched:
-                print(f"note: skipped {line}", file=sys.stderr)
-            return directory, paths
-        state = ("does not exist" if not os.path.exists(directory)
-                 else "is not a directory" if not os.path.isdir(directory)
-                 else "lacks " + ", ".join(missing))
-        searched.append(f"{directory} ({source}): {state}")
-    names = "\n".join(f"    {name}[.gz]" for name in FILES.values())
-    where = "\n".join(f"    {line}" for line in searched)
-    sys.exit(
-        f"error: Fashion-MNIST not found.  Needed, gzipped or not, in one directory:\n{names}\n"
-        f"Searched, in order:\n{where}\n"
-        f"To get them: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu; installs "
-        f"them in {DEFAULT_DATA_DIR}),\nor download the four files from "
-        f"https://github.com/zalandoresearch/fashion-mnist and pass --data-dir DIR "
-        f"(or set {ENV_VAR}=DIR).")
+    try:
+        return datasets.locate("fashion-mnist", root=data_dir)
+    except datasets.DatasetNotFoundError as exc:
+        sys.exit(f"error: {exc}")
 
 
-def _normalise(images):
-    """uint8 (N, 28, 28) -> float32 (N, 784): scaled to [0, 1], then (x − mean) / std."""
-    x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
-    return (x - np.float32(MEAN)) / np.float32(STD)
+def load_fashion_mnist(data_dir=None):
+    """``(x_train, y_train, x_test, y_test)``: float32 (N, 784) images, int64 (N,) labels.
 
-
-def load_fashion_mnist(paths):
-    """``(x_train, y_train, x_test, y_test)``: float32 (N, 784) images, int64 (N,) labels."""
-    arrays = []
-    for split in ("train", "test"):
-        images = read_idx(paths[f"{split}_images"], "images")
-        labels = read_idx(paths[f"{split}_labels"], "labels")
-        if images.shape[1:] != (28, 28):
-            raise ValueError(f"{paths[f'{split}_images']}: images of {images.shape[1:]} "
-                             f"pixels, expected (28, 28) for Fashion-MNIST")
-        if len(images) != len(labels):
-            raise ValueError(f"{paths[f'{split}_images']} holds {len(images)} images but "
-                             f"{paths[f'{split}_labels']} {len(labels)} labels")
-        if labels.max(initial=0) >= N_CLASSES:
-            raise ValueError(f"{paths[f'{split}_labels']}: label {labels.max()} found, "
-                             f"expected 0…{N_CLASSES - 1}")
-        arrays += [_normalise(images), labels.astype(np.int64)]
-    return tuple(arrays)
+    Pixels are scaled to [0, 1], then normalised: (x − mean) / std.
+    """
+    (x_train, y_train), (x_test, y_test) = datasets.fashion_mnist(data_dir, as_float=True)
+    normalise = Normalize(MEAN, STD)
+    return (normalise(x_train).reshape(len(x_train), -1), y_train,
+            normalise(x_test).reshape(len(x_test), -1), y_test)
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,8 +159,8 @@ def train_epoch(params, x, y, batch_size, lr, progress=False):
 def train(epochs=3, batch_size=64, lr=0.1, hidden=128, data_dir=None, seed=0, limit=None,
           progress=False):
     """Load the data, train, print one line per epoch; returns a dict of the results."""
-    directory, paths = find_data(data_dir)
-    x_train, y_train, x_test, y_test = load_fashion_mnist(paths)
+    directory, _ = find_data(data_dir)
+    x_train, y_train, x_test, y_test = load_fashion_mnist(directory)
     print(f"data: {directory}  train {len(x_train)}, test {len(x_test)} images")
 
     minigrad.manual_seed(seed)
@@ -320,8 +217,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=_positive(float), default=0.1, help="SGD step size η")
     parser.add_argument("--hidden", type=_positive(int), default=128, help="hidden units H")
     parser.add_argument("--data-dir", default=None,
-                        help=f"directory with the four IDX files (else ${ENV_VAR}, "
-                             f"else {DEFAULT_DATA_DIR})")
+                        help=f"directory with the four IDX files (else ${ENV_VAR}, the "
+                             f"cache, else {DEFAULT_DATA_DIR})")
     parser.add_argument("--seed", type=_non_negative_int, default=0)
     parser.add_argument("--limit", type=_positive(int), default=None,
                         help="train on a random subset of this many images (quick check)")
