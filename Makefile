@@ -1,5 +1,5 @@
 # The two commands of README.md, and the steps they are made of.
-#   make train   set up .venv, install the real Fashion-MNIST, train (the main job)
+#   make train   set up .venv, install the real Fashion-MNIST, train the seed000 CNN
 #   make test    set up .venv with the test extras, run the fast tests and the packaging check
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,10 +11,10 @@ PYTEST_FAST := -m "not slow and not gpu and not notebooks"
 .PHONY: train test test-slow lint wheel-check venv data clean
 
 train: venv data
-	$(PY) -m minigrad.examples.mlp_fashion_mnist
+	$(PY) docs/examples/seed000_cnn.py --out results
 
 test: venv data
-	$(PY) -m ruff check minigrad kernels tests benchmarks setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 	$(MAKE) --no-print-directory wheel-check
 
@@ -23,7 +23,7 @@ test-slow: venv data
 	$(PY) -m pytest -m "slow"; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 lint: venv
-	$(PY) -m ruff check minigrad kernels tests benchmarks setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples setup.py
 
 # Build a wheel, install it into a fresh virtual environment and use it from outside the
 # source tree: a module or package missing from the wheel fails here.

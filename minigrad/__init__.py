@@ -20,7 +20,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
-from . import metrics, nn, optim  # noqa: E402
+from . import data, metrics, nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
@@ -34,5 +34,5 @@ __all__ = [
     "manual_seed", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
     "save", "load",
-    "backend", "cuda", "dtypes", "functional", "metrics", "nn", "optim", "random",
+    "backend", "cuda", "data", "dtypes", "functional", "metrics", "nn", "optim", "random",
 ]
