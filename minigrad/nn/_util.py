@@ -1,5 +1,9 @@
 """Helpers shared by the layer files."""
+import math
+
 from .. import creation
+from ..ops._util import pair as _op_pair
+from . import init
 from .parameter import Parameter
 
 
@@ -10,16 +14,17 @@ def empty_parameter(shape, dtype, device):
 
 def pair(value, name, owner):
     """``(v, v)`` for an int, the pair itself for a pair of ints; ValueError otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
-    try:
-        result = tuple(value)
-    except TypeError:
-        result = ()
-    if len(result) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                   for v in result):
-        raise ValueError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    return result
+    return _op_pair(value, name, owner)
+
+
+def reset_weight_and_bias(weight, bias):
+    """PyTorch's default for Linear and Conv layers: W ~ kaiming_uniform(a=√5), i.e.
+    U(−1/√fan_in, 1/√fan_in), and b ~ U(−1/√fan_in, 1/√fan_in)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
 
 
 def unsupported(owner, **options):

@@ -1,9 +1,7 @@
 """Fully connected layers and shape helpers: ``Linear``, ``Identity``, ``Flatten``."""
-import math
 
 from .. import functional as F
-from . import init
-from ._util import empty_parameter
+from ._util import empty_parameter, reset_weight_and_bias
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Flatten"]
@@ -45,11 +43,7 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw the weight and bias again (PyTorch's default initialisation)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
         """x (..., in_features) → (..., out_features)."""

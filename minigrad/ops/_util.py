@@ -90,3 +90,16 @@ def expand_reduced(dy, shape, axes, keepdims):
 
 def reduced_count(shape, axes):
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def pair(value, name, op):
+    """(h, w) from an int or a pair of ints (NumPy integers accepted)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value), int(value))
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in pair)

@@ -3,11 +3,11 @@
 ``linear`` is a composite (x @ wᵀ + b: the matmul kernel does the work); ``conv2d`` is a
 Function whose three products run in the registered ``conv2d.*`` kernels.
 """
-import numpy as np
 
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
+from ._util import pair
 from .linalg import matmul
 
 __all__ = ["linear", "conv2d"]
@@ -75,19 +75,6 @@ class Conv2d(Function):
         return (dx, dw, db) if len(self.needs_input_grad) > 2 else (dx, dw)
 
 
-def _pair(value, name, op="conv2d"):
-    """(h, w) from an int or a pair of ints (NumPy integers accepted)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value), int(value))
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
-
-
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """2-d convolution of x (N, C, H, W) with weight (O, C, KH, KW), bias (O,).
 
@@ -106,7 +93,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
                          f"{weight.shape[1]} {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"conv2d: bias has shape {bias.shape}, expected ({weight.shape[0]},)")
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
     kh, kw = weight.shape[2:]
     if padding == "valid":
         padding = (0, 0)
@@ -119,7 +106,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
                              f"would need asymmetric padding; pad explicitly with F.pad")
         padding = (total[0] // 2, total[1] // 2)
     else:
-        padding = _pair(padding, "padding")
+        padding = pair(padding, "padding", "conv2d")
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"conv2d: stride and dilation must be ≥ 1 and padding ≥ 0, got "
                          f"stride={stride}, dilation={dilation}, padding={padding}")

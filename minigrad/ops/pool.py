@@ -1,7 +1,7 @@
 """2-d pooling, NCHW: max (through the ``max_pool2d.*`` kernels) and average."""
 from ..function import Function
 from ..tensor import Tensor
-from .conv import _pair
+from ._util import pair
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 
@@ -62,9 +62,9 @@ def _geometry(op, x, kernel_size, stride, padding):
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
 
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op)
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else pair(stride, "stride", op)
+    padding = pair(padding, "padding", op)
     if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size and stride must be ≥ 1, padding ≥ 0; got "
                          f"{kernel}, {stride}, {padding}")
