@@ -1,0 +1,118 @@
+"""seed003's digit classifier, reproduced with minigrad on real Fashion-MNIST (offline).
+
+    python docs/examples/seed003_cnn.py [--epochs 10] [--batch-size 64] [--seed 0]
+        [--dataset fashion_mnist|mnist] [--data-dir DIR] [--quick] [--out DIR]
+
+The source document (seed003, §5.2) trains this Keras model on MNIST:
+
+    x_train = x_train.reshape(-1, 28, 28).astype("float32") / 255.0
+    y_train = to_categorical(y_train, 10)
+    Conv2D(32, (5, 5), relu, input_shape=(28, 28, 1)) · MaxPooling2D((2, 2)) ·
+    Conv2D(64, (5, 5), relu) · MaxPooling2D((2, 2)) · Flatten · Dense(10, softmax)
+    compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    fit(x_train, y_train, epochs=10, batch_size=64, validation_split=0.1)
+    evaluate(x_test, y_test)
+
+Everything above is kept (architecture, Adam with lr 0.001, one-hot targets with categorical
+cross-entropy, 10 epochs, batch 64, the last 10 % of the training set held out for
+validation, as Keras' validation_split does).  What changes, on purpose:
+- the data set defaults to Fashion-MNIST (the one the project installs offline; it is
+  harder than MNIST, so expect ~90 % rather than ~99 %); ``--dataset mnist`` uses MNIST.
+- the document reshapes the images to (N, 28, 28), which Keras' Conv2D rejects (it needs
+  a channel axis, input_shape=(28, 28, 1)); here they are NCHW (PyTorch's layout),
+  (N, 1, 28, 28), scaled to [0, 1] as in the document.
+- the last layer has no softmax: it outputs logits and the softmax is inside the loss
+  (log-sum-exp, exact and stable); ``predict`` returns logits (argmax is the same).
+- the document only evaluates; this script also prints a per-class report (precision,
+  recall, F1) and writes ``confusion_matrix.png`` and ``history.png`` to --out.
+
+Measured (Fashion-MNIST, seed 0, 2-core CPU): test accuracy 0.9080 after 10 epochs
+(validation 0.9117), about 27 s per epoch; --quick: 0.7415 on 2000 test images in ~7 s.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+import minigrad
+from minigrad import nn
+from minigrad.data import datasets, to_categorical
+from minigrad.metrics import classification_report, confusion_matrix
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def build_model():
+    """The seed003 CNN (input (N, 1, 28, 28), output 10 logits)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),        # (N, 32, 12, 12)
+        nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2),       # (N, 64, 4, 4)
+        nn.Flatten(),                                           # (N, 1024)
+        nn.Linear(1024, 10),                                    # logits
+    )
+
+
+def load(dataset, data_dir):
+    loader = datasets.fashion_mnist if dataset == "fashion_mnist" else datasets.mnist
+    (x_train, y_train), (x_test, y_test) = loader(root=data_dir)
+    prep = lambda x: (x.astype(np.float32) / 255)[:, None, :, :]   # (N, 1, 28, 28)
+    return (prep(x_train), y_train), (prep(x_test), y_test)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", choices=["fashion_mnist", "mnist"], default="fashion_mnist")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--quick", action="store_true",
+                        help="1 epoch on 6000 training images, tested on 2000 (a smoke run)")
+    parser.add_argument("--out", default=".", help="where the PNG plots go")
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    args = parser.parse_args(argv)
+
+    minigrad.manual_seed(args.seed)
+    (x_train, y_train), (x_test, y_test) = load(args.dataset, args.data_dir)
+    if args.quick:
+        args.epochs = 1
+        x_train, y_train = x_train[:6000], y_train[:6000]
+        x_test, y_test = x_test[:2000], y_test[:2000]
+    y_train_1hot, y_test_1hot = to_categorical(y_train, 10), to_categorical(y_test, 10)
+    print(f"{args.dataset}: train {x_train.shape} (last 10 % for validation), "
+          f"test {x_test.shape}")
+
+    model = build_model()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train_1hot, epochs=args.epochs, batch_size=args.batch_size,
+                        validation_split=0.1, seed=args.seed, verbose=args.verbose)
+    train_time = time.perf_counter() - start
+    print(f"validation accuracy after epoch {len(history.epoch)}: "
+          f"{history.history['val_accuracy'][-1]:.4f}")
+
+    test_loss, test_acc = model.evaluate(x_test, y_test_1hot, batch_size=1000, verbose=0)
+    n_fit = int(np.floor(len(x_train) * 0.9))
+    print(f"Test accuracy: {test_acc:.4f}   (test loss {test_loss:.4f}; trained "
+          f"{train_time:.0f} s, {n_fit * len(history.epoch) / train_time:,.0f} samples/s)")
+
+    predicted = model.predict(x_test, batch_size=1000).argmax(axis=1)
+    names = FASHION_CLASSES if args.dataset == "fashion_mnist" else [str(i) for i in range(10)]
+    print(classification_report(y_test, predicted, num_classes=10, target_names=names))
+    cm = confusion_matrix(y_test, predicted, num_classes=10)
+    try:
+        from minigrad.metrics import plot_confusion_matrix, plot_history
+        os.makedirs(args.out, exist_ok=True)
+        plot_confusion_matrix(cm, names, os.path.join(args.out, "confusion_matrix.png"))
+        plot_history(history, os.path.join(args.out, "history.png"))
+        print(f"wrote {args.out}/confusion_matrix.png and {args.out}/history.png")
+    except ImportError as exc:
+        print(f"(no plots: {exc})", file=sys.stderr)
+    return test_acc
+
+
+if __name__ == "__main__":
+    main()
