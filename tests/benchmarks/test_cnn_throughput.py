@@ -23,3 +23,21 @@ def test_models_match_the_seed_documents():
     for name, (layers, _) in cnn_throughput.MODELS.items():
         model = cnn_throughput.build(nn, layers)
         assert model(minigrad.zeros(2, 1, 28, 28)).shape == (2, 10), name
+
+
+def test_accuracy_harness_runs_on_a_slice(tmp_path, capsys):
+    import pytest
+
+    from minigrad.data import datasets
+    try:
+        datasets.fashion_mnist(download=False)
+    except Exception:
+        pytest.skip("Fashion-MNIST not installed (make data)")
+    from benchmarks import accuracy_vs_pytorch
+    out = tmp_path / "acc.json"
+    accuracy_vs_pytorch.main(["--models", "C", "--epochs", "1", "--seeds", "0",
+                              "--limit", "500", "--out", str(out)])
+    rows = json.loads(out.read_text())["results"]
+    assert {r["framework"] for r in rows} >= {"minigrad"}
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
+    assert "mean" in capsys.readouterr().out
