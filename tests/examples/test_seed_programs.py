@@ -1,27 +1,7 @@
 """The reproduced source programs run end to end on real data (Debian's Fashion-MNIST)."""
-import importlib.util
-import pathlib
-
 import pytest
 
-from minigrad.data import datasets
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def fashion_mnist_available():
-    try:
-        datasets.fashion_mnist(download=False)
-        return True
-    except Exception:
-        return False
+from ._scripts import fashion_mnist_available, load_script
 
 
 needs_data = pytest.mark.skipif(not fashion_mnist_available(),

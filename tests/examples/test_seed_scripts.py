@@ -2,31 +2,12 @@
 
 Thresholds were set from measured --quick runs (seed 0 unless noted, 2-core CPU) with a margin.
 """
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
-from minigrad.data import datasets
 from minigrad.data.fortunes import fortune_languages
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def fashion_mnist_available():
-    try:
-        datasets.fashion_mnist(download=False)
-        return True
-    except Exception:
-        return False
+from ._scripts import fashion_mnist_available, load_script
 
 
 def fortunes_available():
