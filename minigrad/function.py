@@ -9,6 +9,12 @@ A ``Function`` subclass is one differentiable operation written in the classic f
   dxᵢ = dy · ∂y/∂xᵢ, "δ propagated layer by layer".  First order only: backward works on
   arrays, so gradients of gradients are not recorded.
 
+Every subclass's docstring states the math on two labelled lines (continuation lines
+indented below them), which ``minigrad.trace_backward`` prints for each node::
+
+    forward:   y = max(x, 0)
+    backward:  dx = dy · [x > 0]
+
 ``Function.apply(*tensors, **params)`` runs forward and, if any input requires grad (and
 grad mode is on), links the output to this node.  ``run_backward`` then walks the nodes in
 reverse topological order without recursion.  The engine, not each op, undoes broadcasting
@@ -209,11 +215,14 @@ def _topological_order(root):
     return order
 
 
-def run_backward(root, dy, retain_graph=False):
+def run_backward(root, dy, retain_graph=False, on_node=None):
     """Propagate ``dy`` = ∂L/∂root back to every leaf that requires grad.
 
     Leaves accumulate into ``.grad``; intermediate tensors that called ``retain_grad()``
     get theirs too.  Unless ``retain_graph``, every node visited is freed afterwards.
+    ``on_node(fn, dy, grads)``, if given, is called after each node's backward with the
+    gradient it received and the checked gradient of each input (None where not needed):
+    ``minigrad.trace_backward`` records the gradient norms this way.
     """
     fn0 = root._fn
     if fn0 is None or root._retains_grad:   # a leaf (or a kept root): its gradient is dy
@@ -231,14 +240,17 @@ def run_backward(root, dy, retain_graph=False):
         if len(grads) != len(fn.inputs):
             raise RuntimeError(f"{fn.name}.backward returned {len(grads)} gradients for "
                                f"{len(fn.inputs)} inputs")
+        checked = [None] * len(grads)
         for i, (x, dx) in enumerate(zip(fn.inputs, grads)):
             if not fn.needs_input_grad[i]:
                 continue
-            dx = _checked_grad(fn, i, dx, x)
+            dx = checked[i] = _checked_grad(fn, i, dx, x)
             if x._fn is None or x._retains_grad:
                 x._accumulate(dx)
             if x._fn is not None:
                 key = id(x._fn)
                 pending[key] = dx if key not in pending else pending[key] + dx
+        if on_node is not None:
+            on_node(fn, dy, tuple(checked))
         if not retain_graph:
             fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True

@@ -266,6 +266,10 @@ class Tensor:
         """
         from .function import run_backward  # function.py imports this module
 
+        run_backward(self, self._initial_grad(grad), retain_graph=retain_graph)
+
+    def _initial_grad(self, grad):
+        """The array dy = ∂L/∂self that backward starts from (``grad``, or 1 for a loss)."""
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input "
                                "of the computation has requires_grad=True (or it ran under "
@@ -288,7 +292,7 @@ class Tensor:
                 raise RuntimeError(f"backward(): grad has shape {tuple(dy.shape)}, expected "
                                    f"the tensor's shape {self.shape}")
             dy = dy.astype(self.dtype, copy=False)
-        run_backward(self, dy, retain_graph=retain_graph)
+        return dy
 
     def _accumulate(self, dx):
         """Add a gradient into ``.grad`` (the first one is copied: ops may share arrays)."""

@@ -13,7 +13,11 @@ __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_soft
 
 
 class ReLU(Function):
-    """y = max(x, 0);   dx = dy · [x > 0]"""
+    """Rectified linear unit, elementwise.
+
+    forward:   y = max(x, 0)
+    backward:  dx = dy · [x > 0]
+    """
 
     def forward(self, x):
         y = self.xp.maximum(x, 0)
@@ -26,7 +30,11 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else α·x;   dx = dy · (1 if x > 0 else α)"""
+    """Leaky ReLU with negative slope α, elementwise.
+
+    forward:   y = x if x > 0 else α·x
+    backward:  dx = dy · (1 if x > 0 else α)
+    """
 
     def forward(self, x, negative_slope=0.01):
         self.save_for_backward(x)
@@ -39,9 +47,10 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
-    """y = σ(x) = 1 / (1 + e⁻ˣ);   dx = dy · y · (1 − y)
+    """Logistic sigmoid, elementwise; computed from e^(−|x|) so no exponential overflows.
 
-    Computed from e^(−|x|) so no exponential overflows.
+    forward:   y = σ(x) = 1 / (1 + e⁻ˣ)
+    backward:  dx = dy · y · (1 − y)
     """
 
     def forward(self, x):
@@ -56,7 +65,11 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
-    """y = tanh(x);   dx = dy · (1 − y²)"""
+    """Hyperbolic tangent, elementwise.
+
+    forward:   y = tanh(x)
+    backward:  dx = dy · (1 − y²)
+    """
 
     def forward(self, x):
         y = self.xp.tanh(x)
@@ -73,12 +86,12 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 class GELU(Function):
-    """Gaussian error linear unit.
+    """Gaussian error linear unit, exact ("none") or its tanh approximation ("tanh").
 
-    exact ("none"):  y = x·Φ(x),  Φ(x) = ½(1 + erf(x/√2));   dx = dy · (Φ(x) + x·φ(x)),
-                     φ(x) = e^(−x²/2) / √(2π)
-    "tanh":          u = √(2/π)(x + 0.044715x³),  y = ½x(1 + tanh u);
-                     dx = dy · (½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²))
+    forward:   exact:  y = x·Φ(x),  Φ(x) = ½(1 + erf(x/√2))
+               tanh:   u = √(2/π)(x + 0.044715x³),  y = ½x(1 + tanh u)
+    backward:  exact:  dx = dy · (Φ(x) + x·φ(x)),  φ(x) = e^(−x²/2) / √(2π)
+               tanh:   dx = dy · (½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²))
     """
 
     def forward(self, x, approximate="none"):
@@ -102,8 +115,10 @@ class GELU(Function):
 
 
 class Softmax(Function):
-    """yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ  (along ``axis``);
-    dx = y · (dy − Σⱼ dyⱼ·yⱼ)
+    """Softmax along ``axis``, shifted by the maximum so nothing overflows.
+
+    forward:   yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ
+    backward:  dx = y · (dy − Σⱼ dyⱼ·yⱼ)
     """
 
     def forward(self, x, axis=-1):
@@ -119,8 +134,10 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ  (along ``axis``);
-    dx = dy − softmax(x) · Σⱼ dyⱼ,   softmax(x) = eʸ
+    """Log-softmax along ``axis``, shifted by the maximum so nothing overflows.
+
+    forward:   yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ
+    backward:  dx = dy − softmax(x) · Σⱼ dyⱼ,   softmax(x) = eʸ
     """
 
     def forward(self, x, axis=-1):
@@ -136,7 +153,11 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
-    """y = m + ln Σᵢ e^(xᵢ − m),  m = max xᵢ  (over ``axes``);   dxᵢ = dy · e^(xᵢ − y)"""
+    """log Σ exp over axes, shifted by the maximum so nothing overflows.
+
+    forward:   y = m + ln Σᵢ e^(xᵢ − m),  m = max xᵢ  (over ``axes``)
+    backward:  dxᵢ = dy · e^(xᵢ − y)
+    """
 
     def forward(self, x, axes=None, keepdims=False):
         xp = self.xp

@@ -6,7 +6,11 @@ __all__ = ["cast", "to_device"]
 
 
 class Cast(Function):
-    """y = x converted to ``dtype``;   dx = dy converted back to x's dtype"""
+    """Conversion to another dtype.
+
+    forward:   y = x converted to ``dtype``
+    backward:  dx = dy converted back to x's dtype
+    """
 
     def forward(self, x, dtype=None):
         self.in_dtype = x.dtype
@@ -17,7 +21,11 @@ class Cast(Function):
 
 
 class ToDevice(Function):
-    """y = x copied to ``device``;   dx = dy copied back to x's device"""
+    """Copy to another device.
+
+    forward:   y = x copied to ``device``
+    backward:  dx = dy copied back to x's device
+    """
 
     def forward(self, x, device="cpu"):
         self.src = backend.device_of(x)

@@ -7,9 +7,10 @@ __all__ = ["dropout"]
 
 
 class Dropout(Function):
-    """y = x · m / (1 − p),  m ~ Bernoulli(1 − p) per element (inverted dropout: the
-    expected value of y is x, so evaluation needs no rescaling);
-    dx = dy · m / (1 − p)
+    """Inverted dropout: the expected value of y is x, so evaluation needs no rescaling.
+
+    forward:   y = x · m / (1 − p),  m ~ Bernoulli(1 − p) per element
+    backward:  dx = dy · m / (1 − p)
     """
 
     def forward(self, x, p=0.5):

@@ -15,7 +15,11 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "wher
 
 
 class Add(Function):
-    """y = a + b;   da = dy,  db = dy"""
+    """Elementwise sum (broadcasting is undone by the engine in backward).
+
+    forward:   y = a + b
+    backward:  da = dy,  db = dy
+    """
 
     def forward(self, a, b):
         return a + b
@@ -25,7 +29,11 @@ class Add(Function):
 
 
 class Sub(Function):
-    """y = a − b;   da = dy,  db = −dy"""
+    """Elementwise difference.
+
+    forward:   y = a − b
+    backward:  da = dy,  db = −dy
+    """
 
     def forward(self, a, b):
         return a - b
@@ -35,7 +43,11 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """y = a · b;   da = dy · b,  db = dy · a"""
+    """Elementwise product.
+
+    forward:   y = a · b
+    backward:  da = dy · b,  db = dy · a
+    """
 
     def forward(self, a, b):
         # each gradient needs only the other operand: keep no more than that
@@ -51,7 +63,11 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b;   da = dy / b,  db = −dy · a / b² = −dy · y / b"""
+    """Elementwise true division.
+
+    forward:   y = a / b
+    backward:  da = dy / b,  db = −dy · a / b² = −dy · y / b
+    """
 
     def forward(self, a, b):
         y = a / b
@@ -66,7 +82,10 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = aᵇ;   da = dy · b · aᵇ⁻¹,  db = dy · aᵇ · ln a   (db only when b needs it)
+    """Elementwise power.
+
+    forward:   y = aᵇ
+    backward:  da = dy · b · aᵇ⁻¹,  db = dy · aᵇ · ln a   (db only when b needs it)
 
     As PyTorch: da = 0 where b = 0 (a⁰ is constant, even at a = 0), and db = 0 where a = 0
     and b ≥ 0 (0ᵇ is constant there), instead of the nan of 0·∞.
@@ -91,7 +110,11 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b);   da = dy·[a > b] + dy/2·[a = b],  db likewise (ties split evenly)"""
+    """Elementwise maximum of two tensors.
+
+    forward:   y = max(a, b)
+    backward:  da = dy·[a > b] + dy/2·[a = b],  db likewise (ties split evenly)
+    """
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -103,7 +126,11 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """y = min(a, b);   da = dy·[a < b] + dy/2·[a = b],  db likewise (ties split evenly)"""
+    """Elementwise minimum of two tensors.
+
+    forward:   y = min(a, b)
+    backward:  da = dy·[a < b] + dy/2·[a = b],  db likewise (ties split evenly)
+    """
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -121,7 +148,11 @@ def _split(dy, a_wins, tie):
 
 
 class Where(Function):
-    """y = cond ? a : b;   da = dy·[cond],  db = dy·[¬cond]   (cond gets no gradient)"""
+    """Elementwise selection by a boolean condition.
+
+    forward:   y = cond ? a : b
+    backward:  da = dy·[cond],  db = dy·[¬cond]   (cond gets no gradient)
+    """
 
     def forward(self, cond, a, b):
         self.save_for_backward(cond)
@@ -136,7 +167,11 @@ class Where(Function):
 
 
 class Neg(Function):
-    """y = −x;   dx = −dy"""
+    """Negation.
+
+    forward:   y = −x
+    backward:  dx = −dy
+    """
 
     def forward(self, x):
         return -x
@@ -146,7 +181,11 @@ class Neg(Function):
 
 
 class Exp(Function):
-    """y = eˣ;   dx = dy · y"""
+    """Exponential, elementwise.
+
+    forward:   y = eˣ
+    backward:  dx = dy · y
+    """
 
     def forward(self, x):
         y = self.xp.exp(x)
@@ -159,7 +198,11 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x;   dx = dy / x"""
+    """Natural logarithm, elementwise.
+
+    forward:   y = ln x
+    backward:  dx = dy / x
+    """
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -171,7 +214,11 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    """y = √x;   dx = dy / (2y)"""
+    """Square root, elementwise.
+
+    forward:   y = √x
+    backward:  dx = dy / (2y)
+    """
 
     def forward(self, x):
         y = self.xp.sqrt(x)
@@ -184,7 +231,11 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """y = |x|;   dx = dy · sign(x)   (0 at x = 0)"""
+    """Absolute value, elementwise.
+
+    forward:   y = |x|
+    backward:  dx = dy · sign(x)   (0 at x = 0)
+    """
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -196,7 +247,11 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, lo), hi);   dx = dy · [lo ≤ x ≤ hi]"""
+    """Clamping into [lo, hi] (either bound optional).
+
+    forward:   y = min(max(x, lo), hi)
+    backward:  dx = dy · [lo ≤ x ≤ hi]
+    """
 
     def forward(self, x, lo=None, hi=None):
         self.save_for_backward(x)

@@ -7,9 +7,11 @@ __all__ = ["embedding", "one_hot"]
 
 
 class Embedding(Function):
-    """y[..., :] = W[idx[...], :]   for W (V, D), idx integer of any shape;
-    dW[v] = Σ over positions with idx = v of dy[..., :]   (repeats accumulate);
-    row ``padding_idx`` gets no gradient
+    """Row lookup in a table W (V, D) by integer indices idx of any shape.
+
+    forward:   y[..., :] = W[idx[...], :]
+    backward:  dW[v] = Σ over positions with idx = v of dy[..., :]   (repeats accumulate);
+               row ``padding_idx`` gets no gradient
     """
 
     def forward(self, idx, w, padding_idx=None):

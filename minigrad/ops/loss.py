@@ -164,8 +164,10 @@ def l1_loss(input, target, reduction="mean"):
 
 
 class BinaryCrossEntropy(Function):
-    """loss = −(t·log p + (1 − t)·log(1 − p)), each log clamped at −100 (as PyTorch);
-    dp = dy · (p − t) / max(p·(1 − p), 1e-12),   dt = dy · (log(1 − p) − log p)
+    """Binary cross-entropy of probabilities p against targets t, per element.
+
+    forward:   loss = −(t·log p + (1 − t)·log(1 − p)), each log clamped at −100 (as PyTorch)
+    backward:  dp = dy · (p − t) / max(p·(1 − p), 1e-12),   dt = dy · (log(1 − p) − log p)
     """
 
     def forward(self, p, t):
@@ -184,8 +186,10 @@ class BinaryCrossEntropy(Function):
 
 
 class BCEWithLogits(Function):
-    """loss = max(z, 0) − z·t + log(1 + e^(−|z|))   (= BCE of sigmoid(z), without overflow);
-    dz = dy · (σ(z) − t),   dt = −dy · z
+    """Binary cross-entropy of sigmoid(z) against targets t, computed without overflow.
+
+    forward:   loss = max(z, 0) − z·t + log(1 + e^(−|z|))
+    backward:  dz = dy · (σ(z) − t),   dt = −dy · z
     """
 
     def forward(self, z, t):

@@ -17,9 +17,12 @@ __all__ = ["batch_norm", "layer_norm"]
 
 
 class Normalize(Function):
-    """y = γ·(x − μ)/√(σ² + ε) + β  (γ, β optional, already broadcastable against x);
+    """Batch or layer normalisation (γ, β optional, already broadcastable against x);
     μ, σ² (biased) over ``stat_axes`` of this batch, or the fixed ``stats`` given.
-    Backward: see the module docstring.
+
+    forward:   y = γ·x̂ + β,  x̂ = (x − μ)·s,  s = 1/√(σ² + ε)
+    backward:  dx̂ = dy·γ;  dx = s/M · (M·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))  (batch statistics, M
+               elements each),  dx = s · dx̂  (fixed statistics);  dγ = Σ dy·x̂,  dβ = Σ dy
     """
 
     def forward(self, x, *affine, stat_axes=(), eps=1e-5, stats=None):

@@ -7,10 +7,11 @@ __all__ = ["max_pool2d", "avg_pool2d"]
 
 
 class MaxPool2d(Function):
-    """y[n, c, i, j] = max over the window at (i·sh − ph, j·sw − pw) of size KH × KW
-    (padding counts as −∞);
-    dx = dy[n, c, i, j] added at the window's first maximum, 0 elsewhere (PyTorch's rule
-    for ties)
+    """2-d max pooling, NCHW (padding counts as −∞).
+
+    forward:   y[n, c, i, j] = max over the KH × KW window at (i·sh − ph, j·sw − pw)
+    backward:  dx = dy[n, c, i, j] added at the window's first maximum, 0 elsewhere
+               (PyTorch's rule for ties)
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
@@ -25,9 +26,11 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """y[n, c, i, j] = (1/(KH·KW)) Σ over the window (zero padding counted, PyTorch's
-    default count_include_pad=True);
-    dx = each dy[n, c, i, j] / (KH·KW) spread over its window (overlaps add)
+    """2-d average pooling, NCHW (zero padding counted, PyTorch's default
+    count_include_pad=True).
+
+    forward:   y[n, c, i, j] = (1/(KH·KW)) Σ over the KH × KW window at (i·sh − ph, j·sw − pw)
+    backward:  dx = each dy[n, c, i, j] / (KH·KW) spread over its window (overlaps add)
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):

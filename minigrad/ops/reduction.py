@@ -15,7 +15,11 @@ __all__ = ["sum", "mean", "max", "min", "var", "std"]
 
 
 class Sum(Function):
-    """y = Σ x over axes;   dx = dy broadcast over the summed axes"""
+    """Sum over axes.
+
+    forward:   y = Σ x over axes
+    backward:  dx = dy broadcast over the summed axes
+    """
 
     def forward(self, x, axes=(), keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
@@ -27,7 +31,11 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """y = (1/N) Σ x over axes (N = number of elements reduced);   dx = dy / N broadcast"""
+    """Mean over axes.
+
+    forward:   y = (1/N) Σ x over axes (N = number of elements reduced)
+    backward:  dx = dy / N broadcast
+    """
 
     def forward(self, x, axes=(), keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
@@ -40,7 +48,11 @@ class Mean(Function):
 
 
 class Max(Function):
-    """y = max x over axes;   dx = dy · [x = y] / #{x = y}   (ties share dy evenly)"""
+    """Maximum over axes.
+
+    forward:   y = max x over axes
+    backward:  dx = dy · [x = y] / #{x = y}   (ties share dy evenly)
+    """
 
     reduce = "max"
 
@@ -60,18 +72,23 @@ class Max(Function):
 
 
 class Min(Max):
-    """y = min x over axes;   dx = dy · [x = y] / #{x = y}   (ties share dy evenly)"""
+    """Minimum over axes.
+
+    forward:   y = min x over axes
+    backward:  dx = dy · [x = y] / #{x = y}   (ties share dy evenly)
+    """
 
     reduce = "min"
 
 
 class Var(Function):
-    """v = Σ (x − μ)² / (N − c) over axes, μ the mean, c the correction (1: unbiased);
-    y = v, or y = √v when ``root`` (the standard deviation);
-    dx = dy · 2 (x − μ) / (N − c)            for the variance,
-    dx = dy · (x − μ) / ((N − c) · y)        for the standard deviation (0 where y = 0,
-                                             as PyTorch: a constant input has no slope)
-    N − c ≤ 0 gives inf/nan, as in PyTorch.
+    """Variance over axes, or the standard deviation when ``root``; μ is the mean, c the
+    correction (1: unbiased).  N − c ≤ 0 gives inf/nan, as in PyTorch.
+
+    forward:   v = Σ (x − μ)² / (N − c),   y = v, or y = √v when ``root``
+    backward:  dx = dy · 2 (x − μ) / (N − c)       for the variance,
+               dx = dy · (x − μ) / ((N − c) · y)   for the standard deviation (0 where y = 0,
+                                                   as PyTorch: a constant input has no slope)
     """
 
     def forward(self, x, axes=(), keepdims=False, correction=1, root=False):

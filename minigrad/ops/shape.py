@@ -15,7 +15,11 @@ __all__ = ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze",
 
 
 class Reshape(Function):
-    """y = x with shape ``shape`` (same elements, row-major order);   dx = dy reshaped back"""
+    """Reshape to another shape with the same number of elements.
+
+    forward:   y = x with shape ``shape`` (same elements, row-major order)
+    backward:  dx = dy reshaped back
+    """
 
     def forward(self, x, shape=()):
         self.in_shape = x.shape
@@ -26,7 +30,11 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    """y = x with axes reordered: y.shape[i] = x.shape[axes[i]];   dx = dy permuted by axes⁻¹"""
+    """Axis permutation (transpose).
+
+    forward:   y = x with axes reordered: y.shape[i] = x.shape[axes[i]]
+    backward:  dx = dy permuted by axes⁻¹
+    """
 
     def forward(self, x, axes=()):
         self.axes = axes
@@ -37,7 +45,11 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
-    """y = x broadcast to ``shape``;   dx = dy summed over the broadcast axes (by the engine)"""
+    """Explicit broadcast to a larger shape.
+
+    forward:   y = x broadcast to ``shape``
+    backward:  dx = dy summed over the broadcast axes (by the engine)
+    """
 
     def forward(self, x, shape=()):
         return self.xp.broadcast_to(x, shape)
@@ -47,7 +59,11 @@ class BroadcastTo(Function):
 
 
 class GetItem(Function):
-    """y = x[index];   dx = zeros like x, with dy added at index (repeats accumulate)"""
+    """Indexing and slicing (basic, integer-array and boolean).
+
+    forward:   y = x[index]
+    backward:  dx = zeros like x, with dy added at index (repeats accumulate)
+    """
 
     def forward(self, x, index=(), unique=True):
         self.shape, self.dtype, self.index, self.unique = x.shape, x.dtype, index, unique
@@ -63,7 +79,11 @@ class GetItem(Function):
 
 
 class Concatenate(Function):
-    """y = [x₁, x₂, …] joined along ``axis``;   dxᵢ = the slice of dy where xᵢ went"""
+    """Concatenation along an existing axis.
+
+    forward:   y = [x₁, x₂, …] joined along ``axis``
+    backward:  dxᵢ = the slice of dy where xᵢ went
+    """
 
     def forward(self, *xs, axis=0):
         self.axis = axis
@@ -75,7 +95,11 @@ class Concatenate(Function):
 
 
 class Stack(Function):
-    """y = [x₁, x₂, …] stacked along a new ``axis``;   dxᵢ = dy taken at position i of axis"""
+    """Stacking along a new axis.
+
+    forward:   y = [x₁, x₂, …] stacked along a new ``axis``
+    backward:  dxᵢ = dy taken at position i of axis
+    """
 
     def forward(self, *xs, axis=0):
         self.axis, self.n = axis, len(xs)
@@ -86,8 +110,10 @@ class Stack(Function):
 
 
 class Pad(Function):
-    """y = x with ``value`` added before/after each axis (``widths`` per axis);
-    dx = dy with the padding cut off
+    """Constant padding before/after each axis (``widths`` per axis).
+
+    forward:   y = x with ``value`` added before/after each axis
+    backward:  dx = dy with the padding cut off
     """
 
     def forward(self, x, widths=(), value=0.0):
