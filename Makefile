@@ -1,6 +1,7 @@
 # The two commands of README.md, and the steps they are made of.
 #   make train   set up .venv, install the real Fashion-MNIST, train the seed000 CNN
-#   make test    set up .venv with the test extras, run the fast tests and the packaging check
+#   make test    set up .venv with the test extras, run the fast tests, execute the docs
+#                notebooks, and run the packaging check
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_FAST := -m "not slow and not gpu and not notebooks"
 
-.PHONY: train test test-slow lint wheel-check venv data clean
+.PHONY: train test test-notebooks test-slow lint wheel-check venv data clean
 
 train: venv data
 	$(PY) docs/examples/seed000_cnn.py --out results
@@ -16,7 +17,12 @@ train: venv data
 test: venv data
 	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory wheel-check
+
+# Every docs/notebooks/*.ipynb, executed top to bottom in a fresh kernel (tests/test_notebooks.py).
+test-notebooks: venv data
+	$(PY) -m pytest -m notebooks -q; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 # Trainings to an accuracy and other long checks (not part of `make test`).
 test-slow: venv data

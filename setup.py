@@ -16,7 +16,9 @@ kernel_packages = ["minigrad_kernels"] + [
     "minigrad_kernels." + p for p in find_packages(where="kernels")]
 
 plot = ["matplotlib>=3.7"]
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + plot
+# nbclient/nbformat/ipykernel: the test that executes docs/notebooks/*.ipynb in a kernel
+notebooks = ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"] + plot
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks
 numba_cuda = ["numba-cuda>=0.30"]
 
 setup(
@@ -38,6 +40,7 @@ setup(
         "gpu-cuda13": ["cupy-cuda13x>=14"] + numba_cuda,
         "gpu": ["cupy-cuda12x>=13"] + numba_cuda,   # CUDA 12: the most common driver today
         "plot": plot,
+        "notebooks": notebooks,
         "bench": ["threadpoolctl>=3"] + plot,
         "dev": test + ["build"],
     },

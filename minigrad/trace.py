@@ -64,7 +64,7 @@ class TraceStep:
     op: str                      # the Function's class name
     label: str                   # the output's name: given in ``names``, else "#index"
     output_shape: tuple
-    inputs: tuple                # one label per input: a name, "#k" (step k's output), "const"
+    inputs: tuple                # per input: a name, "#k" (step k's output), a constant
     input_shapes: tuple
     forward: str                 # formulas from the docstring (None if it has none)
     backward: str
@@ -173,8 +173,8 @@ def trace_backward(output, grad=None, names=None, retain_graph=False, run=True):
         output: a Tensor produced by recorded ops (a loss, usually).
         grad: ∂L/∂output, as for ``Tensor.backward`` (omit it for a one-element output).
         names: ``{"W": W, "z": z, ...}``: labels for leaves and intermediate tensors; others
-            are called ``#k`` (the output of step k) or ``leaf1, leaf2...``; inputs that need
-            no gradient are ``const``.
+            are called ``#k`` (the output of step k) or ``leaf1, leaf2...``; an input that
+            needs no gradient is shown by its value when it is one number, else ``const``.
         retain_graph: as for ``Tensor.backward``.
         run: False records the graph (order, shapes, formulas) without running backward.
 
@@ -215,8 +215,9 @@ def trace_backward(output, grad=None, names=None, retain_graph=False, run=True):
                     leaf_of[id(t)] = TraceLeaf(label, t.shape)
                     leaves.append((t, leaf_of[id(t)]))
                 inputs.append(leaf_of[id(t)].label)
-            else:
-                inputs.append(label_of.get(id(t), "const"))
+            else:   # a constant: its value when it is one number, else "const"
+                value = f"{t.item():g}" if t.numel() == 1 and t.device == "cpu" else "const"
+                inputs.append(label_of.get(id(t), value))
         forward, backward = formulas(fn)
         steps.append(TraceStep(k, fn.name, node_label[id(fn)], out_shape[id(fn)],
                                tuple(inputs), tuple(t.shape for t in fn.inputs),

@@ -91,10 +91,12 @@ def test_shapes_and_labels_of_a_broadcasting_example():
 
 def test_inputs_without_gradient_are_constants():
     x = f64([1.0, 2.0])
-    idx = minigrad.tensor([1, 0])
-    trace = minigrad.trace_backward((x[idx] * 3.0).sum(), names={"x": x})
-    mul = next(s for s in trace.steps if s.op == "Mul")
-    assert mul.inputs[1] == "const" and mul.input_grad_norms[1] is None
+    scale = minigrad.tensor([0.5, 4.0], dtype=minigrad.float64)
+    trace = minigrad.trace_backward((x * 3.0 * scale).sum(), names={"x": x})
+    by_input = {s.inputs[1]: s for s in trace.steps if s.op == "Mul"}
+    assert set(by_input) == {"3", "const"}        # a one-number constant shows its value
+    assert all(s.input_grad_norms[1] is None for s in by_input.values())
+    assert by_input["const"].input_shapes == ((2,), (2,))
 
 
 # -- formulas ------------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+"""The notebooks in docs/notebooks: committed clean (fast checks), and every one executes
+top to bottom in a fresh Jupyter kernel with no network (marked ``notebooks``).
+
+Run them with ``python -m pytest -m notebooks`` (``make test`` does, after the fast suite).
+Any new ``docs/notebooks/NN_name.ipynb`` is picked up by the glob below.
+"""
+import ast
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOK_TIMEOUT_S = 300      # a whole notebook; each aims at well under a minute on 2 cores
+ALLOWED_IMPORTS = {"minigrad", "numpy", "matplotlib"}
+
+# Prepended to the executed copy (never to the file): any connection to a host other than
+# this machine raises, so a notebook that reaches for the network fails here instead of
+# hanging or passing only where the network happens to be up.
+NO_NETWORK = '''
+import socket as _socket
+_LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
+def _host(address):
+    return address[0] if isinstance(address, tuple) else address
+def _refuse(host):
+    raise OSError(f"network access is disabled while the notebooks are tested (host {host!r})")
+_connect = _socket.socket.connect
+def _local_connect(self, address):
+    if self.family in (_socket.AF_INET, _socket.AF_INET6) and _host(address) not in _LOCAL:
+        _refuse(_host(address))
+    return _connect(self, address)
+_socket.socket.connect = _local_connect
+_getaddrinfo = _socket.getaddrinfo
+def _local_getaddrinfo(host, *args, **kwargs):
+    if host not in _LOCAL and not str(host).startswith("127."):
+        _refuse(host)
+    return _getaddrinfo(host, *args, **kwargs)
+_socket.getaddrinfo = _local_getaddrinfo
+del _host, _connect, _getaddrinfo
+'''
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_notebooks_exist_and_are_numbered():
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+    for path in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), \
+            f"{path.name}: expected NN_name.ipynb (lowercase, underscores)"
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert len(set(numbers)) == len(numbers), f"two notebooks share a number: {numbers}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = read(path)
+    nbformat.validate(nb)
+    for i, cell in enumerate(code_cells(nb)):
+        assert cell.outputs == [], f"{path.name} code cell {i} has outputs: clear them"
+        assert cell.execution_count is None, \
+            f"{path.name} code cell {i} has execution_count {cell.execution_count}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_opens_with_what_it_builds_and_imports_only_the_public_api(path):
+    nb = read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.lstrip().startswith("#"), \
+        f"{path.name}: the first cell should be a markdown title and introduction"
+    for i, cell in enumerate(code_cells(nb)):
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} cell {i} imports private names {private}"
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                assert top in ALLOWED_IMPORTS or top in sys.stdlib_module_names, \
+                    f"{path.name} cell {i} imports {module}"
+                assert not any(part.startswith("_") for part in module.split(".")), \
+                    f"{path.name} cell {i} imports the private module {module}"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_executes(path, record_property):
+    from nbclient import NotebookClient
+
+    nb = read(path)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(NO_NETWORK))
+    deadline = time.monotonic() + NOTEBOOK_TIMEOUT_S
+    client = NotebookClient(
+        nb, kernel_name="python3", allow_errors=False,
+        # each cell may use what is left of the notebook's time
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    start = time.perf_counter()
+    client.execute(env=env)         # raises CellExecutionError on the first failing cell
+    seconds = time.perf_counter() - start
+    record_property("seconds", round(seconds, 1))
+    print(f"{path.name}: {seconds:.1f} s")
+    for i, cell in enumerate(code_cells(nb)):
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"{path.name} cell {i}: {out.get('ename')}"
