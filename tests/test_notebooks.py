@@ -112,7 +112,10 @@ def execute(nb, name):
         # each cell may use what is left of the notebook's time
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    # the kernel's own inline backend draws the figures (an inherited MPLBACKEND=Agg would
+    # make plt.show() warn instead)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONHASHSEED"] = "0"
     start = time.perf_counter()
     client.execute(env=env)
     seconds = time.perf_counter() - start
@@ -144,3 +147,25 @@ def test_a_failing_cell_or_a_network_call_fails_the_notebook():
         with pytest.raises(CellExecutionError, match=error):
             execute(nb, "failing")
         assert nb.cells[-1].outputs == [] and nb.cells[-1].execution_count is None
+
+
+@pytest.mark.notebooks
+def test_fit_progress_bar_in_a_kernel():
+    """fit(verbose=1) draws its tqdm bar in a kernel (as text when ipywidgets is missing),
+    with nothing on stderr."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\n"
+        "import minigrad\n"
+        "from minigrad import nn\n"
+        "model = nn.Sequential(nn.Linear(2, 1))\n"
+        "model.compile(optimizer='sgd', loss='mse')\n"
+        "x = np.zeros((8, 2), np.float32)\n"
+        "history = model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=1)\n"
+        "print('epochs run:', len(history.history['loss']))")])
+    execute(nb, "fit progress")
+    outputs = nb.cells[-1].outputs
+    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr")
+    assert stderr == ""
+    shown = "".join(o.get("text", "") for o in outputs) + "".join(
+        str(o.get("data", {})) for o in outputs if o.output_type != "stream")
+    assert "Epoch 2/2" in shown and "epochs run: 2" in shown

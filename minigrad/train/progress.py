@@ -2,11 +2,13 @@
 (verbose=2), nothing (verbose=0).
 
 tqdm is imported when a bar is first needed (``tqdm.auto``: a widget in a notebook with
-ipywidgets, text elsewhere; text goes to ``sys.stdout`` with ``dynamic_ncols`` so a non-tty
-log gets readable lines).  Without tqdm, verbose=1 prints the per-epoch line instead.
+ipywidgets, text elsewhere, a notebook without ipywidgets included; text goes to
+``sys.stdout`` with ``dynamic_ncols`` so a non-tty log gets readable lines).  Without tqdm,
+verbose=1 prints the per-epoch line instead.
 """
 import sys
 import time
+import warnings
 
 from .callbacks import Callback
 
@@ -22,7 +24,11 @@ def format_logs(logs):
 def make_bar(total, desc):
     """A tqdm bar writing to the current sys.stdout, or None when tqdm is not installed."""
     try:
-        from tqdm.auto import tqdm
+        with warnings.catch_warnings():
+            # In a Jupyter kernel without ipywidgets tqdm.auto falls back to the text bar,
+            # which works there, but first warns "IProgress not found" on stderr.
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from tqdm.auto import tqdm
     except ImportError:
         return None
     return tqdm(total=total, desc=desc, file=sys.stdout, dynamic_ncols=True, leave=True,
