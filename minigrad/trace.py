@@ -175,6 +175,7 @@ def trace_backward(output, grad=None, names=None, retain_graph=False, run=True):
         names: ``{"W": W, "z": z, ...}``: labels for leaves and intermediate tensors; others
             are called ``#k`` (the output of step k) or ``leaf1, leaf2...``; an input that
             needs no gradient is shown by its value when it is one number, else ``const``.
+            ``names=dict(model.named_parameters())`` labels a model's weights.
         retain_graph: as for ``Tensor.backward``.
         run: False records the graph (order, shapes, formulas) without running backward.
 
