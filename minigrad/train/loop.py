@@ -1,16 +1,19 @@
 """``fit``, ``evaluate`` and ``predict``: the Keras-style loops over a compiled Module."""
 import contextlib
 import math
+import os
 import signal
 import sys
 import threading
 
 import numpy as np
 
+from .. import checkpoint as ckpt_io
 from .. import random as mg_random
 from ..grad_mode import no_grad
+from ..serialization import save
 from ..tensor import Tensor
-from .callbacks import CallbackList, History, as_callback
+from .callbacks import Callback, CallbackList, History, as_callback
 from .config import as_array, get_config
 from .progress import ProgressLogger, format_logs, make_bar
 
@@ -249,9 +252,86 @@ def _run_eval(model, config, data, batch_size, placement, bar=None):
     return means.means()
 
 
+# -- checkpoints and resume ------------------------------------------------------------------
+def _loaders(*datas):
+    """The data sources with a generator state of their own (DataLoaders), in order."""
+    return [d.iterable for d in datas
+            if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
+
+
+class _CheckpointWriter(Callback):
+    """Writes the whole training state at the end of every epoch, after every other
+    callback (the History and EarlyStopping included) has seen the epoch."""
+
+    def __init__(self, path, history, callbacks, loaders):
+        super().__init__()
+        self.path, self.history = path, history
+        self.callbacks, self.loaders = callbacks, loaders
+
+    def on_epoch_end(self, epoch, logs=None):
+        ckpt = ckpt_io.checkpoint_dict(model=self.model, optimizer=get_config(self.model)
+                                       .optimizer, dataloader=self.loaders or None,
+                                       epoch=epoch + 1)
+        states = [(cb, cb.state_dict()) for cb in self.callbacks]
+        ckpt["train"] = {
+            "history": self.history.state_dict(),
+            "callbacks": [{"class": type(cb).__name__, "state": state}
+                          for cb, state in states if state is not None],
+            "stopped": bool(self.model.stop_training),
+        }
+        save(ckpt, self.path)
+
+
+def _resume_path(resume, checkpoint):
+    """The file to resume from, or None: ``resume=True`` means fit's own checkpoint file
+    if it exists (a fresh start otherwise)."""
+    if resume is None or resume is False:
+        return None
+    if resume is True:
+        if checkpoint is None:
+            raise ValueError("fit: resume=True resumes from the checkpoint= file; give "
+                             "checkpoint=path, or resume=path")
+        return checkpoint if os.path.exists(checkpoint) else None
+    return os.fspath(resume)
+
+
+def _resume(path, model, config, history, callbacks, loaders):
+    """Load a checkpoint written by fit into everything; returns (first epoch, stopped).
+
+    Every part is checked before any is loaded, and a failed load puts back what it had
+    loaded (see :mod:`minigrad.checkpoint`)."""
+    ckpt = ckpt_io.read_checkpoint(path)
+    train, epoch = ckpt.get("train"), ckpt.get("epoch")
+    if not isinstance(train, dict) or not {"history", "callbacks", "stopped"} <= set(train):
+        raise ckpt_io.CheckpointFormatError(
+            f"fit: {path!r} is a checkpoint without fit's training state (written by "
+            f"save_checkpoint, not fit(checkpoint=...)); load it with load_checkpoint and "
+            f"pass initial_epoch=")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ckpt_io.CheckpointFormatError(f"fit: {path!r}: the epoch is {epoch!r:.80}, "
+                                            f"expected an int ≥ 0")
+    slots = ckpt_io.checkpoint_slots(path, ckpt, model=model, optimizer=config.optimizer,
+                                     dataloader=loaders or None)
+    saved = train["callbacks"] if isinstance(train["callbacks"], list) else []
+    stateful = [cb for cb in callbacks if cb.state_dict() is not None]
+    names = [type(cb).__name__ for cb in stateful]
+    saved_names = [e.get("class") if isinstance(e, dict) else None for e in saved]
+    if saved_names != names:
+        raise ValueError(f"fit: {path!r} was written with the callbacks {saved_names} (those "
+                         f"with a state); this fit has {names}: pass the same callbacks, "
+                         f"in the same order")
+    slots += [ckpt_io.Slot(f"callback {name}", entry.get("state"), cb.state_dict,
+                           cb.load_state_dict)
+              for name, cb, entry in zip(names, stateful, saved)]
+    slots.append(ckpt_io.Slot("history", train["history"], history.state_dict,
+                              history.load_state_dict))
+    ckpt_io.restore(path, slots)
+    return epoch, bool(train["stopped"])
+
+
 def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
-        initial_epoch=0):
+        initial_epoch=0, checkpoint=None, resume=None):
     """Train a compiled model; see :meth:`minigrad.nn.Module.fit` for the arguments.
 
     Returns:
@@ -259,6 +339,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     """
     config = get_config(model)
     _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+    resume_from = _resume_path(resume, checkpoint)
+    if resume_from is not None and initial_epoch:
+        raise ValueError(f"fit: give resume= or initial_epoch=, not both (the checkpoint "
+                         f"says where to start), got initial_epoch={initial_epoch}")
     if seed is not None:
         mg_random.manual_seed(seed)
     train = _data(x, y, "fit")
@@ -277,8 +363,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     history, progress = History(), ProgressLogger(verbose)
     user = [as_callback(c) for c in (callbacks or [])]
     params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
-    # History after the user's callbacks, which may add to the logs (lr), as in Keras.
-    cbs = CallbackList([*user, history, progress], model, params)
+    loaders = _loaders(train, val)
+    writer = [] if checkpoint is None else [_CheckpointWriter(checkpoint, history, user,
+                                                               loaders)]
+    # History after the user's callbacks, which may add to the logs (lr), as in Keras; the
+    # checkpoint after both, so that it holds the whole epoch.
+    cbs = CallbackList([*user, history, *writer, progress], model, params)
     placement, modes, logs = _placement(model), _modes(model), {}
     model.stop_training = False
     guard = _InterruptGuard()
@@ -286,7 +376,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         with guard:
             try:
                 cbs.on_train_begin({})
+                if resume_from is not None:     # after on_train_begin, which resets states
+                    initial_epoch, model.stop_training = _resume(
+                        resume_from, model, config, history, user, loaders)
                 for epoch in range(initial_epoch, epochs):
+                    if model.stop_training:     # resumed from a run that had stopped
+                        break
                     cbs.on_epoch_begin(epoch, {})
                     logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
                                         placement)
