@@ -21,6 +21,7 @@ import math
 import os
 import struct
 import tempfile
+import warnings
 import zipfile
 import zlib
 
@@ -260,14 +261,7 @@ def _read_member(archive, info, archive_size):
         raise _CorruptFile(f"member {name!r} declares {info.file_size} bytes, more than the "
                            f"whole file ({archive_size} bytes): truncated or corrupt")
     with archive.open(info) as f:
-        version = npy_format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran_order, dtype = npy_format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = npy_format.read_array_header_2_0(f)
-        else:
-            raise _CorruptFile(f"member {name!r} has .npy format version {version}, "
-                               f"expected 1.0 or 2.0")
+        shape, fortran_order, dtype = _npy_header(f, name)
         if dtype.hasobject or dtype.kind not in _KINDS or dtype.fields is not None:
             raise _CorruptFile(f"member {name!r} cannot be read: it has dtype {dtype}, which "
                                f"minigrad never writes (object arrays would need pickle; "
@@ -285,6 +279,27 @@ def _read_member(archive, info, archive_size):
                                f"bytes")
     return np.frombuffer(bytearray(data), dtype=dtype).reshape(
         shape, order="F" if fortran_order else "C")
+
+
+def _npy_header(f, name):
+    """(shape, fortran_order, dtype) from an .npy header, which NumPy parses with
+    ``ast.literal_eval`` (no code runs)."""
+    try:
+        version = npy_format.read_magic(f)
+        with warnings.catch_warnings():      # a corrupt header's odd escapes warn
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            if version == (1, 0):
+                return npy_format.read_array_header_1_0(f)
+            if version == (2, 0):
+                return npy_format.read_array_header_2_0(f)
+    except (zipfile.BadZipFile, *_ACCESS_ERRORS):
+        raise
+    except Exception as exc:     # noqa: BLE001  any failure to parse it is a corrupt header
+        # (ValueError, SyntaxError, tokenize.TokenError, MemoryError on absurd literals…)
+        raise _CorruptFile(f"member {name!r} has a malformed .npy header "
+                           f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    raise _CorruptFile(f"member {name!r} has .npy format version {version}, expected 1.0 "
+                       f"or 2.0")
 
 
 def _parse_manifest(raw):
