@@ -387,11 +387,13 @@ class LRSchedulerCallback(Callback):
             self.scheduler.step()
 
     def state_dict(self):
-        """The scheduler's state (the learning rates themselves are in the optimizer's)."""
-        return {"class": type(self.scheduler).__name__, "state": self.scheduler.state_dict()}
+        """The scheduler's state (the learning rates themselves are in the optimizer's) and
+        the lr at the current epoch's start (logged at its end)."""
+        return {"class": type(self.scheduler).__name__, "state": self.scheduler.state_dict(),
+                "epoch_lr": getattr(self, "_lr", None)}
 
     def load_state_dict(self, state_dict):
-        state = _checked_state(self, state_dict, ("class", "state"))
+        state = _checked_state(self, state_dict, ("class", "state", "epoch_lr"))
         current = self.scheduler.state_dict()
         name = type(self.scheduler).__name__
         if state["class"] != name or not isinstance(state["state"], dict) \
@@ -401,6 +403,8 @@ class LRSchedulerCallback(Callback):
                              f"{sorted(map(str, state['state']))[:20]}, the scheduler is a "
                              f"{name} with entries {sorted(current)}")
         self.scheduler.load_state_dict(state["state"])
+        if state["epoch_lr"] is not None:
+            self._lr = state["epoch_lr"]
 
 
 class TerminateOnNaN(Callback):

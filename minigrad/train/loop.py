@@ -8,14 +8,13 @@ import threading
 
 import numpy as np
 
-from .. import checkpoint as ckpt_io
 from .. import random as mg_random
 from ..grad_mode import no_grad
-from ..serialization import save
 from ..tensor import Tensor
-from .callbacks import Callback, CallbackList, History, as_callback
+from .callbacks import CallbackList, History, as_callback
 from .config import as_array, get_config
 from .progress import ProgressLogger, format_logs, make_bar
+from .resume import CheckpointWriter, EpochPosition, resume_path, resume as load_resume
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -216,10 +215,21 @@ def _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch
         raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
 
 
-def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement):
+def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement,
+                 position, resume_at=None):
+    """One epoch of training batches; ``position`` follows the progress (for mid-epoch
+    checkpoints), ``resume_at`` (from a checkpoint) skips the batches already done."""
     model.train()
-    optimizer, means = config.optimizer, _Means()
-    for batch, (x, y) in enumerate(data.batches(batch_size, shuffle)):
+    optimizer = config.optimizer
+    position.means = means = _Means()
+    batches = data.batches(batch_size, shuffle)      # a generator: draws nothing yet
+    first = 0
+    if resume_at is None:
+        position.begin(position.epoch)
+    else:
+        position.skip(batches, resume_at)
+        first = resume_at["batch"]
+    for batch, (x, y) in enumerate(batches, start=first):
         callbacks.on_batch_begin(batch, {})
         target = _target_array(y)
         optimizer.zero_grad()
@@ -229,6 +239,7 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
         with guard.critical():
             optimizer.step()
         means.add(_batch_values(config, loss, pred, target), len(target))
+        position.batch = batch + 1
         callbacks.on_batch_end(batch, means.means())
         if model.stop_training:
             break
@@ -252,86 +263,9 @@ def _run_eval(model, config, data, batch_size, placement, bar=None):
     return means.means()
 
 
-# -- checkpoints and resume ------------------------------------------------------------------
-def _loaders(*datas):
-    """The data sources with a generator state of their own (DataLoaders), in order."""
-    return [d.iterable for d in datas
-            if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
-
-
-class _CheckpointWriter(Callback):
-    """Writes the whole training state at the end of every epoch, after every other
-    callback (the History and EarlyStopping included) has seen the epoch."""
-
-    def __init__(self, path, history, callbacks, loaders):
-        super().__init__()
-        self.path, self.history = path, history
-        self.callbacks, self.loaders = callbacks, loaders
-
-    def on_epoch_end(self, epoch, logs=None):
-        ckpt = ckpt_io.checkpoint_dict(model=self.model, optimizer=get_config(self.model)
-                                       .optimizer, dataloader=self.loaders or None,
-                                       epoch=epoch + 1)
-        states = [(cb, cb.state_dict()) for cb in self.callbacks]
-        ckpt["train"] = {
-            "history": self.history.state_dict(),
-            "callbacks": [{"class": type(cb).__name__, "state": state}
-                          for cb, state in states if state is not None],
-            "stopped": bool(self.model.stop_training),
-        }
-        save(ckpt, self.path)
-
-
-def _resume_path(resume, checkpoint):
-    """The file to resume from, or None: ``resume=True`` means fit's own checkpoint file
-    if it exists (a fresh start otherwise)."""
-    if resume is None or resume is False:
-        return None
-    if resume is True:
-        if checkpoint is None:
-            raise ValueError("fit: resume=True resumes from the checkpoint= file; give "
-                             "checkpoint=path, or resume=path")
-        return checkpoint if os.path.exists(checkpoint) else None
-    return os.fspath(resume)
-
-
-def _resume(path, model, config, history, callbacks, loaders):
-    """Load a checkpoint written by fit into everything; returns (first epoch, stopped).
-
-    Every part is checked before any is loaded, and a failed load puts back what it had
-    loaded (see :mod:`minigrad.checkpoint`)."""
-    ckpt = ckpt_io.read_checkpoint(path)
-    train, epoch = ckpt.get("train"), ckpt.get("epoch")
-    if not isinstance(train, dict) or not {"history", "callbacks", "stopped"} <= set(train):
-        raise ckpt_io.CheckpointFormatError(
-            f"fit: {path!r} is a checkpoint without fit's training state (written by "
-            f"save_checkpoint, not fit(checkpoint=...)); load it with load_checkpoint and "
-            f"pass initial_epoch=")
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ckpt_io.CheckpointFormatError(f"fit: {path!r}: the epoch is {epoch!r:.80}, "
-                                            f"expected an int ≥ 0")
-    slots = ckpt_io.checkpoint_slots(path, ckpt, model=model, optimizer=config.optimizer,
-                                     dataloader=loaders or None)
-    saved = train["callbacks"] if isinstance(train["callbacks"], list) else []
-    stateful = [cb for cb in callbacks if cb.state_dict() is not None]
-    names = [type(cb).__name__ for cb in stateful]
-    saved_names = [e.get("class") if isinstance(e, dict) else None for e in saved]
-    if saved_names != names:
-        raise ValueError(f"fit: {path!r} was written with the callbacks {saved_names} (those "
-                         f"with a state); this fit has {names}: pass the same callbacks, "
-                         f"in the same order")
-    slots += [ckpt_io.Slot(f"callback {name}", entry.get("state"), cb.state_dict,
-                           cb.load_state_dict)
-              for name, cb, entry in zip(names, stateful, saved)]
-    slots.append(ckpt_io.Slot("history", train["history"], history.state_dict,
-                              history.load_state_dict))
-    ckpt_io.restore(path, slots)
-    return epoch, bool(train["stopped"])
-
-
 def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
-        initial_epoch=0, checkpoint=None, resume=None):
+        initial_epoch=0, checkpoint=None, resume=None, checkpoint_every=None):
     """Train a compiled model; see :meth:`minigrad.nn.Module.fit` for the arguments.
 
     Returns:
@@ -341,7 +275,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
-    resume_from = _resume_path(resume, checkpoint)
+    if checkpoint_every is not None and (
+            isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int)
+            or checkpoint_every < 1 or checkpoint is None):
+        raise ValueError(f"fit: checkpoint_every must be None or an int ≥ 1 (batches), with "
+                         f"checkpoint=path; got {checkpoint_every!r}")
+    resume_from = resume_path(resume, checkpoint)
     if resume_from is not None and initial_epoch:
         raise ValueError(f"fit: give resume= or initial_epoch=, not both (the checkpoint "
                          f"says where to start), got initial_epoch={initial_epoch}")
@@ -363,9 +302,11 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     history, progress = History(), ProgressLogger(verbose)
     user = [as_callback(c) for c in (callbacks or [])]
     params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
-    loaders = _loaders(train, val)
-    writer = [] if checkpoint is None else [_CheckpointWriter(checkpoint, history, user,
-                                                               loaders)]
+    loaders = [d.iterable for d in (train, val)         # DataLoaders' own generators
+               if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
+    position = EpochPosition(loaders)
+    writer = [] if checkpoint is None else [CheckpointWriter(checkpoint, checkpoint_every,
+                                                             history, user, position)]
     # History after the user's callbacks, which may add to the logs (lr), as in Keras; the
     # checkpoint after both, so that it holds the whole epoch.
     cbs = CallbackList([*user, history, *writer, progress], model, params)
@@ -376,15 +317,25 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         with guard:
             try:
                 cbs.on_train_begin({})
+                at = None
                 if resume_from is not None:     # after on_train_begin, which resets states
-                    initial_epoch, model.stop_training = _resume(
-                        resume_from, model, config, history, user, loaders)
+                    initial_epoch, model.stop_training, at, step = load_resume(
+                        resume_from, model, history, user, position)
+                    for w in writer:
+                        w.step = step
                 for epoch in range(initial_epoch, epochs):
                     if model.stop_training:     # resumed from a run that had stopped
                         break
-                    cbs.on_epoch_begin(epoch, {})
+                    position.epoch = epoch
+                    if at is None:
+                        cbs.on_epoch_begin(epoch, {})
+                    else:                       # the callbacks began this epoch before
+                        progress.on_epoch_begin(epoch, {})
+                        if progress.bar is not None:
+                            progress.bar.update(at["batch"])
                     logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
-                                        placement)
+                                        placement, position, at)
+                    at = None
                     if val is not None:
                         val_logs = _run_eval(model, config, val, batch_size, placement)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})

@@ -1,6 +1,7 @@
-"""fit(checkpoint=..., resume=...): a run interrupted after some epochs and resumed from its
-checkpoint ends bit-identical to a run that was never interrupted (CPU, fixed seed) —
-parameters, optimizer state, lr scheduler, callbacks' states, History and generator."""
+"""fit(checkpoint=..., resume=...): a run interrupted after some epochs (or batches, with
+checkpoint_every=) and resumed from its checkpoint ends bit-identical to a run that was never
+interrupted (CPU, fixed seed) — parameters, optimizer state, lr scheduler, callbacks' states,
+History and generator."""
 import numpy as np
 import pytest
 
@@ -46,13 +47,16 @@ class Crash(Callback):
             raise self.error("simulated crash")
 
 
-def run(tmp_path, name, data, scheduler, init_seed=0, crash=None, resume=False):
+def run(tmp_path, name, data, scheduler, init_seed=0, crash=None, resume=False, every=None):
     """Build, compile and fit a fresh model; returns (model, history, callbacks)."""
     model = cnn(init_seed)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], lr=0.01)
     if scheduler == "step":
         sched = LRSchedulerCallback(lr_scheduler.StepLR(model.optimizer, 2, gamma=0.5))
+    elif scheduler == "onecycle":                    # stepped after every batch
+        sched = LRSchedulerCallback(lr_scheduler.OneCycleLR(
+            model.optimizer, max_lr=0.02, total_steps=EPOCHS * 6), per="batch")
     else:
         sched = LRSchedulerCallback(lr_scheduler.ReduceLROnPlateau(
             model.optimizer, factor=0.5, patience=0, threshold=0.5), monitor="val_loss")
@@ -72,7 +76,7 @@ def run(tmp_path, name, data, scheduler, init_seed=0, crash=None, resume=False):
         kwargs = dict(x=loader)
     history = model.fit(**kwargs, validation_data=val, epochs=EPOCHS, verbose=0, seed=11,
                         callbacks=callbacks, checkpoint=tmp_path / f"{name}.ckpt",
-                        resume=resume)
+                        resume=resume, checkpoint_every=every)
     return model, history, callbacks
 
 
@@ -116,6 +120,28 @@ def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, data, scheduler,
     assert_same_run(straight, resumed)
     assert minigrad.random.get_state() == rng_after
     assert (tmp_path / "run-best.npz").exists()
+
+
+@pytest.mark.parametrize("data, scheduler, crash, every, at", [
+    ("arrays", "step", Crash(epoch=2, batch=4), 3, (2, 3)),
+    ("arrays", "onecycle", Crash(epoch=1, batch=5, error=KeyboardInterrupt), 2, (1, 4)),
+    ("loader", "plateau", Crash(epoch=3, batch=1), 1, (3, 1)),
+    ("loader+seed", "onecycle", Crash(epoch=4, batch=5), 5, (4, 1)),
+], ids=["arrays", "arrays-per-batch-schedule-ctrl-c", "loader-every-batch", "seeded-loader"])
+def test_resumed_inside_an_epoch_is_bit_identical(tmp_path, data, scheduler, crash, every,
+                                                  at):
+    """With checkpoint_every=n the checkpoint is also written every n batches (6 per epoch
+    here); a resumed run replays the epoch's order, skips the batches done and continues."""
+    straight = run(tmp_path, "straight", data, scheduler, every=every)
+    if crash.error is KeyboardInterrupt:
+        run(tmp_path, "run", data, scheduler, crash=crash, every=every)
+    else:
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            run(tmp_path, "run", data, scheduler, crash=crash, every=every)
+    saved = minigrad.load(tmp_path / "run.ckpt")
+    assert (saved["epoch"], saved["train"]["position"]["batch"]) == at
+    resumed = run(tmp_path, "run", data, scheduler, init_seed=42, resume=True, every=every)
+    assert_same_run(straight, resumed)
 
 
 def test_resume_true_without_a_file_starts_afresh(tmp_path):
