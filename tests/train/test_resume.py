@@ -2,6 +2,12 @@
 checkpoint_every=) and resumed from its checkpoint ends bit-identical to a run that was never
 interrupted (CPU, fixed seed) — parameters, optimizer state, lr scheduler, callbacks' states,
 History and generator."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
@@ -217,3 +223,37 @@ def test_resume_argument_errors(tmp_path):
         model.fit(x, y, verbose=0, resume=tmp_path / "manual.ckpt", initial_epoch=1)
     with pytest.raises(FileNotFoundError):
         model.fit(x, y, verbose=0, resume=tmp_path / "missing.ckpt")
+
+
+class Slow(Callback):
+    """Makes each batch take a while, so that the test can kill the process mid-run."""
+
+    def on_batch_end(self, batch, logs=None):
+        time.sleep(0.08)
+
+
+def test_a_killed_process_resumes_bit_identically(tmp_path):
+    """SIGKILL at an arbitrary point (possibly during a checkpoint write): the last
+    checkpoint is intact and the resumed run ends as the uninterrupted one."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = ("import sys, pathlib; sys.path.insert(0, '.'); "
+            "from tests.train.test_resume import run, Slow; "
+            f"run(pathlib.Path({str(tmp_path)!r}), 'run', 'loader', 'onecycle', "
+            "crash=Slow(), every=1)")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=root)
+    try:
+        step, deadline = 0, time.monotonic() + 120
+        while step < 4 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            if (tmp_path / "run.ckpt").exists():
+                step = minigrad.load(tmp_path / "run.ckpt")["step"]
+        assert child.poll() is None, "the training process ended before it was killed"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    saved = minigrad.load(tmp_path / "run.ckpt")
+    assert 4 <= saved["step"] < EPOCHS * 6
+    straight = run(tmp_path, "straight", "loader", "onecycle", every=1)
+    resumed = run(tmp_path, "run", "loader", "onecycle", init_seed=42, resume=True, every=1)
+    assert_same_run(straight, resumed)
