@@ -12,8 +12,16 @@ The file is an ordinary NumPy ``.npz`` (a zip) holding
   and the structure, in which every array is a reference to its member and records
   whether it was a Tensor (and its ``requires_grad``), a Parameter, an array or a scalar.
 
-Nothing is unpickled on load (``allow_pickle=False``), so loading a file runs no code from
-it.  Arrays shared by several entries (tied weights) are stored once and come back shared.
+Nothing is unpickled on load, so loading a file runs no code from it: the members are read
+with ``zipfile`` and NumPy's ``.npy`` header parser (``ast.literal_eval``), object and
+structured dtypes are refused, and every declared size is checked against the file's own
+size before anything is allocated.  Whatever is wrong with a file — truncated, bit-flipped,
+not a zip, a hostile manifest — :func:`load` raises :class:`CheckpointFormatError` (a
+ValueError) naming the file and the defect.  Arrays shared by several entries (tied
+weights) are stored once and come back shared.
+
+Whole training states (optimizer, schedulers, generators, counters) are written with
+:func:`minigrad.save_checkpoint`, which builds on this module (``minigrad/checkpoint.py``).
 """
 import collections
 import json
