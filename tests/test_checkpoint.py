@@ -164,3 +164,23 @@ def test_seeded_loader_and_transform_generators_are_restored(tmp_path):
     unseeded = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
     with pytest.raises(ValueError, match="loader with its own seed, this loader has none"):
         minigrad.load_checkpoint(tmp_path / "c", dataloader=unseeded)
+
+
+def test_loading_runs_no_pickle_and_no_eval(tmp_path, monkeypatch):
+    """Loading goes through JSON, zipfile and NumPy's literal header parser only."""
+    import builtins
+    import pickle
+
+    model, opt, sched, loader = setup()
+    train(model, opt, sched, loader, epochs=1, path=tmp_path / "run.ckpt")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("loading a checkpoint called pickle / eval / exec")
+    for module, name in [(pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"),
+                         (builtins, "eval"), (builtins, "exec")]:
+        monkeypatch.setattr(module, name, forbidden)
+    fresh = setup(init_seed=5)
+    minigrad.load_checkpoint(tmp_path / "run.ckpt", model=fresh[0], optimizer=fresh[1],
+                             scheduler=fresh[2], dataloader=fresh[3])
+    monkeypatch.undo()
+    assert snapshot(*fresh[:3]) == snapshot(model, opt, sched)
