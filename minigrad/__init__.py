@@ -21,7 +21,8 @@ from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from . import data, metrics, nn, optim  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from .serialization import CheckpointFormatError, load, save  # noqa: E402
+from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from .trace import BackwardTrace, trace_backward  # noqa: E402
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "manual_seed", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
-    "save", "load", "trace_backward", "BackwardTrace",
+    "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
+    "trace_backward", "BackwardTrace",
     "backend", "cuda", "data", "dtypes", "functional", "metrics", "nn", "optim", "random",
 ]

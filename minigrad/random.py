@@ -1,11 +1,15 @@
 """The one source of randomness: every random draw minigrad makes goes through here.
 
 ``manual_seed(s)`` reseeds it, so a seeded program gives the same numbers on every run
-(parameter initialisation, dropout masks, data shuffling).
+(parameter initialisation, dropout masks, data shuffling).  ``get_state()`` /
+``set_state(state)`` capture and restore the generator exactly (checkpoints do); the state
+is a plain dict of ints and strings (NumPy's ``bit_generator.state``), so it can be written
+to JSON without pickle.
 """
 import numpy as np
 
-__all__ = ["manual_seed", "generator", "initial_seed"]
+__all__ = ["manual_seed", "generator", "initial_seed", "get_state", "set_state",
+           "generator_state", "set_generator_state", "state_of", "load_state_of"]
 
 _seed = None
 _generator = np.random.default_rng()
@@ -39,10 +43,55 @@ def generator():
 
 
 def get_state():
-    """The generator's state (a dict), for checkpoints."""
-    return _generator.bit_generator.state
+    """The state of minigrad's generator: a dict (``{"bit_generator": "PCG64", "state":
+    {...}, ...}``, ints and strings only), for checkpoints."""
+    return generator_state(_generator)
 
 
 def set_state(state):
-    """Restore a state returned by :func:`get_state`."""
-    _generator.bit_generator.state = state
+    """Restore a state returned by :func:`get_state`; the draws that follow are those that
+    followed the ``get_state()`` call.  A malformed state raises ValueError and changes
+    nothing."""
+    set_generator_state(_generator, state, "minigrad.random.set_state")
+
+
+def generator_state(rng):
+    """The state of any ``numpy.random.Generator`` (a fresh dict)."""
+    return rng.bit_generator.state
+
+
+def set_generator_state(rng, state, where="set_generator_state"):
+    """Set ``rng``'s state to ``state`` (from :func:`generator_state`), after checking it on
+    a scratch generator of the same kind: a bad state raises ValueError saying what was
+    expected and leaves ``rng`` as it was."""
+    kind = type(rng.bit_generator).__name__
+    if not isinstance(state, dict) or state.get("bit_generator") != kind:
+        got = state.get("bit_generator") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"{where}: expected the state of a {kind} generator (a dict with "
+                         f"'bit_generator': {kind!r}), got {got!r}")
+    scratch = type(rng.bit_generator)()
+    try:
+        scratch.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"{where}: malformed {kind} state ({type(exc).__name__}: "
+                         f"{exc})") from None
+    # What NumPy accepted may still hold extra keys or non-int values it converted: compare.
+    if scratch.state != state:
+        raise ValueError(f"{where}: malformed {kind} state (it does not round-trip: "
+                         f"{state!r:.200})")
+    rng.bit_generator.state = state
+
+
+def state_of(obj):
+    """``obj.state_dict()`` when ``obj`` (a transform, a loader…) has one, else None."""
+    return obj.state_dict() if hasattr(obj, "state_dict") else None
+
+
+def load_state_of(obj, state, where):
+    """The inverse of :func:`state_of`: load ``state`` into ``obj`` (ValueError if it does
+    not fit)."""
+    if hasattr(obj, "load_state_dict"):
+        obj.load_state_dict(state)
+    elif state is not None:
+        raise ValueError(f"{where}: the state {state!r:.100} is for an object with random "
+                         f"state, got {type(obj).__name__}")

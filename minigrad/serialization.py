@@ -12,22 +12,34 @@ The file is an ordinary NumPy ``.npz`` (a zip) holding
   and the structure, in which every array is a reference to its member and records
   whether it was a Tensor (and its ``requires_grad``), a Parameter, an array or a scalar.
 
-Nothing is unpickled on load (``allow_pickle=False``), so loading a file runs no code from
-it.  Arrays shared by several entries (tied weights) are stored once and come back shared.
+Nothing is unpickled on load, so loading a file runs no code from it: the members are read
+with ``zipfile`` and NumPy's ``.npy`` header parser (``ast.literal_eval``), object and
+structured dtypes are refused, and every declared size is checked against the file's own
+size before anything is allocated.  Whatever is wrong with a file — truncated, bit-flipped,
+not a zip, a hostile manifest — :func:`load` raises :class:`CheckpointFormatError` (a
+ValueError) naming the file and the defect.  Arrays shared by several entries (tied
+weights) are stored once and come back shared.
+
+Whole training states (optimizer, schedulers, generators, counters) are written with
+:func:`minigrad.save_checkpoint`, which builds on this module (``minigrad/checkpoint.py``).
 """
 import collections
 import json
 import math
 import os
+import struct
 import tempfile
+import warnings
 import zipfile
+import zlib
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from . import backend
 from .tensor import Tensor, _is_cupy
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "CheckpointFormatError"]
 
 FORMAT = "minigrad.save"
 VERSION = 1
@@ -160,8 +172,24 @@ def _fsync_directory(directory):
 
 
 # -- load -------------------------------------------------------------------------------------
+class CheckpointFormatError(ValueError):
+    """A file :func:`load` cannot read: not written by :func:`save`, truncated or corrupt.
+
+    The message names the file and says what was expected and what was found.  A subclass
+    of ValueError.
+    """
+
+
 class _CorruptFile(ValueError):
     """Internal: what is wrong, reported by load() with the file's name."""
+
+
+# What the zipfile / numpy.lib.format / json machinery raises on malformed bytes.  Missing
+# files and permissions (OSError subclasses) are re-raised as they are.
+_FORMAT_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
+                  OSError, struct.error, NotImplementedError, OverflowError, IndexError,
+                  TypeError, SyntaxError, RuntimeError, zlib.error)
+_ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
 
 
 def load(path, map_location=None):
@@ -177,8 +205,11 @@ def load(path, map_location=None):
             and arrays on the GPU (CuPy arrays).
 
     Raises:
-        ValueError: the file is not a minigrad checkpoint, or it is truncated or corrupt
-            (the message names the file and what is wrong).
+        CheckpointFormatError (a ValueError): the file is not a minigrad file, or it is
+            truncated or corrupt; the message names the file and what is wrong.  Every
+            size is checked against the file's own size before memory is allocated, so a
+            corrupt header cannot make ``load`` allocate more than the file holds.
+        FileNotFoundError, PermissionError, IsADirectoryError: as ``open`` raises them.
     """
     path = os.fspath(path)
     if map_location is not None and not isinstance(map_location, str):
@@ -188,45 +219,95 @@ def load(path, map_location=None):
     backend.xp_for(device)       # CudaUnavailableError before reading, with the reason
     try:
         manifest, arrays = _read(path)
-        return _Reader(arrays, device).node(manifest["root"], "obj")
+        try:
+            return _Reader(arrays, device).node(manifest["root"], "obj")
+        except RecursionError:
+            raise _CorruptFile("the manifest is nested too deeply") from None
     except _CorruptFile as exc:
-        raise ValueError(f"load: {path!r} is not a valid minigrad file: {exc}") from None
+        raise CheckpointFormatError(f"load: {path!r} is not a valid minigrad file: "
+                                    f"{exc}") from None
 
 
 def _read(path):
     """The manifest (a dict) and every array member of the file, checked."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(4) != b"PK\x03\x04":
+            raise _CorruptFile("it is not a zip/.npz archive (wrong magic bytes); was it "
+                               "written by minigrad.save?")
     try:
-        with open(path, "rb") as f:
-            if f.read(4) != b"PK\x03\x04":
-                raise _CorruptFile("it is not a zip/.npz archive (wrong magic bytes); was it "
-                                   "written by minigrad.save?")
-        with np.load(path, allow_pickle=False) as npz:
-            names = set(npz.files)
-            if MANIFEST not in names:
-                raise _CorruptFile(f"it has no {MANIFEST!r} manifest (an .npz written by "
-                                   f"something else?)")
-            manifest = _parse_manifest(_member(npz, MANIFEST))
-            arrays = {name: _member(npz, name) for name in sorted(names - {MANIFEST})}
-    except _CorruptFile:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            if len(set(names)) != len(names):
+                raise _CorruptFile("the archive lists a member name twice")
+            members = {}
+            for info in infos:
+                if not info.filename.endswith(".npy"):
+                    raise _CorruptFile(f"member {info.filename!r} is not an .npy array")
+                members[info.filename[:-4]] = _read_member(archive, info, size)
+    except (_CorruptFile, *_ACCESS_ERRORS):
         raise
-    except (zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            raise
+    except _FORMAT_ERRORS as exc:
         raise _CorruptFile(f"the archive is truncated or corrupt ({type(exc).__name__}: "
                            f"{exc})") from None
-    for name, array in arrays.items():
-        if array.dtype.kind not in _KINDS:
-            raise _CorruptFile(f"member {name!r} has dtype {array.dtype}, which minigrad "
-                               f"never writes")
-    return manifest, arrays
+    if MANIFEST not in members:
+        raise _CorruptFile(f"it has no {MANIFEST!r} manifest (an .npz written by something "
+                           f"else?)")
+    manifest = _parse_manifest(members.pop(MANIFEST))
+    return manifest, members
 
 
-def _member(npz, name):
-    """One member's array; a pickled object array is refused (allow_pickle=False)."""
+def _read_member(archive, info, archive_size):
+    """One ``.npy`` member: its header is read and checked (dtype, and shape against the
+    member's size, itself at most the archive's) before its bytes are."""
+    name = info.filename[:-4]
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _CorruptFile(f"member {name!r} is compressed (zip method {info.compress_type});"
+                           f" minigrad.save writes uncompressed members")
+    if info.file_size > archive_size:
+        raise _CorruptFile(f"member {name!r} declares {info.file_size} bytes, more than the "
+                           f"whole file ({archive_size} bytes): truncated or corrupt")
+    with archive.open(info) as f:
+        shape, fortran_order, dtype = _npy_header(f, name)
+        if dtype.hasobject or dtype.kind not in _KINDS or dtype.fields is not None:
+            raise _CorruptFile(f"member {name!r} cannot be read: it has dtype {dtype}, which "
+                               f"minigrad never writes (object arrays would need pickle; "
+                               f"load uses allow_pickle=False)")
+        if any(not isinstance(d, int) or d < 0 for d in shape):
+            raise _CorruptFile(f"member {name!r} declares the shape {shape}")
+        nbytes = math.prod(shape) * dtype.itemsize
+        held = info.file_size - f.tell()
+        if nbytes != held:
+            raise _CorruptFile(f"member {name!r} declares shape {shape} of {dtype}, i.e. "
+                               f"{nbytes} bytes, but holds {held} bytes")
+        data = f.read(nbytes)          # the zip's CRC is checked once the member is read
+        if len(data) != nbytes:
+            raise _CorruptFile(f"member {name!r} is truncated: {len(data)} of {nbytes} "
+                               f"bytes")
+    return np.frombuffer(bytearray(data), dtype=dtype).reshape(
+        shape, order="F" if fortran_order else "C")
+
+
+def _npy_header(f, name):
+    """(shape, fortran_order, dtype) from an .npy header, which NumPy parses with
+    ``ast.literal_eval`` (no code runs)."""
     try:
-        return npz[name]
-    except ValueError as exc:
-        raise _CorruptFile(f"member {name!r} cannot be read ({exc})") from None
+        version = npy_format.read_magic(f)
+        with warnings.catch_warnings():      # a corrupt header's odd escapes warn
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            if version == (1, 0):
+                return npy_format.read_array_header_1_0(f)
+            if version == (2, 0):
+                return npy_format.read_array_header_2_0(f)
+    except (zipfile.BadZipFile, *_ACCESS_ERRORS):
+        raise
+    except Exception as exc:     # noqa: BLE001  any failure to parse it is a corrupt header
+        # (ValueError, SyntaxError, tokenize.TokenError, MemoryError on absurd literals…)
+        raise _CorruptFile(f"member {name!r} has a malformed .npy header "
+                           f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    raise _CorruptFile(f"member {name!r} has .npy format version {version}, expected 1.0 "
+                       f"or 2.0")
 
 
 def _parse_manifest(raw):
@@ -235,14 +316,16 @@ def _parse_manifest(raw):
                            f"expected uint8 bytes")
     try:
         manifest = json.loads(raw.tobytes().decode("ascii"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _CorruptFile(f"the manifest is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:     # JSONDecodeError, UnicodeDecodeError…
+        raise _CorruptFile(f"the manifest is not valid JSON ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else None
-        raise _CorruptFile(f"the manifest's format is {got!r}, expected {FORMAT!r}")
+        raise _CorruptFile(f"the manifest's format is {str(got)[:80]!r}, expected "
+                           f"{FORMAT!r}")
     version = manifest.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _CorruptFile(f"the manifest's version is {version!r}, expected an int")
+        raise _CorruptFile(f"the manifest's version is {str(version)[:80]}, expected an int")
     if version > VERSION:
         raise _CorruptFile(f"it was written in format version {version}; this minigrad "
                            f"reads versions up to {VERSION} (upgrade minigrad)")
@@ -261,8 +344,8 @@ class _Reader:
     def array(self, node, where, host=False):
         name = node.get("member")
         if not isinstance(name, str) or name not in self.arrays:
-            raise _CorruptFile(f"{where} refers to the array member {name!r}, which the "
-                               f"archive lacks")
+            raise _CorruptFile(f"{where} refers to the array member {str(name)[:80]!r}, "
+                               f"which the archive lacks")
         if host:
             return self.arrays[name]
         if name not in self.placed:
@@ -270,27 +353,27 @@ class _Reader:
         return self.placed[name]
 
     def node(self, node, where):
-        from .nn.parameter import Parameter
-
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if not isinstance(node, dict) or not isinstance(node.get("type"), str):
             raise _CorruptFile(f"{where}: unexpected manifest entry {str(node)[:80]}")
         kind = node["type"]
         if kind in ("tensor", "parameter"):
-            array = self.array(node, where)
-            grad = bool(node.get("requires_grad", False))
-            if kind == "parameter":
-                return Parameter(Tensor._wrap(array), requires_grad=grad)
-            if grad and array.dtype.kind != "f":
-                raise _CorruptFile(f"{where}: a {array.dtype} tensor marked requires_grad")
-            return Tensor._wrap(array, requires_grad=grad)
+            return self.tensor(node, kind, where)
         if kind == "array":
             return self.array(node, where)
         if kind == "scalar":
-            return self.array(node, where, host=True)[()]
+            array = self.array(node, where, host=True)
+            if array.ndim != 0:
+                raise _CorruptFile(f"{where}: a scalar entry refers to an array of shape "
+                                   f"{array.shape}")
+            return array[()]
         if kind == "float":
-            return float(node.get("value"))
+            value = node.get("value")
+            if value not in ("nan", "inf", "-inf"):
+                raise _CorruptFile(f"{where}: a non-finite float entry holds "
+                                   f"{str(value)[:80]!r}, expected 'nan', 'inf' or '-inf'")
+            return float(value)
         if kind in ("list", "tuple"):
             items = [self.node(v, f"{where}[{i}]")
                      for i, v in enumerate(self._items(node, where))]
@@ -303,9 +386,22 @@ class _Reader:
                 key = pair[0]
                 if not (key is None or isinstance(key, (str, int, float))):
                     raise _CorruptFile(f"{where}: a dict key of type {type(key).__name__}")
-                out[key] = self.node(pair[1], f"{where}[{key!r}]")
+                out[key] = self.node(pair[1], f"{where}[{key!r:.80}]")
             return out
-        raise _CorruptFile(f"{where}: unknown entry type {kind!r}")
+        raise _CorruptFile(f"{where}: unknown entry type {kind[:80]!r}")
+
+    def tensor(self, node, kind, where):
+        from .nn.parameter import Parameter   # nn builds on this layer; imported when used
+
+        array = self.array(node, where)
+        grad = node.get("requires_grad", False)
+        if not isinstance(grad, bool):
+            raise _CorruptFile(f"{where}: requires_grad is {str(grad)[:80]}, expected a bool")
+        if grad and array.dtype.kind != "f":
+            raise _CorruptFile(f"{where}: a {array.dtype} tensor marked requires_grad")
+        if kind == "parameter":
+            return Parameter(Tensor._wrap(array), requires_grad=grad)
+        return Tensor._wrap(array, requires_grad=grad)
 
     @staticmethod
     def _items(node, where):

@@ -68,6 +68,29 @@ class DataLoader:
         self.transform = transform
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
+    def state_dict(self):
+        """The state of the loader's own generator (``seed=`` given; else None: it draws from
+        minigrad's generator, which a checkpoint saves on its own) and its transform's, so
+        that a restored loader continues the same sequence of epoch orders."""
+        own = None if self._rng is None else _random.generator_state(self._rng)
+        return {"rng": own, "transform": _random.state_of(self.transform)}
+
+    def load_state_dict(self, state_dict):
+        """Restore a :meth:`state_dict` (of a loader built with the same ``seed=`` use and
+        transforms); a state that does not fit raises ValueError."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"rng", "transform"}:
+            raise ValueError(f"DataLoader.load_state_dict: expected a dict with keys 'rng' "
+                             f"and 'transform', got {state_dict!r:.200}")
+        if (state_dict["rng"] is None) != (self._rng is None):
+            raise ValueError("DataLoader.load_state_dict: the state is of a loader "
+                             f"{'without' if state_dict['rng'] is None else 'with'} its own "
+                             f"seed, this loader has {'one' if self._rng is not None else 'none'}")
+        if self._rng is not None:
+            _random.set_generator_state(self._rng, state_dict["rng"],
+                                        "DataLoader.load_state_dict")
+        _random.load_state_of(self.transform, state_dict["transform"],
+                              "DataLoader.load_state_dict: transform")
+
     def __len__(self):
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)

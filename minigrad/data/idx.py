@@ -31,17 +31,51 @@ class IDXFormatError(ValueError):
     """An IDX file that is truncated, corrupt or not what was expected; names the file."""
 
 
-def _read_bytes(path):
-    """The file's bytes, gunzipped if it starts with gzip's magic; and whether it was."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(GZIP_MAGIC):
-        return raw, False
-    try:
-        return gzip.decompress(raw), True
-    except (OSError, EOFError, zlib.error) as exc:
-        raise IDXFormatError(f"{path}: starts like a gzip file but cannot be decompressed "
-                             f"({type(exc).__name__}: {exc})") from None
+class _Source:
+    """The file's bytes as a stream, gunzipped on the fly when it starts with gzip's magic.
+
+    Read piece by piece, so that a header declaring a huge payload costs nothing: at most
+    what the file really holds is ever read (a raw file's size is known before reading)."""
+
+    _CHUNK = 1 << 24
+
+    def __init__(self, path):
+        self.path = path
+        self.file = open(path, "rb")
+        self.size = os.fstat(self.file.fileno()).st_size
+        self.gzipped = self.file.read(2) == GZIP_MAGIC
+        self.file.seek(0)
+        self.stream = gzip.GzipFile(fileobj=self.file, mode="rb") if self.gzipped \
+            else self.file
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.gzipped:
+            self.stream.close()
+        self.file.close()
+
+    @property
+    def where(self):
+        return f"{self.path}{' (after gunzip)' if self.gzipped else ''}"
+
+    def read(self, n):
+        """Up to ``n`` bytes (fewer only at the end of the data)."""
+        parts, left = [], n
+        try:
+            while left > 0:
+                part = self.stream.read(min(left, self._CHUNK))
+                if not part:
+                    break
+                parts.append(part)
+                left -= len(part)
+        except (OSError, EOFError, zlib.error) as exc:    # BadGzipFile is an OSError
+            if not self.gzipped:
+                raise
+            raise IDXFormatError(f"{self.path}: starts like a gzip file but cannot be "
+                                 f"decompressed ({type(exc).__name__}: {exc})") from None
+        return b"".join(parts)
 
 
 def read_idx(path, ndim=None, dtype=None):
@@ -55,43 +89,65 @@ def read_idx(path, ndim=None, dtype=None):
 
     Raises:
         IDXFormatError: the file is not a well-formed IDX file of that kind (the message
-            names the file, what was expected and what was found).
+            names the file, what was expected and what was found).  The payload's size is
+            checked against the header before it is read: a corrupt header cannot make
+            ``read_idx`` allocate more memory than the file holds.
     """
     path = os.fspath(path)
-    raw, gzipped = _read_bytes(path)
-    where = f"{path}{' (after gunzip)' if gzipped else ''}"
-    if len(raw) < 4:
-        raise IDXFormatError(f"{where}: {len(raw)} bytes, too short for the 4-byte IDX magic "
-                             f"number (truncated header)")
-    if raw[:2] != b"\x00\x00":
-        raise IDXFormatError(f"{where}: magic number 0x{raw[:4].hex()}, expected two zero "
+    with _Source(path) as source:
+        head = source.read(4)
+        where = source.where
+        code, n = _check_magic(head, where, ndim, dtype)
+        item = IDX_DTYPES[code]
+        header = 4 + 4 * n
+        dims = source.read(4 * n)
+        if len(dims) < 4 * n:
+            raise IDXFormatError(f"{where}: {4 + len(dims)} bytes, too short for the "
+                                 f"{header}-byte header of a {n}-d IDX file (truncated "
+                                 f"header)")
+        shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+        expected = math.prod(shape) * item.itemsize
+        if not source.gzipped and source.size - header != expected:
+            _wrong_payload(where, shape, item, expected, source.size - header)
+        payload = source.read(expected)
+        extra = source.read(1)            # also makes gzip check its CRC and length
+        if len(payload) != expected or extra:
+            _wrong_payload(where, shape, item, expected,
+                           f"more than {expected}" if extra else len(payload))
+    array = np.frombuffer(payload, dtype=item).reshape(shape)
+    return array.astype(item.newbyteorder("="), copy=False)
+
+
+def _check_magic(head, where, ndim, dtype):
+    """(type code, number of dimensions) from the 4 magic bytes, checked."""
+    if len(head) < 4:
+        raise IDXFormatError(f"{where}: {len(head)} bytes, too short for the 4-byte IDX "
+                             f"magic number (truncated header)")
+    if head[:2] != b"\x00\x00":
+        raise IDXFormatError(f"{where}: magic number 0x{head[:4].hex()}, expected two zero "
                              f"bytes first: not an IDX file")
-    code, n = raw[2], raw[3]
+    code, n = head[2], head[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
         raise IDXFormatError(f"{where}: data type code 0x{code:02X}, expected one of {known}")
-    item = IDX_DTYPES[code]
-    if dtype is not None and item.newbyteorder("=") != np.dtype(dtype):
-        raise IDXFormatError(f"{where}: data type {item.newbyteorder('=')} (code 0x{code:02X}), "
-                             f"expected {np.dtype(dtype)}")
+    native = IDX_DTYPES[code].newbyteorder("=")
+    if dtype is not None and native != np.dtype(dtype):
+        raise IDXFormatError(f"{where}: data type {native} (code 0x{code:02X}), expected "
+                             f"{np.dtype(dtype)}")
     if n == 0:
         raise IDXFormatError(f"{where}: 0 dimensions in the header, expected at least 1")
     if ndim is not None and n != ndim:
         raise IDXFormatError(f"{where}: {n} dimensions in the header, expected {ndim}")
-    header = 4 + 4 * n
-    if len(raw) < header:
-        raise IDXFormatError(f"{where}: {len(raw)} bytes, too short for the {header}-byte "
-                             f"header of a {n}-d IDX file (truncated header)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=n, offset=4))
-    expected = math.prod(shape) * item.itemsize
-    got = len(raw) - header
-    if got != expected:
-        what = "truncated payload" if got < expected else "extra bytes after the payload"
-        raise IDXFormatError(f"{where}: the header gives shape {shape} of {item.newbyteorder('=')}"
-                             f", i.e. {expected} bytes of data, but {got} bytes follow the "
-                             f"header ({what})")
-    array = np.frombuffer(raw, dtype=item, offset=header).reshape(shape)
-    return array.astype(item.newbyteorder("="), copy=False)
+    return code, n
+
+
+def _wrong_payload(where, shape, item, expected, got):
+    """``got``: the number of bytes after the header, or a phrase when not all were read."""
+    short = isinstance(got, int) and got < expected
+    what = "truncated payload" if short else "extra bytes after the payload"
+    raise IDXFormatError(f"{where}: the header gives shape {shape} of "
+                         f"{item.newbyteorder('=')}, i.e. {expected} bytes of data, but "
+                         f"{got} bytes follow the header ({what})")
 
 
 def write_idx(path, array, compress=None):

@@ -40,6 +40,20 @@ class _Random:
     def rng(self):
         return self._rng if self._rng is not None else _random.generator()
 
+    def state_dict(self):
+        """``{"rng": its own generator's state, or None when it draws from minigrad's}``."""
+        return {"rng": None if self._rng is None else _random.generator_state(self._rng)}
+
+    def load_state_dict(self, state_dict):
+        who = f"{type(self).__name__}.load_state_dict"
+        saved = state_dict.get("rng") if isinstance(state_dict, dict) else state_dict
+        if not isinstance(state_dict, dict) or (saved is None) != (self._rng is None):
+            expected = "None" if self._rng is None else "a generator state"
+            raise ValueError(f"{who}: expected {{'rng': {expected}}}, got "
+                             f"{state_dict!r:.200}")
+        if self._rng is not None:
+            _random.set_generator_state(self._rng, saved, who)
+
 
 class Compose:
     """Apply ``transforms`` in order: ``Compose([a, b])(x) == b(a(x))``."""
@@ -54,6 +68,18 @@ class Compose:
         for t in self.transforms:
             x = t(x)
         return x
+
+    def state_dict(self):
+        """The generator states of the transforms that have one (None for the others)."""
+        return {"transforms": [_random.state_of(t) for t in self.transforms]}
+
+    def load_state_dict(self, state_dict):
+        saved = state_dict.get("transforms") if isinstance(state_dict, dict) else None
+        if not isinstance(saved, list) or len(saved) != len(self.transforms):
+            raise ValueError(f"Compose.load_state_dict: expected {{'transforms': a list of "
+                             f"{len(self.transforms)}}}, got {state_dict!r:.200}")
+        for i, (t, s) in enumerate(zip(self.transforms, saved)):
+            _random.load_state_of(t, s, f"Compose.load_state_dict: transforms[{i}]")
 
     def __repr__(self):
         return f"Compose({self.transforms!r})"

@@ -438,7 +438,7 @@ class Module:
 
     def fit(self, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
             validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
-            initial_epoch=0):
+            initial_epoch=0, checkpoint=None, resume=None, checkpoint_every=None):
         """Train the compiled model; returns a ``minigrad.train.History``.
 
         Args:
@@ -456,6 +456,15 @@ class Module:
             verbose: 0 silent, 1 a tqdm bar per epoch, 2 one line per epoch.
             seed: if given, ``minigrad.manual_seed(seed)`` first: shuffling and dropout
                 masks are reproducible.
+            checkpoint: a file to which the whole training state is written (atomically)
+                at the end of every epoch: model, optimizer, lr schedulers, callbacks'
+                states, History, random generators (see ``minigrad.save_checkpoint``).
+            resume: a checkpoint file written by ``checkpoint=``: training continues after
+                its last epoch, and gives bit-identical results to a run that was never
+                interrupted (CPU, same arguments and callbacks).  ``resume=True``: resume
+                from ``checkpoint`` if that file exists, else start afresh.
+            checkpoint_every: also write the checkpoint every this many training batches,
+                so that a resumed run continues inside the epoch (bit-identically too).
 
         The model is in train mode for the batches and eval mode (under no_grad) for the
         validation; every sub-module's previous mode is restored at the end.
@@ -472,7 +481,8 @@ class Module:
         return train.fit(self, x, y, epochs=epochs, batch_size=batch_size,
                          validation_split=validation_split, validation_data=validation_data,
                          shuffle=shuffle, callbacks=callbacks, verbose=verbose, seed=seed,
-                         initial_epoch=initial_epoch)
+                         initial_epoch=initial_epoch, checkpoint=checkpoint, resume=resume,
+                         checkpoint_every=checkpoint_every)
 
     def evaluate(self, x, y=None, batch_size=32, verbose=1, return_dict=False):
         """Loss and metrics of the compiled model on (x, y), in eval mode under no_grad.

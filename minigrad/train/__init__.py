@@ -9,6 +9,10 @@
 >>> model.evaluate(x_test, y_test)            # [loss, accuracy]
 >>> probs = model.predict(x_test)             # NumPy logits (N, 3)
 
+``model.fit(..., checkpoint="run.ckpt", resume=True)`` writes the whole training state after
+every epoch (``checkpoint_every=n``: also every n batches) and, when that file exists,
+continues from it, bit-identically to a run never interrupted (CPU); see ``resume.py``.
+
 The Module methods call the functions here: ``train.fit(model, x, y, ...)`` is
 ``model.fit(x, y, ...)``.  tqdm (progress bars) is imported only when fit shows a bar.
 """

@@ -51,6 +51,16 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         """Called after the optimizer step of training batch ``batch``."""
 
+    def state_dict(self):
+        """What a checkpoint written by ``fit(checkpoint=...)`` keeps of this callback (a
+        dict of what ``minigrad.save`` can write), or None for a callback whose behaviour
+        does not depend on the epochs before (the default).  ``fit(resume=...)`` gives it
+        back to :meth:`load_state_dict` after ``on_train_begin``."""
+        return None
+
+    def load_state_dict(self, state_dict):
+        """Restore a :meth:`state_dict`; raise ValueError if it does not fit."""
+
 
 class CallbackList:
     """Calls each hook on every callback in order."""
@@ -100,6 +110,30 @@ class History(Callback):
 
     def __repr__(self):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+    def state_dict(self):
+        return {"history": {k: list(v) for k, v in self.history.items()},
+                "epoch": list(self.epoch)}
+
+    def load_state_dict(self, state_dict):
+        state = _checked_state(self, state_dict, ("history", "epoch"))
+        history, epochs = state["history"], state["epoch"]
+        if not isinstance(history, dict) or not isinstance(epochs, list) or not all(
+                isinstance(v, list) and len(v) <= len(epochs) for v in history.values()):
+            raise ValueError(f"History.load_state_dict: expected {{'history': {{key: list}}, "
+                             f"'epoch': list}}, got {state_dict!r:.200}")
+        self.history = {k: list(v) for k, v in history.items()}
+        self.epoch = list(epochs)
+
+
+def _checked_state(callback, state_dict, keys):
+    """``state_dict`` if it is a dict with exactly ``keys``, else a ValueError."""
+    if not isinstance(state_dict, dict) or set(state_dict) != set(keys):
+        got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else \
+            type(state_dict).__name__
+        raise ValueError(f"{type(callback).__name__}.load_state_dict: expected a dict with "
+                         f"keys {sorted(keys)}, got {got}")
+    return state_dict
 
 
 class _Monitor(Callback):
@@ -196,6 +230,22 @@ class EarlyStopping(_Monitor):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    _STATE = ("wait", "stopped_epoch", "best_epoch", "best", "best_weights")
+
+    def state_dict(self):
+        if not hasattr(self, "wait"):        # before on_train_begin
+            self.on_train_begin()
+        return {k: getattr(self, k) for k in self._STATE}
+
+    def load_state_dict(self, state_dict):
+        state = _checked_state(self, state_dict, self._STATE)
+        weights = state["best_weights"]
+        if weights is not None and not isinstance(weights, dict):
+            raise ValueError(f"EarlyStopping.load_state_dict: best_weights must be None or a "
+                             f"state dict, got {type(weights).__name__}")
+        for k in self._STATE:
+            setattr(self, k, state[k])
+
     def on_train_end(self, logs=None):
         if self.stopped_epoch and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
@@ -251,6 +301,13 @@ class ModelCheckpoint(_Monitor):
         self.last_saved = path
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved the model to {path}")
+
+    def state_dict(self):
+        return {"best": self.best, "last_saved": self.last_saved}
+
+    def load_state_dict(self, state_dict):
+        state = _checked_state(self, state_dict, ("best", "last_saved"))
+        self.best, self.last_saved = state["best"], state["last_saved"]
 
 
 class LearningRateScheduler(Callback):
@@ -328,6 +385,26 @@ class LRSchedulerCallback(Callback):
             self.scheduler.step(value)
         else:
             self.scheduler.step()
+
+    def state_dict(self):
+        """The scheduler's state (the learning rates themselves are in the optimizer's) and
+        the lr at the current epoch's start (logged at its end)."""
+        return {"class": type(self.scheduler).__name__, "state": self.scheduler.state_dict(),
+                "epoch_lr": getattr(self, "_lr", None)}
+
+    def load_state_dict(self, state_dict):
+        state = _checked_state(self, state_dict, ("class", "state", "epoch_lr"))
+        current = self.scheduler.state_dict()
+        name = type(self.scheduler).__name__
+        if state["class"] != name or not isinstance(state["state"], dict) \
+                or set(state["state"]) != set(current):
+            raise ValueError(f"LRSchedulerCallback.load_state_dict: the state is of a "
+                             f"{state['class']!s:.80} with entries "
+                             f"{sorted(map(str, state['state']))[:20]}, the scheduler is a "
+                             f"{name} with entries {sorted(current)}")
+        self.scheduler.load_state_dict(state["state"])
+        if state["epoch_lr"] is not None:
+            self._lr = state["epoch_lr"]
 
 
 class TerminateOnNaN(Callback):

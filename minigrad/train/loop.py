@@ -1,6 +1,7 @@
 """``fit``, ``evaluate`` and ``predict``: the Keras-style loops over a compiled Module."""
 import contextlib
 import math
+import os
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ from ..tensor import Tensor
 from .callbacks import CallbackList, History, as_callback
 from .config import as_array, get_config
 from .progress import ProgressLogger, format_logs, make_bar
+from .resume import CheckpointWriter, EpochPosition, resume_path, resume as load_resume
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -213,10 +215,21 @@ def _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch
         raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
 
 
-def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement):
+def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement,
+                 position, resume_at=None):
+    """One epoch of training batches; ``position`` follows the progress (for mid-epoch
+    checkpoints), ``resume_at`` (from a checkpoint) skips the batches already done."""
     model.train()
-    optimizer, means = config.optimizer, _Means()
-    for batch, (x, y) in enumerate(data.batches(batch_size, shuffle)):
+    optimizer = config.optimizer
+    position.means = means = _Means()
+    batches = data.batches(batch_size, shuffle)      # a generator: draws nothing yet
+    first = 0
+    if resume_at is None:
+        position.begin(position.epoch)
+    else:
+        position.skip(batches, resume_at)
+        first = resume_at["batch"]
+    for batch, (x, y) in enumerate(batches, start=first):
         callbacks.on_batch_begin(batch, {})
         target = _target_array(y)
         optimizer.zero_grad()
@@ -226,6 +239,7 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
         with guard.critical():
             optimizer.step()
         means.add(_batch_values(config, loss, pred, target), len(target))
+        position.batch = batch + 1
         callbacks.on_batch_end(batch, means.means())
         if model.stop_training:
             break
@@ -251,7 +265,7 @@ def _run_eval(model, config, data, batch_size, placement, bar=None):
 
 def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
-        initial_epoch=0):
+        initial_epoch=0, checkpoint=None, resume=None, checkpoint_every=None):
     """Train a compiled model; see :meth:`minigrad.nn.Module.fit` for the arguments.
 
     Returns:
@@ -259,6 +273,17 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     """
     config = get_config(model)
     _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+    if checkpoint_every is not None and (
+            isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int)
+            or checkpoint_every < 1 or checkpoint is None):
+        raise ValueError(f"fit: checkpoint_every must be None or an int ≥ 1 (batches), with "
+                         f"checkpoint=path; got {checkpoint_every!r}")
+    resume_from = resume_path(resume, checkpoint)
+    if resume_from is not None and initial_epoch:
+        raise ValueError(f"fit: give resume= or initial_epoch=, not both (the checkpoint "
+                         f"says where to start), got initial_epoch={initial_epoch}")
     if seed is not None:
         mg_random.manual_seed(seed)
     train = _data(x, y, "fit")
@@ -277,8 +302,14 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     history, progress = History(), ProgressLogger(verbose)
     user = [as_callback(c) for c in (callbacks or [])]
     params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
-    # History after the user's callbacks, which may add to the logs (lr), as in Keras.
-    cbs = CallbackList([*user, history, progress], model, params)
+    loaders = [d.iterable for d in (train, val)         # DataLoaders' own generators
+               if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
+    position = EpochPosition(loaders)
+    writer = [] if checkpoint is None else [CheckpointWriter(checkpoint, checkpoint_every,
+                                                             history, user, position)]
+    # History after the user's callbacks, which may add to the logs (lr), as in Keras; the
+    # checkpoint after both, so that it holds the whole epoch.
+    cbs = CallbackList([*user, history, *writer, progress], model, params)
     placement, modes, logs = _placement(model), _modes(model), {}
     model.stop_training = False
     guard = _InterruptGuard()
@@ -286,10 +317,25 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         with guard:
             try:
                 cbs.on_train_begin({})
+                at = None
+                if resume_from is not None:     # after on_train_begin, which resets states
+                    initial_epoch, model.stop_training, at, step = load_resume(
+                        resume_from, model, history, user, position)
+                    for w in writer:
+                        w.step = step
                 for epoch in range(initial_epoch, epochs):
-                    cbs.on_epoch_begin(epoch, {})
+                    if model.stop_training:     # resumed from a run that had stopped
+                        break
+                    position.epoch = epoch
+                    if at is None:
+                        cbs.on_epoch_begin(epoch, {})
+                    else:                       # the callbacks began this epoch before
+                        progress.on_epoch_begin(epoch, {})
+                        if progress.bar is not None:
+                            progress.bar.update(at["batch"])
                     logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
-                                        placement)
+                                        placement, position, at)
+                    at = None
                     if val is not None:
                         val_logs = _run_eval(model, config, val, batch_size, placement)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
