@@ -22,6 +22,7 @@ from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from . import data, metrics, nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .doctor import doctor  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,6 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "manual_seed", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
-    "save", "load",
+    "save", "load", "doctor",
     "backend", "cuda", "data", "dtypes", "functional", "metrics", "nn", "optim", "random",
 ]

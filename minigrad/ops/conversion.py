@@ -19,6 +19,8 @@ class Cast(Function):
 class ToDevice(Function):
     """y = x copied to ``device``;   dx = dy copied back to x's device"""
 
+    moves_between_devices = True
+
     def forward(self, x, device="cpu"):
         self.src = backend.device_of(x)
         return backend.to_device(x, device)
