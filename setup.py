@@ -16,8 +16,12 @@ kernel_packages = ["minigrad_kernels"] + [
     "minigrad_kernels." + p for p in find_packages(where="kernels")]
 
 plot = ["matplotlib>=3.7"]
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + plot
 numba_cuda = ["numba-cuda>=0.30"]
+# CI has no GPU: the Numba CUDA kernels are tested in the CUDA simulator (numba-cuda) and
+# compiled to PTX for a real GPU by NVVM, whose libraries come in the toolkit wheels
+# (NVRTC too: numba-cuda asks it which architectures exist).  No driver is needed.
+cuda_compile_check = numba_cuda + ["cuda-toolkit[nvvm,nvrtc]>=13"]
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + plot + cuda_compile_check
 
 setup(
     name="minigrad",

@@ -56,6 +56,21 @@ KERNELS = (
      "softmax_xent_cupy"),
     ("softmax_xent.backward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_cupy"),
+    ("matmul", "cuda", "numba_cuda", "minigrad_kernels.cuda.matmul", "matmul_numba_cuda"),
+    ("conv2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_forward_numba_cuda"),
+    ("conv2d.backward_input", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_backward_input_numba_cuda"),
+    ("conv2d.backward_weight", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_backward_weight_numba_cuda"),
+    ("max_pool2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.pool",
+     "max_pool2d_forward_numba_cuda"),
+    ("max_pool2d.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.pool",
+     "max_pool2d_backward_numba_cuda"),
+    ("softmax_xent.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.softmax_xent",
+     "softmax_xent_numba_cuda"),
+    ("softmax_xent.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.softmax_xent",
+     "softmax_xent_backward_numba_cuda"),
 )
 
 # The default per (op, device) is the fastest implementation measured on the development

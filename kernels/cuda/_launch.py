@@ -34,9 +34,13 @@ def launch_stream(array):
 
 def device_view(array):
     """A Numba device array over a CuPy array's memory, without synchronising the stream it
-    was made on (we launch on that same stream); NumPy arrays are passed as they are."""
+    was made on (we launch on that same stream); NumPy arrays (the simulator) as they are."""
     if is_cupy(array):
         return cuda.as_cuda_array(array, sync=False)
+    if not array.flags.writeable:
+        # NumPy arguments are copied to the (simulated) device and back after the launch,
+        # which fails on read-only views such as broadcasts: give a private copy
+        return array.copy()
     return array
 
 

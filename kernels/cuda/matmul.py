@@ -14,7 +14,7 @@ Ragged edges: tiles are zero-filled past M, N or K, and stores past M or N are s
 import functools
 
 import numpy as np
-from numba import cuda
+from numba import cuda, types
 
 from .._arrays import empty
 from ._launch import SIMULATOR, launch, numba_type
@@ -132,3 +132,13 @@ def matmul_numba_cuda(a, b, tiles=None):
     if b.ndim == 1:
         c = c[..., 0]
     return c
+
+
+def kernel_signatures(dtype):
+    """(name, kernel, argument types) of every kernel here for ``dtype``, as launched with
+    the default configuration: the PTX check compiles these for a real GPU."""
+    scalar = numba_type(np.dtype(dtype))
+    kernel, _ = gemm_kernel(*DEFAULT_TILES, np.dtype(dtype).str)
+    c3 = types.Array(scalar, 3, "C")
+    strided = types.Array(scalar, 3, "A")              # transposed views (conv's dw)
+    return [("gemm", kernel, (c3, c3, c3)), ("gemm_strided", kernel, (c3, strided, c3))]

@@ -39,7 +39,7 @@ def test_every_op_has_a_numpy_reference_and_a_default():
         assert (op, "cpu") in minigrad_kernels.DEFAULTS
 
 
-@pytest.mark.parametrize("op, device, impl", CPU_KERNELS, ids="-".join)
+@pytest.mark.parametrize("op, device, impl", CPU_KERNELS, ids=["-".join(k) for k in CPU_KERNELS])
 @given(data=st.data())
 def test_kernel_matches_reference(op, device, impl, data):
     args = data.draw(CASES[op][0])
@@ -50,7 +50,7 @@ def test_kernel_matches_reference(op, device, impl, data):
     assert_matches_reference(op, got, want)
 
 
-@pytest.mark.parametrize("op, device, impl", CUPY_KERNELS, ids="-".join)
+@pytest.mark.parametrize("op, device, impl", CUPY_KERNELS, ids=["-".join(k) for k in CUPY_KERNELS])
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_cupy_kernel_matches_reference(op, device, impl, data, cuda_device):
