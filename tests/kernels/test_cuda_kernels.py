@@ -122,3 +122,21 @@ def test_large_shapes_with_default_launch_configurations(dtype, device_array):
     want_loss, want_probs = softmax_xent_numpy(logits, target)
     np.testing.assert_allclose(host(loss), want_loss, rtol=rtol * 10, atol=rtol)
     np.testing.assert_allclose(host(probs), want_probs, rtol=rtol * 10, atol=rtol)
+
+
+@pytest.mark.skipif(SIMULATOR, reason="CuPy streams exist on a real GPU only")
+def test_kernels_launch_on_cupys_current_stream(device_array):
+    """Launched on the stream CuPy is using (no synchronisation of the default stream): the
+    result is complete once that stream alone is synchronised."""
+    cupy = backend.xp_for("cuda")
+    from minigrad_kernels.cuda import _launch
+    from minigrad_kernels.cuda.matmul import matmul_numba_cuda
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 200)).astype(np.float32)
+    b = rng.standard_normal((200, 100)).astype(np.float32)
+    stream = cupy.cuda.Stream(non_blocking=True)
+    with stream:
+        c = matmul_numba_cuda(cupy.asarray(a), cupy.asarray(b))
+        assert stream.ptr in _launch._streams
+    stream.synchronize()
+    np.testing.assert_allclose(cupy.asnumpy(c), a @ b, rtol=1e-4, atol=1e-3)
