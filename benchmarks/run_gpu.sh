@@ -42,7 +42,9 @@ run_step() {      # run_step NAME LOGFILE COMMAND...
     local status=passed
     [ "$rc" -eq 5 ] && status=skipped          # pytest: nothing selected/collected
     [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && status="failed (exit $rc)"
-    record "$name" "$status" $((SECONDS - start)) "$(tail -n 1 "$log" | tr '|' '/')"
+    local detail                                # the verdict line: pytest's last, doctor's CUDA line
+    detail=$(grep -m 1 "CUDA usable" "$log" || tail -n 1 "$log")
+    record "$name" "$status" $((SECONDS - start)) "$(echo "$detail" | tr '|' '/')"
 }
 
 have() { "$PY" -c "import $1" 2>/dev/null; }

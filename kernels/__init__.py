@@ -39,6 +39,7 @@ KERNELS = (
      "softmax_xent_numpy"),
     ("softmax_xent.backward", "cpu", "numpy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_numpy"),
+    ("adam_update", "cpu", "numpy", "minigrad_kernels.adam_update", "adam_update_numpy"),
     # CUDA: CuPy (cuBLAS, CuPy elementwise kernels) and our own Numba CUDA kernels
     # (minigrad_kernels.cuda, imported only when one is used).  Both take device arrays and
     # return arrays of the input's kind; see docs/kernels.md.
@@ -56,6 +57,7 @@ KERNELS = (
      "softmax_xent_cupy"),
     ("softmax_xent.backward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_cupy"),
+    ("adam_update", "cuda", "cupy", "minigrad_kernels.adam_update", "adam_update_cupy"),
     ("matmul", "cuda", "numba_cuda", "minigrad_kernels.cuda.matmul", "matmul_numba_cuda"),
     ("conv2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
      "conv2d_forward_numba_cuda"),
@@ -71,6 +73,8 @@ KERNELS = (
      "softmax_xent_numba_cuda"),
     ("softmax_xent.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.softmax_xent",
      "softmax_xent_backward_numba_cuda"),
+    ("adam_update", "cuda", "numba_cuda", "minigrad_kernels.cuda.adam_update",
+     "adam_update_numba_cuda"),
 )
 
 # The default per (op, device) is the fastest implementation measured on the development

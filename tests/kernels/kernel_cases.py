@@ -7,6 +7,19 @@ import numpy as np
 from hypothesis import strategies as st
 
 
+def run_kernel(fn, args, to_device=None, **launch):
+    """Call ``fn`` on copies of ``args`` (arrays moved with ``to_device`` when given) and
+    return its outputs as a tuple: its results, or — for an in-place kernel, which returns
+    None — its array arguments after the call."""
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    if to_device is not None:
+        args = tuple(to_device(a) if isinstance(a, np.ndarray) else a for a in args)
+    out = fn(*args, **launch)
+    if out is None:
+        return tuple(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape"))
+    return out if isinstance(out, tuple) else (out,)
+
+
 @st.composite
 def matmul_args(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
@@ -115,6 +128,24 @@ def xent_backward_args():
     return xent_case().map(build)
 
 
+@st.composite
+def adam_args(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.sampled_from([(), (5,), (3, 4), (2, 3, 5)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    p, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = rng.uniform(0, 2, shape).astype(dtype)
+    v_max = rng.uniform(0, 2, shape).astype(dtype) if draw(st.booleans()) else None
+    step = draw(st.integers(1, 20))
+    lr = draw(st.sampled_from([1e-3, 0.1]))
+    beta1 = draw(st.sampled_from([0.9, 0.3]))             # 0.3: lerp's other rounding form
+    beta2 = draw(st.sampled_from([0.999, 0.9]))
+    weight_decay = draw(st.sampled_from([0.0, 0.01]))
+    decoupled, maximize = draw(st.booleans()), draw(st.booleans())
+    return (p, g, m, v, v_max, step, lr, beta1, beta2, 1e-8, weight_decay, decoupled,
+            maximize)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -126,6 +157,7 @@ CASES = {
     "max_pool2d.backward": (pool_backward_args(), 1e-6, 1e-15),
     "softmax_xent.forward": (xent_case(), 1e-5, 1e-12),
     "softmax_xent.backward": (xent_backward_args(), 1e-5, 1e-12),
+    "adam_update": (adam_args(), 1e-5, 1e-12),
 }
 
 
@@ -232,4 +264,8 @@ SIM_CASES = {
     "max_pool2d.backward": sim_pool_case("backward"),
     "softmax_xent.forward": sim_xent_case(),
     "softmax_xent.backward": sim_xent_case(backward=True),
+    # 16–33 elements: ragged against 8–16 threads per block
+    "adam_update": st.tuples(adam_args().filter(lambda a: a[0].size >= 5),
+                             st.sampled_from([8, 16])).map(
+        lambda t: (t[0], {"threads": t[1]})),
 }

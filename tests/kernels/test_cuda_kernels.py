@@ -19,7 +19,7 @@ import minigrad
 import minigrad.functional as F
 from minigrad import backend
 
-from .kernel_cases import CASES, SIM_CASES
+from .kernel_cases import CASES, SIM_CASES, run_kernel
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 pytestmark = [] if SIMULATOR else [pytest.mark.gpu]
@@ -58,15 +58,14 @@ def test_every_op_with_a_numba_cuda_kernel_has_simulator_cases():
 def test_numba_cuda_kernel_matches_reference(op, device, impl, data, device_array):
     args, launch = data.draw(SIM_CASES[op])
     with backend.use_kernels("cpu", **{op: "numpy"}):
-        want = backend.kernel(op, "cpu")(*args)
-    on_device = tuple(device_array(a) if isinstance(a, np.ndarray) else a for a in args)
+        want = run_kernel(backend.kernel(op, "cpu"), args)
     with backend.use_kernels("cuda", **{op: impl}):
-        got = backend.kernel(op, "cuda")(*on_device, **launch)
-    got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
+        got = run_kernel(backend.kernel(op, "cuda"), args, device_array, **launch)
+    array_type = type(device_array(np.zeros(1)))
     _, rtol32, rtol64 = CASES[op]
     for g, w in zip(got, want, strict=True):
         # outputs are allocated with the input's array module: NumPy in, NumPy out
-        assert type(g) is type(on_device[0]), (type(g), type(on_device[0]))
+        assert type(g) is array_type, (type(g), array_type)
         w = np.asarray(w)
         assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, g.dtype, w.dtype)
         rtol = rtol32 if w.dtype == np.float32 else rtol64
@@ -74,8 +73,8 @@ def test_numba_cuda_kernel_matches_reference(op, device, impl, data, device_arra
 
 
 def test_a_training_step_through_the_numba_cuda_kernels(device_array):
-    """A conv → pool → linear → cross-entropy step with every op on its numba_cuda kernel
-    (on the CPU stand-in device under the simulator) matches the CPU step."""
+    """A conv → pool → linear → cross-entropy → Adam step with every op on its numba_cuda
+    kernel (on the CPU stand-in device under the simulator) matches the CPU step."""
     from ..cuda_standin import standin
 
     def step(device):
@@ -88,7 +87,9 @@ def test_a_training_step_through_the_numba_cuda_kernels(device_array):
         y = minigrad.tensor([0, 2], device=device)
         loss = F.cross_entropy(model(x), y)
         loss.backward()
-        return [loss.numpy()] + [p.grad.numpy() for p in model.parameters()]
+        grads = [p.grad.numpy() for p in model.parameters()]
+        minigrad.optim.Adam(model.parameters(), lr=0.1).step()
+        return [loss.numpy()] + grads + [p.numpy() for p in model.parameters()]
 
     want = step("cpu")
     kernels = {op.split(".")[0]: "numba_cuda" for op, _, _ in NUMBA_CUDA_KERNELS}

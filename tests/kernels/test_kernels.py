@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import minigrad_kernels
 from minigrad import backend
 
-from .kernel_cases import CASES
+from .kernel_cases import CASES, run_kernel
 
 CPU_KERNELS = backend.available_kernels(device="cpu")
 # CuPy implementations run here on the cuda_device fixture (the CPU stand-in without a GPU);
@@ -20,7 +20,7 @@ CUPY_KERNELS = [k for k in CUPY_KERNELS if k[2] != "numba_cuda"]
 
 
 def assert_matches_reference(op, got, want):
-    got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
+    """``got`` and ``want``: tuples of outputs (see kernel_cases.run_kernel)."""
     _, rtol32, rtol64 = CASES[op]
     for g, w in zip(got, want, strict=True):
         assert g.shape == w.shape and g.dtype == w.dtype
@@ -44,9 +44,9 @@ def test_every_op_has_a_numpy_reference_and_a_default():
 def test_kernel_matches_reference(op, device, impl, data):
     args = data.draw(CASES[op][0])
     with backend.use_kernels(device, **{op: impl}):
-        got = backend.kernel(op, device)(*args)
+        got = run_kernel(backend.kernel(op, device), args)
     with backend.use_kernels(device, **{op: "numpy"}):
-        want = backend.kernel(op, device)(*args)
+        want = run_kernel(backend.kernel(op, device), args)
     assert_matches_reference(op, got, want)
 
 
@@ -56,14 +56,13 @@ def test_kernel_matches_reference(op, device, impl, data):
 def test_cupy_kernel_matches_reference(op, device, impl, data, cuda_device):
     """On the device, results on the device: the stand-in refuses host arrays mixed in."""
     args = data.draw(CASES[op][0])
-    on_device = tuple(backend.to_device(a, cuda_device) if isinstance(a, np.ndarray) else a
-                      for a in args)
     with backend.use_kernels(cuda_device, **{op: impl}):
-        got = backend.kernel(op, cuda_device)(*on_device)
-    for g in got if isinstance(got, tuple) else (got,):
+        got = run_kernel(backend.kernel(op, cuda_device), args,
+                         lambda a: backend.to_device(a, cuda_device))
+    for g in got:
         assert backend.device_of(g) == "cuda", f"{impl} {op} returned a host array"
     with backend.use_kernels("cpu", **{op: "numpy"}):
-        want = backend.kernel(op, "cpu")(*args)
+        want = run_kernel(backend.kernel(op, "cpu"), args)
     assert_matches_reference(op, got, want)
 
 
