@@ -54,6 +54,32 @@ def _cuda_lines():
     return lines
 
 
+def _numba_cuda_lines():
+    """What numba-cuda sees (imports numba.cuda: the doctor may be slow, never wrong)."""
+    if _version("numba-cuda") is None:
+        return ["Numba CUDA kernels: numba-cuda is not installed (pip install numba-cuda)"]
+    try:
+        from numba import cuda
+    except Exception as exc:
+        return [f"Numba CUDA kernels: numba.cuda does not import: {type(exc).__name__}: {exc}"]
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return ["Numba CUDA kernels: run in the simulator (NUMBA_ENABLE_CUDASIM=1)"]
+    try:
+        usable = cuda.is_available()
+    except Exception as exc:
+        usable, exc_text = False, f"{type(exc).__name__}: {exc}"
+    else:
+        exc_text = "no CUDA driver or device found" if not usable else ""
+    line = "Numba CUDA kernels: " + ("can launch" if usable else f"cannot launch ({exc_text})")
+    try:   # NVVM compiles kernels (PTX) even without a GPU: the CI check relies on it
+        from numba.cuda.cudadrv import nvvm
+        version = ".".join(map(str, nvvm.NVVM().get_version()))
+        nvvm_text = f"NVVM {version} found (kernels compile to PTX)"
+    except Exception as exc:
+        nvvm_text = f"NVVM not found: {type(exc).__name__}: {str(exc).strip()[:160]}"
+    return [line, f"  {nvvm_text}"]
+
+
 def _kernel_lines():
     lines = ["kernels (op: device: implementations, * = selected now):"]
     ops = sorted({op for op, _, _ in backend.available_kernels()})
@@ -86,11 +112,10 @@ def doctor(file=sys.stdout):
         version = _version(dist)
         if version is not None or dist in ("numpy", "numba", "cupy-cuda12x"):
             lines.append(f"  {label}: {version or 'not installed'}")
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        lines.append("  NUMBA_ENABLE_CUDASIM=1: Numba CUDA kernels run in the simulator")
     if os.environ.get("MINIGRAD_KERNELS"):
         lines.append(f"  MINIGRAD_KERNELS={os.environ['MINIGRAD_KERNELS']}")
     lines += _cuda_lines()
+    lines += _numba_cuda_lines()
     lines += _kernel_lines()
     text = "\n".join(lines)
     if file is not None:

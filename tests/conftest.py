@@ -33,11 +33,3 @@ def cuda_device():
     with backend.use_cuda_module(standin):
         yield "cuda"
 
-
-@pytest.fixture(params=["cpu", "cuda"])
-def device(request):
-    """Each device in turn ("cuda" as in the ``cuda_device`` fixture)."""
-    if request.param == "cpu":
-        yield "cpu"
-        return
-    yield request.getfixturevalue("cuda_device")
