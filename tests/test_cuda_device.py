@@ -7,6 +7,7 @@ fixture); on a GPU machine the same tests run on the real device.
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,7 +236,7 @@ def test_use_cuda_module_checks_its_argument():
 
 def test_doctor_reports_versions_cuda_and_kernels():
     text = minigrad.doctor(file=None)
-    for needle in ("minigrad", "NumPy", "Numba", "CuPy", "CUDA usable",
+    for needle in ("minigrad", "NumPy", "Numba", "CuPy", "CUDA usable", "Numba CUDA kernels",
                    "matmul", "cpu: numpy*", "cuda: cupy*"):
         assert needle in text, (needle, text)
 
@@ -248,3 +249,60 @@ def test_doctor_command_line():
     bad = subprocess.run([sys.executable, "-m", "minigrad", "frobnicate"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "doctor" in bad.stderr
+
+
+def test_cpu_kernels_and_the_stand_in_import_no_gpu_library():
+    """Only a selected numba_cuda/cupy kernel may bring numba.cuda or CuPy in."""
+    out = subprocess.run([sys.executable, "-c", (
+        "import sys, numpy as np, minigrad\n"
+        "from minigrad import backend\n"
+        "import minigrad_kernels._arrays\n"
+        "for op, device, impl in backend.available_kernels(device='cpu'):\n"
+        "    backend.kernel(op, device)\n"
+        "import tests.cuda_standin\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('cupy', 'numba.cuda'))))")],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+# -- real GPU only ---------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not backend.is_cuda_available(), reason="needs a CUDA GPU")
+def test_cupy_arrays_in_and_out():
+    cupy = backend.xp_for("cuda")
+    a = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)
+    t = minigrad.tensor(a, requires_grad=True)            # a copy, staying on the GPU
+    assert t.device == "cuda" and type(t.data) is type(a)
+    a += 1
+    assert t.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
+    (t * t).sum().backward()
+    assert type(t.grad.data) is type(a)
+    np.testing.assert_array_equal(t.grad.numpy(), 2 * np.arange(6).reshape(2, 3))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not backend.is_cuda_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("impl", ["cupy", "numba_cuda"])
+def test_a_cnn_batch_of_64_on_the_gpu_matches_the_cpu(impl):
+    x, y = blobs(64)
+    x = np.repeat(np.repeat(x, 4, axis=2), 4, axis=3)       # 32×32 images
+    results = {}
+    for device in ("cpu", "cuda"):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(64 * 8 * 8, 4)).to(device)
+        opt = optim.Adam(model.parameters(), lr=1e-3)
+        kernels = {} if device == "cpu" else {op.split(".")[0]: impl for op, _, i in
+                                              backend.available_kernels(device="cuda")
+                                              if i == impl}
+        with backend.use_kernels(device, **kernels):
+            loss = F.cross_entropy(model(minigrad.tensor(x, device=device)),
+                                   minigrad.tensor(y, device=device))
+            loss.backward()
+            opt.step()
+        results[device] = [loss.numpy()] + [p.numpy() for p in model.parameters()]
+    for a, b in zip(results["cpu"], results["cuda"]):
+        np.testing.assert_allclose(b, a, rtol=2e-3, atol=2e-4)
