@@ -37,6 +37,8 @@ def _check_threads(threads):
 
 @functools.lru_cache(maxsize=None)
 def forward_kernel(threads, dtype, index_target):
+    """The forward kernel for ``threads`` per block (a power of two), one dtype and one kind
+    of target (class indices or probabilities)."""
     _check_threads(threads)
     scalar = numba_type(np.dtype(dtype))
     typ = np.dtype(dtype).type
@@ -106,6 +108,7 @@ def forward_kernel(threads, dtype, index_target):
 
 @functools.lru_cache(maxsize=None)
 def backward_kernel(threads, dtype, index_target):
+    """The backward kernel, parametrised as :func:`forward_kernel`."""
     _check_threads(threads)
     scalar = numba_type(np.dtype(dtype))
     typ = np.dtype(dtype).type
