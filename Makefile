@@ -9,7 +9,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_FAST := -m "not slow and not gpu and not notebooks"
 
-.PHONY: train test test-notebooks test-slow lint wheel-check venv data clean
+.PHONY: train test test-notebooks test-cudasim test-slow lint wheel-check venv data clean
 
 train: venv data
 	$(PY) docs/examples/seed000_cnn.py --out results
@@ -17,12 +17,18 @@ train: venv data
 test: venv data
 	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(MAKE) --no-print-directory test-cudasim
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory wheel-check
 
 # Every docs/notebooks/*.ipynb, executed top to bottom in a fresh kernel (tests/test_notebooks.py).
 test-notebooks: venv data
 	$(PY) -m pytest -m notebooks -q; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+# The Numba CUDA kernels in the CUDA simulator: its own process, because the variable must
+# be set before numba is first imported.  (Their PTX check runs in the fast pass above.)
+test-cudasim: venv
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest tests/kernels/test_cuda_kernels.py -p no:cacheprovider
 
 # Trainings to an accuracy and other long checks (not part of `make test`).
 test-slow: venv data

@@ -18,8 +18,12 @@ kernel_packages = ["minigrad_kernels"] + [
 plot = ["matplotlib>=3.7"]
 # nbclient/nbformat/ipykernel: the test that executes docs/notebooks/*.ipynb in a kernel
 notebooks = ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"] + plot
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks
 numba_cuda = ["numba-cuda>=0.30"]
+# CI has no GPU: the Numba CUDA kernels are tested in the CUDA simulator (numba-cuda) and
+# compiled to PTX for a real GPU by NVVM, whose libraries come in the toolkit wheels
+# (NVRTC too: numba-cuda asks it which architectures exist).  No driver is needed.
+cuda_compile_check = numba_cuda + ["cuda-toolkit[nvvm,nvrtc]>=13"]
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + cuda_compile_check
 
 setup(
     name="minigrad",

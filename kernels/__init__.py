@@ -39,6 +39,42 @@ KERNELS = (
      "softmax_xent_numpy"),
     ("softmax_xent.backward", "cpu", "numpy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_numpy"),
+    ("adam_update", "cpu", "numpy", "minigrad_kernels.adam_update", "adam_update_numpy"),
+    # CUDA: CuPy (cuBLAS, CuPy elementwise kernels) and our own Numba CUDA kernels
+    # (minigrad_kernels.cuda, imported only when one is used).  Both take device arrays and
+    # return arrays of the input's kind; see docs/kernels.md.
+    ("matmul", "cuda", "cupy", "minigrad_kernels.matmul", "matmul_cupy"),
+    ("erf", "cuda", "cupy", "minigrad_kernels.erf", "erf_cupy"),
+    ("conv2d.forward", "cuda", "cupy", "minigrad_kernels.conv2d", "conv2d_forward_cupy"),
+    ("conv2d.backward_input", "cuda", "cupy", "minigrad_kernels.conv2d",
+     "conv2d_backward_input_cupy"),
+    ("conv2d.backward_weight", "cuda", "cupy", "minigrad_kernels.conv2d",
+     "conv2d_backward_weight_cupy"),
+    ("max_pool2d.forward", "cuda", "cupy", "minigrad_kernels.pool", "max_pool2d_forward_cupy"),
+    ("max_pool2d.backward", "cuda", "cupy", "minigrad_kernels.pool",
+     "max_pool2d_backward_cupy"),
+    ("softmax_xent.forward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
+     "softmax_xent_cupy"),
+    ("softmax_xent.backward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
+     "softmax_xent_backward_cupy"),
+    ("adam_update", "cuda", "cupy", "minigrad_kernels.adam_update", "adam_update_cupy"),
+    ("matmul", "cuda", "numba_cuda", "minigrad_kernels.cuda.matmul", "matmul_numba_cuda"),
+    ("conv2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_forward_numba_cuda"),
+    ("conv2d.backward_input", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_backward_input_numba_cuda"),
+    ("conv2d.backward_weight", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
+     "conv2d_backward_weight_numba_cuda"),
+    ("max_pool2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.pool",
+     "max_pool2d_forward_numba_cuda"),
+    ("max_pool2d.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.pool",
+     "max_pool2d_backward_numba_cuda"),
+    ("softmax_xent.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.softmax_xent",
+     "softmax_xent_numba_cuda"),
+    ("softmax_xent.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.softmax_xent",
+     "softmax_xent_backward_numba_cuda"),
+    ("adam_update", "cuda", "numba_cuda", "minigrad_kernels.cuda.adam_update",
+     "adam_update_numba_cuda"),
 )
 
 # The default per (op, device) is the fastest implementation measured on the development
@@ -53,7 +89,10 @@ _FASTEST = {
     ("max_pool2d.backward", "cpu"): "numba",     # 1.7-2.3x faster than KH·KW masked adds
     # max_pool2d.forward stays NumPy: its KH·KW vectorised passes beat the Numba loop 2-3x
 }
-DEFAULTS = {(op, device): impl for op, device, impl, _, _ in KERNELS if impl == "numpy"}
+# On CUDA the default is CuPy until a benchmark on a real GPU says otherwise: no GPU has
+# measured our Numba CUDA kernels against it yet (pick them with use_kernels/MINIGRAD_KERNELS).
+DEFAULTS = {(op, device): impl for op, device, impl, _, _ in KERNELS
+            if (device, impl) in (("cpu", "numpy"), ("cuda", "cupy"))}
 DEFAULTS.update(_FASTEST)
 
 __all__ = ["KERNELS", "DEFAULTS"]

@@ -28,6 +28,8 @@ import threading
 import numba
 import numpy as np
 
+from ._arrays import array_module, empty, zeros
+
 WORKSPACE_BYTES = 256 * 2**20
 _scratch = threading.local()
 
@@ -235,3 +237,66 @@ def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation):
     """im2col as a compiled loop, then the reference's GEMM."""
     return conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
                                         im2col=im2col_numba)
+
+
+# ---------------------------------------------------------------------------------------
+# CuPy: the same im2col/col2im strided copies and one GEMM (cuBLAS) for the whole batch,
+# on the input's array module; CuPy's memory pool replaces the host workspace.
+
+def im2col_cupy(x, kh, kw, stride, padding, dilation):
+    """im2col_numpy's strided copies, allocated on x's device."""
+    n, c, h, w = x.shape
+    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
+    ph, pw = padding
+    x_pad = array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    cols = empty(x, (c, kh, kw, n, oh, ow))
+    for p in range(kh):
+        rows = _window(p, stride[0], dilation[0], oh)
+        for q in range(kw):
+            cols[:, p, q] = x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] \
+                .transpose(1, 0, 2, 3)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im_cupy(cols, x_shape, kh, kw, stride, padding, dilation):
+    """col2im_numpy's strided adds, allocated on the columns' device."""
+    n, c, h, w = x_shape
+    ph, pw = padding
+    oh = output_size(h, kh, stride[0], ph, dilation[0])
+    ow = output_size(w, kw, stride[1], pw, dilation[1])
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    x_pad = zeros(cols, (n, c, h + 2 * ph, w + 2 * pw))
+    for p in range(kh):
+        rows = _window(p, stride[0], dilation[0], oh)
+        for q in range(kw):
+            x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] += \
+                cols[:, p, q].transpose(1, 0, 2, 3)
+    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()      # C order
+
+
+def conv2d_forward_cupy(x, w, stride, padding, dilation):
+    """CuPy: im2col, then y = w_mat @ cols (cuBLAS)."""
+    n = x.shape[0]
+    o, c, kh, kw = w.shape
+    cols = im2col_cupy(x, kh, kw, stride, padding, dilation)       # (CKK, N·OH·OW)
+    oh = output_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+    ow = output_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    y = (w.reshape(o, c * kh * kw) @ cols).reshape(o, n, oh, ow)
+    return y.transpose(1, 0, 2, 3).copy()                # C order, (N, O, OH, OW)
+
+
+def conv2d_backward_input_cupy(dy, w, x_shape, stride, padding, dilation):
+    """CuPy: dcols = w_matᵀ @ dy_mat (cuBLAS), then col2im."""
+    o, c, kh, kw = w.shape
+    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)                  # (O, N·OH·OW)
+    dcols = w.reshape(o, c * kh * kw).T @ dy_mat
+    return col2im_cupy(dcols, tuple(x_shape), kh, kw, stride, padding, dilation)
+
+
+def conv2d_backward_weight_cupy(dy, x, w_shape, stride, padding, dilation):
+    """CuPy: dw = dy_mat @ colsᵀ (cuBLAS)."""
+    o, c, kh, kw = w_shape
+    cols = im2col_cupy(x, kh, kw, stride, padding, dilation)
+    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)
+    return (dy_mat @ cols.T).reshape(w_shape)

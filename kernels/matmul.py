@@ -12,7 +12,14 @@ Function), so a kernel may assume they are valid.
 """
 import numpy as np
 
+from ._arrays import array_module
+
 
 def matmul_numpy(a, b):
     """Reference: NumPy's matmul (BLAS sgemm/dgemm for 2-D float inputs)."""
     return np.matmul(a, b)
+
+
+def matmul_cupy(a, b):
+    """CuPy: ``cupy.matmul`` (cuBLAS GEMM, batched over the leading axes)."""
+    return array_module(a).matmul(a, b)

@@ -18,6 +18,8 @@ sending dy to every tied element would multiply the gradient.
 import numba
 import numpy as np
 
+from ._arrays import array_module, zeros
+
 # (the Numba implementations are at the end of the file, after the NumPy reference)
 
 
@@ -144,3 +146,41 @@ def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
                               np.ascontiguousarray(arg).reshape(n * c, oh, ow),
                               dx.reshape(n * c, h, w), kw, sh, sw, ph, pw)
     return dx
+
+
+# ---------------------------------------------------------------------------------------
+# CuPy: the reference's KH·KW vectorised passes, as CuPy elementwise kernels.
+
+def max_pool2d_forward_cupy(x, kernel, stride, padding):
+    """CuPy: a running maximum over the KH·KW strided views (the first maximum wins)."""
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    x_pad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf) \
+        if ph or pw else x
+    y = x_pad[:, :, 0:sh * (oh - 1) + 1:sh, 0:sw * (ow - 1) + 1:sw].copy()
+    arg = zeros(x, (n, c, oh, ow), _arg_dtype(kernel))
+    first_nan = xp.isnan(y)               # a NaN counts as the maximum: keep the first one
+    for k in range(1, kh * kw):
+        p, q = divmod(k, kw)
+        window = x_pad[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+        better = ((window > y) & ~first_nan) | (xp.isnan(window) & ~first_nan)
+        y = xp.where(better, window, y)
+        arg = xp.where(better, arg.dtype.type(k), arg)
+        first_nan |= xp.isnan(window)
+    return y, arg
+
+
+def max_pool2d_backward_cupy(dy, arg, x_shape, kernel, stride, padding):
+    """CuPy: for each window offset, a strided add of dy where arg points to it."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = dy.shape[2], dy.shape[3]
+    dx = zeros(dy, (n, c, h + 2 * ph, w + 2 * pw))
+    for p in range(kh):
+        for q in range(kw):
+            rows = slice(p, p + sh * (oh - 1) + 1, sh)
+            cols = slice(q, q + sw * (ow - 1) + 1, sw)
+            dx[:, :, rows, cols] += dy * (arg == p * kw + q)
+    return dx[:, :, ph:ph + h, pw:pw + w].copy()        # C order

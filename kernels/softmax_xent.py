@@ -17,6 +17,8 @@ logits of ±1e4 in float32.  The indices are validated by the caller.
 """
 import numpy as np
 
+from ._arrays import arange, array_module
+
 
 def softmax_xent_numpy(logits, target):
     """Reference: one max-shifted pass; the loss from the shifted logits."""
@@ -39,6 +41,31 @@ def softmax_xent_backward_numpy(probs, target, dloss):
     if target.ndim == 1:
         grad = probs.copy()
         grad[np.arange(len(target)), target] -= 1
+    else:
+        grad = probs * target.sum(axis=1, keepdims=True) - target
+    return grad * dloss[:, None]
+
+
+def softmax_xent_cupy(logits, target):
+    """CuPy: the reference's max-shifted pass as CuPy elementwise kernels and reductions."""
+    xp = array_module(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    probs = exp / total
+    log_total = xp.log(total)[:, 0]                                    # (N,)
+    if target.ndim == 1:
+        loss = log_total - shifted[arange(logits, len(target)), target]
+    else:
+        loss = log_total * target.sum(axis=1) - (target * shifted).sum(axis=1)
+    return loss.astype(logits.dtype, copy=False), probs
+
+
+def softmax_xent_backward_cupy(probs, target, dloss):
+    """CuPy: probs·Σt − t, scaled by dloss, as CuPy elementwise kernels."""
+    if target.ndim == 1:
+        grad = probs.copy()
+        grad[arange(probs, len(target)), target] -= 1
     else:
         grad = probs * target.sum(axis=1, keepdims=True) - target
     return grad * dloss[:, None]

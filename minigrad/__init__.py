@@ -24,6 +24,7 @@ from . import data, metrics, nn, optim  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from .trace import BackwardTrace, trace_backward  # noqa: E402
+from .doctor import doctor  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -37,5 +38,6 @@ __all__ = [
     "use_kernels", "CudaUnavailableError",
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",
+    "doctor",
     "backend", "cuda", "data", "dtypes", "functional", "metrics", "nn", "optim", "random",
 ]

@@ -32,7 +32,7 @@ DEVICES = (CPU, CUDA)
 __all__ = [
     "CPU", "CUDA", "DEVICES", "CudaUnavailableError", "KernelNotFoundError",
     "normalize_device", "device_of", "array_module", "xp_for", "to_device",
-    "cuda_status", "is_cuda_available",
+    "cuda_status", "is_cuda_available", "use_cuda_module",
     "kernel", "available_kernels", "selected_kernel", "use_kernels",
     "register_kernel", "unregister_kernel",
 ]
@@ -64,6 +64,8 @@ def normalize_device(device):
 def device_of(array):
     """The device an array lives on, read off its type (CuPy is never imported for this)."""
     if isinstance(array, (np.ndarray, np.generic)):
+        if _standin_array is not None and isinstance(array, _standin_array):
+            return CUDA
         return CPU
     if type(array).__module__.split(".")[0] == "cupy":
         return CUDA
@@ -96,6 +98,7 @@ def to_device(array, device):
 # lazy CUDA detection
 
 _cuda_state = None  # (cupy module or None, reason it is unusable or None)
+_standin_array = None   # the array type of a module installed by use_cuda_module, if any
 
 
 def _probe_cuda():
@@ -131,6 +134,29 @@ def cuda_status():
 def is_cuda_available():
     """True when CuPy is installed and sees at least one CUDA device."""
     return cuda_status()[0]
+
+
+@contextlib.contextmanager
+def use_cuda_module(module):
+    """Run ``device="cuda"`` on ``module`` instead of CuPy inside a ``with`` block.
+
+    ``module`` has CuPy's surface: ``ndarray`` (its array type, a ``numpy.ndarray``
+    subclass), ``asarray`` (host → device), the array functions, and arrays with ``.get()``
+    (device → host).  The tests use a CPU stand-in (tests/cuda_standin.py) so that every
+    device code path — ``to()``, device checks, optimizers, checkpoints — runs in CI
+    without a GPU.  Not thread-safe; not for use beside a real CUDA device.
+    """
+    global _cuda_state, _standin_array
+    if not (isinstance(getattr(module, "ndarray", None), type)
+            and issubclass(module.ndarray, np.ndarray) and module.ndarray is not np.ndarray):
+        raise TypeError("use_cuda_module: expected a module whose ndarray is a "
+                        f"numpy.ndarray subclass, got {module!r}")
+    saved = _cuda_state, _standin_array
+    _cuda_state, _standin_array = (module, None), module.ndarray
+    try:
+        yield module
+    finally:
+        _cuda_state, _standin_array = saved
 
 
 def _cupy():

@@ -38,6 +38,8 @@ class GraphFreedError(RuntimeError):
 class Function:
     """Base class of every differentiable op (see the module docstring for the contract)."""
 
+    moves_between_devices = False    # True only for the op that copies to another device
+
     def __init__(self, xp, device, needs_input_grad):
         self.xp = xp                          # numpy or cupy: the inputs' array module
         self.device = device
@@ -89,6 +91,10 @@ class Function:
         y = fn.forward(*(t.data for t in inputs), **params)
         if isinstance(y, np.generic):   # NumPy reductions return scalars: keep arrays
             y = np.asarray(y)
+        if not cls.moves_between_devices and backend.device_of(y) != device:
+            # e.g. a CUDA kernel that computed on the host: caught here, not ops later
+            raise RuntimeError(f"{cls.__name__}.forward returned an array on "
+                               f"{backend.device_of(y)} for inputs on {device}")
         out = Tensor._wrap(y, requires_grad=track)
         base = _memory_owner(y)
         for t in inputs:   # a view of an input (reshape, slice...) shares its version count

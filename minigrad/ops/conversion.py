@@ -27,6 +27,8 @@ class ToDevice(Function):
     backward:  dx = dy copied back to x's device
     """
 
+    moves_between_devices = True
+
     def forward(self, x, device="cpu"):
         self.src = backend.device_of(x)
         return backend.to_device(x, device)

@@ -87,7 +87,7 @@ class Concatenate(Function):
 
     def forward(self, *xs, axis=0):
         self.axis = axis
-        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1].tolist()   # host ints
         return self.xp.concatenate(xs, axis=axis)
 
     def backward(self, dy):

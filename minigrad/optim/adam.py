@@ -1,6 +1,6 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019)."""
 from .. import backend
-from .optimizer import Optimizer, as_float, check_betas, check_bool, check_real, lerp_
+from .optimizer import Optimizer, as_float, check_betas, check_bool, check_real
 
 __all__ = ["Adam", "AdamW"]
 
@@ -71,30 +71,14 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(p)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:   # also when turned on later
             state["max_exp_avg_sq"] = xp.zeros_like(p)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         state["step"] += 1
-        t = state["step"]
-
-        if group["maximize"]:
-            g = -g
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
-        lerp_(m, g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
-
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-        step_size = lr / bias_correction1
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
-        denom = xp.sqrt(v) / bias_correction2_sqrt + eps
-        p -= step_size * m / denom
+        # the step's arithmetic (formulas above) is the registered "adam_update" kernel:
+        # whole-array passes on the CPU, one fused launch with the numba_cuda kernel
+        backend.kernel("adam_update", backend.device_of(p))(
+            p, g, state["exp_avg"], state["exp_avg_sq"],
+            state["max_exp_avg_sq"] if group["amsgrad"] else None, state["step"], lr,
+            beta1, beta2, eps, weight_decay, bool(group["decoupled_weight_decay"]),
+            bool(group["maximize"]))
 
 
 class AdamW(Adam):

@@ -7,6 +7,19 @@ import numpy as np
 from hypothesis import strategies as st
 
 
+def run_kernel(fn, args, to_device=None, **launch):
+    """Call ``fn`` on copies of ``args`` (arrays moved with ``to_device`` when given) and
+    return its outputs as a tuple: its results, or — for an in-place kernel, which returns
+    None — its array arguments after the call."""
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    if to_device is not None:
+        args = tuple(to_device(a) if isinstance(a, np.ndarray) else a for a in args)
+    out = fn(*args, **launch)
+    if out is None:
+        return tuple(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape"))
+    return out if isinstance(out, tuple) else (out,)
+
+
 @st.composite
 def matmul_args(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
@@ -115,6 +128,24 @@ def xent_backward_args():
     return xent_case().map(build)
 
 
+@st.composite
+def adam_args(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.sampled_from([(), (5,), (3, 4), (2, 3, 5)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    p, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = rng.uniform(0, 2, shape).astype(dtype)
+    v_max = rng.uniform(0, 2, shape).astype(dtype) if draw(st.booleans()) else None
+    step = draw(st.integers(1, 20))
+    lr = draw(st.sampled_from([1e-3, 0.1]))
+    beta1 = draw(st.sampled_from([0.9, 0.3]))             # 0.3: lerp's other rounding form
+    beta2 = draw(st.sampled_from([0.999, 0.9]))
+    weight_decay = draw(st.sampled_from([0.0, 0.01]))
+    decoupled, maximize = draw(st.booleans()), draw(st.booleans())
+    return (p, g, m, v, v_max, step, lr, beta1, beta2, 1e-8, weight_decay, decoupled,
+            maximize)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -126,4 +157,115 @@ CASES = {
     "max_pool2d.backward": (pool_backward_args(), 1e-6, 1e-15),
     "softmax_xent.forward": (xent_case(), 1e-5, 1e-12),
     "softmax_xent.backward": (xent_backward_args(), 1e-5, 1e-12),
+    "adam_update": (adam_args(), 1e-5, 1e-12),
+}
+
+
+# -- tiny cases for the Numba CUDA kernels under the simulator ------------------------------
+# The simulator runs every CUDA thread as a Python thread: its cost grows with blocks ×
+# threads × barriers.  Shapes stay at 16–33 along the tiled axes (ragged against every tile
+# size below) and the launch configurations are small; each case is (args, launch kwargs).
+
+SIM_TILES = st.sampled_from([(16, 16, 8, 4, 4), (32, 32, 16, 4, 4), (8, 16, 8, 2, 4)])
+
+
+@st.composite
+def sim_matmul_case(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    m, k, n = (draw(st.integers(16, 33)) for _ in range(3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["2d", "batched", "broadcast", "vector"]))
+    a_shape, b_shape = {
+        "2d": ((m, k), (k, n)),
+        "batched": ((2, m, k), (2, k, n)),
+        "broadcast": ((2, 1, m, k), (3, k, n)),
+        "vector": ((m, k), (k,)),
+    }[kind]
+    a = rng.standard_normal(a_shape).astype(dtype)
+    b = rng.standard_normal(b_shape).astype(dtype)
+    return (a, b), {"tiles": draw(SIM_TILES)}
+
+
+@st.composite
+def sim_conv_geometry(draw):
+    """N·OH·OW ≤ 2·6·6 and C·KH·KW ≤ 18: a handful of GEMM tiles."""
+    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 7))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 7))
+    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    arrays = {
+        "x": rng.standard_normal((n, c, h, w)).astype(dtype),
+        "w": rng.standard_normal((o, c, kh, kw)).astype(dtype),
+        "dy": rng.standard_normal((n, o, oh, ow)).astype(dtype),
+    }
+    launch = {"threads": draw(st.sampled_from([16, 32])),
+              "tiles": draw(st.sampled_from([(16, 16, 8, 4, 4), (32, 32, 16, 4, 4)]))}
+    return arrays, (stride, padding, dilation), launch
+
+
+def sim_conv_case(entry):
+    def build(case):
+        a, geometry, launch = case
+        if entry == "forward":
+            return (a["x"], a["w"]) + geometry, launch
+        if entry == "backward_input":
+            return (a["dy"], a["w"], a["x"].shape) + geometry, launch
+        return (a["dy"], a["x"], a["w"].shape) + geometry, launch
+    return sim_conv_geometry().map(build)
+
+
+def sim_pool_case(entry):
+    def build(case):
+        x, geometry, threads = case
+        if entry == "forward":
+            return (x,) + geometry, {"threads": threads}
+        from minigrad_kernels.pool import max_pool2d_forward_numpy
+        y, arg = max_pool2d_forward_numpy(x, *geometry)
+        dy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+        return (dy, arg, x.shape) + geometry, {"threads": threads}
+    threads = st.sampled_from([16, 32])
+    return st.tuples(pool_geometry(), threads).map(lambda t: build((t[0][0], t[0][1], t[1])))
+
+
+@st.composite
+def sim_xent_case(draw, backward=False):
+    n, k = draw(st.integers(1, 4)), draw(st.integers(16, 33))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.sampled_from([1.0, 30.0, 1e4]))
+    logits = (rng.standard_normal((n, k)) * scale).astype(dtype)
+    if draw(st.booleans()):
+        target = rng.integers(0, k, n)
+    else:
+        target = rng.dirichlet(np.ones(k), n).astype(dtype)
+    launch = {"threads": draw(st.sampled_from([4, 8, 16]))}
+    if not backward:
+        return (logits, target), launch
+    from minigrad_kernels.softmax_xent import softmax_xent_numpy
+    _, probs = softmax_xent_numpy(logits, target)
+    dloss = rng.standard_normal(n).astype(dtype)
+    return (probs, target, dloss), launch
+
+
+SIM_CASES = {
+    # op: strategy of (args, launch kwargs); tolerances as in CASES
+    "matmul": sim_matmul_case(),
+    "conv2d.forward": sim_conv_case("forward"),
+    "conv2d.backward_input": sim_conv_case("backward_input"),
+    "conv2d.backward_weight": sim_conv_case("backward_weight"),
+    "max_pool2d.forward": sim_pool_case("forward"),
+    "max_pool2d.backward": sim_pool_case("backward"),
+    "softmax_xent.forward": sim_xent_case(),
+    "softmax_xent.backward": sim_xent_case(backward=True),
+    # 16–33 elements: ragged against 8–16 threads per block
+    "adam_update": st.tuples(adam_args().filter(lambda a: a[0].size >= 5),
+                             st.sampled_from([8, 16])).map(
+        lambda t: (t[0], {"threads": t[1]})),
 }

@@ -4,15 +4,28 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minigrad_kernels
 from minigrad import backend
 
-from .kernel_cases import CASES
+from .kernel_cases import CASES, run_kernel
 
 CPU_KERNELS = backend.available_kernels(device="cpu")
+# CuPy implementations run here on the cuda_device fixture (the CPU stand-in without a GPU);
+# the Numba CUDA ones in tests/kernels/test_cuda_kernels.py (simulator or GPU).
+CUPY_KERNELS = backend.available_kernels(device="cuda")
+CUPY_KERNELS = [k for k in CUPY_KERNELS if k[2] != "numba_cuda"]
+
+
+def assert_matches_reference(op, got, want):
+    """``got`` and ``want``: tuples of outputs (see kernel_cases.run_kernel)."""
+    _, rtol32, rtol64 = CASES[op]
+    for g, w in zip(got, want, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        rtol = rtol32 if w.dtype == np.float32 else rtol64
+        np.testing.assert_allclose(backend.to_device(g, "cpu"), w, rtol=rtol, atol=rtol)
 
 
 def test_every_kernel_op_has_test_inputs():
@@ -26,20 +39,31 @@ def test_every_op_has_a_numpy_reference_and_a_default():
         assert (op, "cpu") in minigrad_kernels.DEFAULTS
 
 
-@pytest.mark.parametrize("op, device, impl", CPU_KERNELS, ids="-".join)
+@pytest.mark.parametrize("op, device, impl", CPU_KERNELS, ids=["-".join(k) for k in CPU_KERNELS])
 @given(data=st.data())
 def test_kernel_matches_reference(op, device, impl, data):
-    strategy, rtol32, rtol64 = CASES[op]
-    args = data.draw(strategy)
+    args = data.draw(CASES[op][0])
     with backend.use_kernels(device, **{op: impl}):
-        got = backend.kernel(op, device)(*args)
+        got = run_kernel(backend.kernel(op, device), args)
     with backend.use_kernels(device, **{op: "numpy"}):
-        want = backend.kernel(op, device)(*args)
-    got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
-    for g, w in zip(got, want, strict=True):
-        assert g.shape == w.shape and g.dtype == w.dtype
-        rtol = rtol32 if w.dtype == np.float32 else rtol64
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
+        want = run_kernel(backend.kernel(op, device), args)
+    assert_matches_reference(op, got, want)
+
+
+@pytest.mark.parametrize("op, device, impl", CUPY_KERNELS, ids=["-".join(k) for k in CUPY_KERNELS])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_cupy_kernel_matches_reference(op, device, impl, data, cuda_device):
+    """On the device, results on the device: the stand-in refuses host arrays mixed in."""
+    args = data.draw(CASES[op][0])
+    with backend.use_kernels(cuda_device, **{op: impl}):
+        got = run_kernel(backend.kernel(op, cuda_device), args,
+                         lambda a: backend.to_device(a, cuda_device))
+    for g in got:
+        assert backend.device_of(g) == "cuda", f"{impl} {op} returned a host array"
+    with backend.use_kernels("cpu", **{op: "numpy"}):
+        want = run_kernel(backend.kernel(op, "cpu"), args)
+    assert_matches_reference(op, got, want)
 
 
 @given(data=st.data())

@@ -2,7 +2,7 @@
 and the dtype/shape contract of its gradients in float32."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minigrad
@@ -66,3 +66,38 @@ def test_float32_gradients_keep_dtype_and_agree(op, data):
         grads[dtype] = [x.grad.numpy() for x in inputs]
     for g32, g64 in zip(grads[np.float32], grads[np.float64]):
         np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-3)
+
+
+def _on(value, device):
+    """Tensors and arrays (also inside tuples/lists) moved to ``device``."""
+    if isinstance(value, minigrad.Tensor):
+        return value.to(device)
+    if isinstance(value, np.ndarray):
+        return minigrad.backend.to_device(value, device)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_on(v, device) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_op_on_the_cuda_device_matches_cpu(op, data, cuda_device):
+    """Forward and backward on the CUDA device (the CPU stand-in without a GPU: it refuses
+    host arrays mixed into device computations) give the CPU's values, with the output and
+    every gradient on the device."""
+    arrays, params = draw_case(data, op)
+    results = {}
+    for device in ("cpu", cuda_device):
+        minigrad.manual_seed(0)                   # random ops draw the same numbers
+        inputs = [minigrad.tensor(np.asarray(a, np.float64), requires_grad=True,
+                                  device=device) for a in arrays]
+        out = op.fn(*inputs, **{k: _on(v, device) for k, v in params.items()})
+        assert out.device == device, f"{op.name} returned a tensor on {out.device}"
+        cotangent = np.random.default_rng(0).standard_normal(out.shape)
+        out.backward(minigrad.tensor(cotangent, dtype=out.dtype, device=device))
+        for x in inputs:
+            assert x.grad.device == device, f"{op.name}: a gradient on {x.grad.device}"
+        results[device] = [out.numpy()] + [x.grad.numpy() for x in inputs]
+    for got, want in zip(results[cuda_device], results["cpu"], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
