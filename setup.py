@@ -16,7 +16,8 @@ kernel_packages = ["minigrad_kernels"] + [
     "minigrad_kernels." + p for p in find_packages(where="kernels")]
 
 plot = ["matplotlib>=3.7"]
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + plot
+bench = ["threadpoolctl>=3"] + plot      # which BLAS kernel ran, and its thread count
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + bench
 numba_cuda = ["numba-cuda>=0.30"]
 
 setup(
@@ -38,7 +39,7 @@ setup(
         "gpu-cuda13": ["cupy-cuda13x>=14"] + numba_cuda,
         "gpu": ["cupy-cuda12x>=13"] + numba_cuda,   # CUDA 12: the most common driver today
         "plot": plot,
-        "bench": ["threadpoolctl>=3"] + plot,
+        "bench": bench,
         "dev": test + ["build"],
     },
     classifiers=[

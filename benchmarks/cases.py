@@ -118,10 +118,9 @@ def _conv_geometries(level):
     geometries = [(layer["label"], layer["origin"], layer["x"], layer["w"], layer["padding"])
                   for layer in _layers(level, "conv")]
     if level == "full":   # a ResNet-like 3x3, padded, wider than the seed CNNs
-        geometries += [("sweep.conv 32x64x32x32 k3p1", "sweep", (32, 64, 32, 32),
-                        (64, 64, 3, 3), (1, 1)),
-                       ("sweep.conv 16x128x16x16 k3p1", "sweep", (16, 128, 16, 16),
-                        (128, 128, 3, 3), (1, 1))]
+        geometries += [("sweep.conv pad1", "sweep", (32, 64, 32, 32), (64, 64, 3, 3), (1, 1)),
+                       ("sweep.conv pad1", "sweep", (16, 128, 16, 16), (128, 128, 3, 3),
+                        (1, 1))]
     return geometries
 
 

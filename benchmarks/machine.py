@@ -138,6 +138,19 @@ def cpu_peaks(level, torch=None):
     return {"gemm_n": n, "gemm_gflops": gemm, "copy_bytes": nbytes, "copy_gbps": copy}
 
 
+def best_of(earlier, later):
+    """Two measurements of the same limits merged: the higher of each figure, both kept."""
+    if earlier is None:
+        return dict(later, measurements=[dict(later)])
+    if later["gemm_gflops"].get("best") is None:       # the simulator measures nothing
+        return earlier
+    merged = dict(later, measurements=earlier["measurements"] + [dict(later)])
+    merged["gemm_gflops"] = {k: max(v, earlier["gemm_gflops"].get(k) or 0)
+                             for k, v in later["gemm_gflops"].items()}
+    merged["copy_gbps"] = max(later["copy_gbps"], earlier["copy_gbps"])
+    return merged
+
+
 def gpu_peaks(device, level, torch=None):
     """The same limits on the GPU: cuBLAS through CuPy (and PyTorch), a device copy."""
     if device.simulated:

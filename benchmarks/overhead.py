@@ -36,7 +36,7 @@ def probes(minigrad, torch):
         (m_a * m_b).sum().backward()
         m_a.grad = m_b.grad = None
 
-    found["add, no grad"] = (1, {"minigrad": minigrad_no_grad,
+    found["add in no_grad()"] = (1, {"minigrad": minigrad_no_grad,
                                  "numpy": lambda: np.add(a_np, b_np)})
     found["add, recorded"] = (1, {"minigrad": lambda: m_a + m_b,
                                   "numpy": lambda: np.add(a_np, b_np)})
@@ -64,7 +64,7 @@ def probes(minigrad, torch):
             (t_a * t_b).sum().backward()
             t_a.grad = t_b.grad = None
 
-        found["add, no grad"][1]["pytorch"] = torch_no_grad
+        found["add in no_grad()"][1]["pytorch"] = torch_no_grad
         found["add, recorded"][1]["pytorch"] = lambda: t_a + t_b
         found["add, constant"][1]["pytorch"] = lambda: t_const + t_const
         found["mul+sum+backward"][1]["pytorch"] = torch_backward

@@ -4,7 +4,7 @@ import os
 
 COLUMNS = [  # (header, width, row -> text)
     ("op", 22, lambda r: r["op"]),
-    ("case", 36, lambda r: r["case"]),
+    ("case", 40, lambda r: r["case"]),
     ("impl", 12, lambda r: r["impl"]),
     ("status", 11, lambda r: r["status"] + ("*" if r.get("simulated") else "")),
     ("median", 10, lambda r: _time(r.get("median_s"))),
@@ -83,10 +83,10 @@ def kernel_table(rows):
 
 def overhead_table(rows):
     lines = ["\n== engine overhead: small tensors (4x4), time per op ==",
-             f"{'probe':<26}{'framework':<10}{'per op':>10}{'IQR':>6}{'vs pytorch':>14}"]
+             f"{'probe':<26}{'framework':<10}{'per op':>10}{'IQR':>6}{'time/pytorch':>14}"]
     for r in rows:
-        slowdown = r.get("slowdown_vs_pytorch")
-        versus = f"{slowdown:.2f}x slower" if slowdown else "-"
+        slowdown = r.get("time_vs_pytorch")
+        versus = f"{slowdown:.2f}" if slowdown else "-"
         lines.append(f"{r['probe']:<26}{r['framework']:<10}{_time(r.get('per_op_s')):>10}"
                      f"{_percent(_iqr(r)):>6}{versus:>14}")
     return "\n".join(lines)

@@ -13,7 +13,9 @@ zero-argument calls, one per rotating input set, and the device whose clock time
    resolution and the call overhead do not dominate), cycling through the rotating input
    sets (together larger than the last-level cache where memory allows, so the cache
    holds no stale copy of the next call's inputs).  Rounds interleave the participants, in
-   an order rotated each round, so drift (another process, frequency changes) hits all.
+   an order rotated each round, so drift (another process, frequency changes) hits all;
+   each sample is preceded by one untimed call (see ``measure``: switching between thread
+   pools costs what no participant pays on its own).
 4. Per participant: the median time per call, the quartiles (IQR), the minimum.
 """
 import functools
@@ -112,6 +114,11 @@ def measure(participants, repeats, warmup_s, sample_s):
     for r in range(repeats):
         order = live[r % len(live):] + live[:r % len(live)] if live else []
         for p in order:
+            # One untimed call first: after another library's call, its idle threads still
+            # spin on the cores (OpenBLAS, PyTorch's OpenMP), and the first call of a new
+            # library waits for them: measured 25-35 ms on 2 loaded cores, for a 12 us op.
+            # Alone, as in training, a library never pays that switch.
+            _run(p, 1, r * p.inner + p.inner)
             elapsed = p.device.elapsed(functools.partial(_run, p, p.inner, r * p.inner))
             p.samples.append(elapsed / p.inner)
 

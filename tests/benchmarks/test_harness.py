@@ -42,7 +42,7 @@ def test_cpu_run_reports_every_implementation_and_fails_a_wrong_one(tmp_path, re
             "engine_overhead", "plots"} <= set(result)
     machine = result["machine"]
     assert machine["cpu"] and machine["threads"] >= 1 and machine["versions"]["numpy"]
-    assert machine["blas"]                        # a list from threadpoolctl, or why not
+    assert machine["blas"] and all(lib["architecture"] for lib in machine["blas"])
     peaks = result["devices"]["cpu"]["peaks"]
     assert peaks["gemm_gflops"]["best"] > 0 and peaks["copy_gbps"] > 0
 
@@ -125,3 +125,36 @@ def test_pytorch_twins_agree_with_the_reference():
     assert {r["op"] for r in torch_rows} >= set(cases.SPECS)
     assert all(r["status"] == "ok" for r in torch_rows), [
         (r["op"], r["error"]) for r in torch_rows if r["status"] != "ok"]
+
+
+def test_size_levels_from_the_command_line():
+    assert harness.parse_args([]).sizes == "full"
+    assert harness.parse_args(["--quick"]).sizes == "quick"
+    assert harness.parse_args(["--sizes", "tiny"]).sizes == "tiny"
+
+
+def test_every_level_covers_the_seed_cnn_layers():
+    """The conv cases are the seed CNNs' layers (from cnn_throughput.MODELS), at each level."""
+    for level in ("quick", "full"):
+        labels = [c.label for c in cases.SPECS["conv2d.forward"].cases(level)]
+        for conv in ("A.conv1", "A.conv2", "A.conv3", "B.conv1", "B.conv2", "C.conv1"):
+            assert any(label.startswith(conv + " ") for label in labels), (level, conv)
+    (a_conv2,) = [c for c in cases.SPECS["conv2d.forward"].cases("quick")
+                  if c.label.startswith("A.conv2")]
+    assert "64x32x13x13 * 64x32x3x3" in a_conv2.label
+    assert a_conv2.flops == 2 * 64 * 64 * 11 * 11 * 32 * 3 * 3
+
+
+def test_unset_openblas_env_reexecutes_without_both_variables():
+    """Checked on a copy of the environment: the test process's own is never changed."""
+    calls = []
+    environ = {"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512k"}
+    harness.reexec_without_openblas_env(["--quick"], environ,
+                                        lambda *args: calls.append(args))
+    ((executable, command, env),) = calls
+    assert command[1:] == ["-m", "benchmarks", "--quick"]
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["PATH"] == "/bin" and env["MINIGRAD_BENCH_UNSET_OPENBLAS"] == "1"
+    harness.reexec_without_openblas_env(["--quick"], {"PATH": "/bin"},
+                                        lambda *args: calls.append(args))
+    assert len(calls) == 1                     # neither set: nothing to re-execute
