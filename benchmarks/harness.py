@@ -195,7 +195,8 @@ class Run:
             if row.get("median_s") is None:
                 continue
             peaks = self.peaks.get(row["limits_of"], {})
-            gemm, bandwidth = peaks["gemm_gflops"].get("best"), peaks.get("copy_gbps")
+            gemm = (peaks.get("gemm_gflops") or {}).get("best")
+            bandwidth = peaks.get("copy_gbps")
             row["frac_peak_flops"] = row["gflops"] / gemm if gemm else None
             row["frac_peak_bandwidth"] = row["gbps"] / bandwidth if bandwidth else None
 

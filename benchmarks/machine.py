@@ -120,7 +120,8 @@ def cpu_peaks(level, torch=None):
     a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
     out = np.empty((n, n), np.float32)
     flops, repeats = 2.0 * n**3, 3 if level == "tiny" else 7
-    min_time = 0.0 if level == "tiny" else 0.2
+    # best of at least half a second: on a shared machine the quiet moments are what count
+    min_time = 0.0 if level == "tiny" else 0.5
     np.matmul(a, b, out=out)
     gemm = {"numpy": _best_rate(_host_timer(lambda: np.matmul(a, b, out=out)), flops,
                                 repeats, min_time) / 1e9}

@@ -40,7 +40,7 @@ def param_sets(level):
     sets = [ParamSet(layer["label"], layer["origin"], layer["shapes"])
             for layer in model_layers(level) if layer["kind"] == "params"]
     if level == "full":
-        sets.append(ParamSet("sweep.params 4x1024x1024", "sweep", [(1024, 1024)] * 4))
+        sets.append(ParamSet("sweep.params", "sweep", [(1024, 1024)] * 4))
     return sets
 
 

@@ -167,6 +167,7 @@ def write_plots(result, prefix):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import LogLocator
     except ImportError:
         print("matplotlib is not installed: no plots (pip install minigrad[bench])")
         return []
@@ -177,6 +178,8 @@ def write_plots(result, prefix):
         if not ops:
             continue
         peaks = result["devices"][device]["peaks"]
+        impls = list(dict.fromkeys(r["impl"] for r in rows))     # one colour per impl
+        colours = {impl: f"C{i % 10}" for i, impl in enumerate(impls)}
         cols = min(3, len(ops))
         fig, axes = plt.subplots((len(ops) + cols - 1) // cols, cols, squeeze=False,
                                  figsize=(5.2 * cols, 3.8 * ((len(ops) + cols - 1) // cols)))
@@ -186,13 +189,16 @@ def write_plots(result, prefix):
             metric, work = ("gflops", "flops") if compute else ("gbps", "bytes")
             for impl in dict.fromkeys(r["impl"] for r in op_rows):
                 points = sorted((r[work], r[metric]) for r in op_rows if r["impl"] == impl)
-                ax.plot(*zip(*points), marker="o", label=impl)
+                ax.plot(*zip(*points), marker="o", label=impl, color=colours[impl])
             limit = peaks["gemm_gflops"].get("best") if compute else peaks.get("copy_gbps")
             if limit:
                 ax.axhline(limit, color="k", linestyle="--", linewidth=1,
                            label="GEMM peak" if compute else "copy bandwidth")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            for axis in (ax.xaxis, ax.yaxis):   # few minor ticks: their labels would overlap
+                axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+            ax.tick_params(labelsize=7, which="both")
             ax.set_title(op, fontsize=10)
             ax.set_xlabel("flops per call" if compute else "bytes moved per call")
             ax.set_ylabel("GFLOP/s" if compute else "GB/s")
