@@ -100,16 +100,20 @@ def _run(participant, count, start):
         calls[(start + j) % len(calls)]()
 
 
-def measure(participants, repeats, warmup_s, sample_s):
-    """Warm up and time every participant that passed its gate, interleaved."""
+def measure(participants, repeats, warmup_s, sample_s, min_warmup=2, settle=True):
+    """Warm up and time every participant that passed its gate, interleaved.
+
+    ``min_warmup`` calls at least before the samples, and an untimed ``settle`` call before
+    each sample (both turned off under the CUDA simulator, where a call takes seconds and
+    its time means nothing)."""
     live = [p for p in participants if p.status == "ok"]
     for p in live:
         warm, spent = [], 0.0
-        while len(warm) < 2 or (spent < warmup_s and len(warm) < 50):
+        while len(warm) < min_warmup or (spent < warmup_s and len(warm) < 50):
             t = p.device.elapsed(functools.partial(_run, p, 1, len(warm)))
             warm.append(t)
             spent += t
-        typical = statistics.median(warm)
+        typical = statistics.median(warm) if warm else sample_s
         p.inner = max(1, min(10_000, int(round(sample_s / max(typical, 1e-9)))))
     for r in range(repeats):
         order = live[r % len(live):] + live[:r % len(live)] if live else []
@@ -118,7 +122,8 @@ def measure(participants, repeats, warmup_s, sample_s):
             # spin on the cores (OpenBLAS, PyTorch's OpenMP), and the first call of a new
             # library waits for them: measured 25-35 ms on 2 loaded cores, for a 12 us op.
             # Alone, as in training, a library never pays that switch.
-            _run(p, 1, r * p.inner + p.inner)
+            if settle:
+                _run(p, 1, r * p.inner + p.inner)
             elapsed = p.device.elapsed(functools.partial(_run, p, p.inner, r * p.inner))
             p.samples.append(elapsed / p.inner)
 

@@ -1,6 +1,10 @@
 """Smoke test of the kernel benchmark harness (``python -m benchmarks``): tiny sizes, one
 repetition.  It checks what the harness reports, never a time."""
 import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -105,6 +109,51 @@ def test_cuda_path_under_the_simulator_with_a_registered_implementation(
     assert all(r["status"] == "FAILED" for r in rows if r["impl"] == "wrong_for_test")
     host = [r for r in rows if r["impl"] == "numpy (host)"]
     assert host and all(r["status"] == "ok" and not r["simulated"] for r in host)
+    assert all(r["flops"] <= harness.SIMULATOR_MAX_FLOPS for r in rows)
+
+
+SIMULATED_KERNEL = """
+import json, sys
+from numba import cuda
+from minigrad import backend
+from benchmarks import harness
+
+@cuda.jit
+def product(a, b, c):
+    i, j = cuda.grid(2)
+    if i < c.shape[0] and j < c.shape[1]:
+        total = 0.0
+        for k in range(a.shape[1]):
+            total += a[i, k] * b[k, j]
+        c[i, j] = total
+
+def matmul_sim(a, b):
+    c = backend.array_module(a).empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    product[((c.shape[0] + 7) // 8, (c.shape[1] + 7) // 8), (8, 8)](a, b, c)
+    return c
+
+backend.register_kernel("matmul", "cuda", "jit_for_test", matmul_sim)
+result = harness.main(["--device", "cuda", "--sizes", "tiny", "--ops", "matmul", "--skip",
+                       "e2e,overhead", "--no-torch"])
+json.dump([(r["impl"], r["status"], r["simulated"]) for r in result["kernels"]], sys.stderr)
+"""
+
+
+def test_a_numba_cuda_kernel_under_the_real_simulator():
+    """A real ``@cuda.jit`` kernel, in a process started with NUMBA_ENABLE_CUDASIM=1 (the
+    simulator must be chosen before numba is imported), on NumPy arrays."""
+    if backend.is_cuda_available():
+        pytest.skip("a real GPU is present: the simulator path is not taken")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(root),
+                                                        os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", SIMULATED_KERNEL], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(done.stderr.strip().splitlines()[-1])
+    jit = [(status, simulated) for impl, status, simulated in rows if impl == "jit_for_test"]
+    assert jit and all(status == "ok" and simulated for status, simulated in jit)
 
 
 def test_cuda_unavailable_is_reported(monkeypatch):
