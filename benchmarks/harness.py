@@ -44,24 +44,28 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_const", const="quick", dest="sizes",
-                        help="fewer sizes and repetitions (about a minute on 2 cores)")
+                        help="fewer sizes and repetitions (a few minutes on 2 cores)")
     parser.add_argument("--sizes", choices=cases_module.LEVELS,
                         help="tiny: the smoke test's; quick = --quick; full (default)")
     parser.set_defaults(sizes="full")
-    parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu")
+    parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
+                        help="cuda: CuPy on a GPU, or Numba's simulator if "
+                             "NUMBA_ENABLE_CUDASIM=1 (tiny sizes, times meaningless)")
     parser.add_argument("--ops", default=None,
                         help="comma-separated ops or families (matmul,conv2d,...,optim); "
                              "default: all")
     parser.add_argument("--repeats", type=int, default=None,
                         help="interleaved rounds per case (default: by --sizes)")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0))
-                        if hasattr(os, "sched_getaffinity") else os.cpu_count())
+                        if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+                        help="threads for OpenBLAS and PyTorch (default: all usable cores; "
+                             "on a busy machine 1 gives steadier ratios)")
     parser.add_argument("--out", default=None,
                         help="write the JSON here; plots go beside it as <stem>-<device>.png")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch")
     parser.add_argument("--skip", default="", help="comma-separated: optim,overhead,e2e")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     parser.add_argument("--unset-openblas-env", action="store_true",
                         help="re-run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, both "
                              "together, for this process only")
