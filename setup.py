@@ -18,12 +18,13 @@ kernel_packages = ["minigrad_kernels"] + [
 plot = ["matplotlib>=3.7"]
 # nbclient/nbformat/ipykernel: the test that executes docs/notebooks/*.ipynb in a kernel
 notebooks = ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"] + plot
+bench = ["threadpoolctl>=3"] + plot      # which BLAS kernel ran, and its thread count
 numba_cuda = ["numba-cuda>=0.30"]
 # CI has no GPU: the Numba CUDA kernels are tested in the CUDA simulator (numba-cuda) and
 # compiled to PTX for a real GPU by NVVM, whose libraries come in the toolkit wheels
 # (NVRTC too: numba-cuda asks it which architectures exist).  No driver is needed.
 cuda_compile_check = numba_cuda + ["cuda-toolkit[nvvm,nvrtc]>=13"]
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + cuda_compile_check
+test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + bench + cuda_compile_check
 
 setup(
     name="minigrad",
@@ -45,7 +46,7 @@ setup(
         "gpu": ["cupy-cuda12x>=13"] + numba_cuda,   # CUDA 12: the most common driver today
         "plot": plot,
         "notebooks": notebooks,
-        "bench": ["threadpoolctl>=3"] + plot,
+        "bench": bench,
         "dev": test + ["build"],
     },
     classifiers=[

@@ -55,18 +55,19 @@ def build(nn, layers):
 class MinigradRunner:
     name = "minigrad"
 
-    def __init__(self, layers, batch, seed=0):
+    def __init__(self, layers, batch, seed=0, device="cpu"):
         import numpy as np
 
         import minigrad
         from minigrad import nn, optim
         minigrad.manual_seed(seed)
         self.F = minigrad.functional
-        self.model = build(nn, layers)
+        self.model = build(nn, layers).to(device)
         self.opt = optim.Adam(self.model.parameters(), lr=1e-3)
         rng = np.random.default_rng(seed)
-        self.x = minigrad.tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
-        self.y = minigrad.tensor(rng.integers(0, 10, batch))
+        self.x = minigrad.tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32),
+                                 device=device)
+        self.y = minigrad.tensor(rng.integers(0, 10, batch), device=device)
 
     def step(self):
         self.opt.zero_grad()
@@ -79,17 +80,18 @@ class MinigradRunner:
 class TorchRunner:
     name = "pytorch"
 
-    def __init__(self, layers, batch, seed=0):
+    def __init__(self, layers, batch, seed=0, device="cpu"):
         import numpy as np
         import torch
         from torch import nn
         torch.manual_seed(seed)
         self.torch = torch
-        self.model = build(nn, layers)
+        self.model = build(nn, layers).to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         rng = np.random.default_rng(seed)
-        self.x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
-        self.y = torch.from_numpy(rng.integers(0, 10, batch))
+        self.x = torch.from_numpy(rng.standard_normal((batch, 1, 28, 28),
+                                                      dtype=np.float32)).to(device)
+        self.y = torch.from_numpy(rng.integers(0, 10, batch)).to(device)
 
     def step(self):
         self.opt.zero_grad()
@@ -104,6 +106,35 @@ def samples_per_second(runner, batch, steps):
     for _ in range(steps):
         runner.step()
     return batch * steps / (time.perf_counter() - start)
+
+
+def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
+    """Samples/s of every model for every runner type, interleaved; one dict per model."""
+    results = []
+    for name in model_names:
+        layers, batch = MODELS[name]
+        runners = [cls(layers, batch, device=device) for cls in runner_types]
+        first_step = {}
+        for r in runners:
+            start = time.perf_counter()
+            r.step()   # one-time costs: Numba compile (or on-disk cache load), first allocations
+            first_step[r.name] = time.perf_counter() - start
+            for _ in range(warmup):
+                r.step()
+        figures = {r.name: [] for r in runners}
+        for _ in range(repeats):
+            for r in runners:   # interleaved, so drift hits both
+                figures[r.name].append(samples_per_second(r, batch, steps))
+        row = {"model": name, "batch": batch, "device": device,
+               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
+               "runs": figures, "first_step_s": first_step}
+        if "pytorch" in figures:
+            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
+        results.append(row)
+        print(f"model {name} ({device}): " + "  ".join(
+            f"{k} {statistics.median(v):,.0f} samples/s (first step {first_step[k]:.2f} s)"
+            for k, v in figures.items()), flush=True)
+    return results
 
 
 def machine_info():
@@ -166,30 +197,8 @@ def main(argv=None):
     except ImportError:
         pass
 
-    results = []
-    for name in args.models.split(","):
-        layers, batch = MODELS[name]
-        runners = [cls(layers, batch) for cls in runner_types]
-        first_step = {}
-        for r in runners:
-            start = time.perf_counter()
-            r.step()   # one-time costs: Numba compile (or on-disk cache load), first allocations
-            first_step[r.name] = time.perf_counter() - start
-            for _ in range(args.warmup):
-                r.step()
-        figures = {r.name: [] for r in runners}
-        for _ in range(args.repeats):
-            for r in runners:   # interleaved, so drift hits both
-                figures[r.name].append(samples_per_second(r, batch, args.steps))
-        row = {"model": name, "batch": batch,
-               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
-               "runs": figures, "first_step_s": first_step}
-        if "pytorch" in figures:
-            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
-        results.append(row)
-        print(f"model {name}: " + "  ".join(
-            f"{k} {statistics.median(v):,.0f} samples/s (first step {first_step[k]:.2f} s)"
-            for k, v in figures.items()), flush=True)
+    results = measure(args.models.split(","), runner_types, args.steps, args.warmup,
+                      args.repeats)
 
     info = machine_info()
     print(f"\nBLAS: {info['blas']}")

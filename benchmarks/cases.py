@@ -1,0 +1,332 @@
+"""What is measured: for every kernel op, its sizes, inputs, work, tolerance and PyTorch twin.
+
+A *case* is one size of one op: a label, the inputs (made on the host by ``make(rng)``), the
+arithmetic it needs (``flops``), the least memory traffic it needs (``bytes``: every input
+read once, every output written once) and which of the two bounds its speed.  Sizes come
+from two places: the layers of the seed CNNs (``cnn_throughput.MODELS``, walked here, so a
+model change moves the benchmark with it) and a sweep of generic sizes around them.
+
+``SPECS`` has one entry per op of the kernel registry; the harness refuses to run an
+implementation whose op has no entry (so a new op cannot slip past the benchmark).
+Levels: ``tiny`` (the smoke test: batch 2, model C, a few small sizes), ``quick`` (the three
+models' layers, a short sweep), ``full`` (the models' layers and a wider sweep).
+"""
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .cnn_throughput import MODELS
+
+F32 = 4                      # every case is float32, as the seed CNNs train
+LEVELS = ("tiny", "quick", "full")
+
+
+@dataclass
+class Case:
+    op: str
+    label: str
+    make: Callable            # rng -> (args tuple, context dict for the PyTorch twin)
+    flops: float
+    bytes: float
+    origin: str = "sweep"     # "model A" ... or "sweep"
+
+
+@dataclass
+class OpSpec:
+    op: str
+    bound: str                                # "compute" or "memory": which peak to compare
+    cases: Callable                           # level -> [Case]
+    rtol: float                               # float32 gate tolerance, relative to max |ref|
+    torch: Callable = None                    # (torch, args, context) -> zero-argument call
+    torch_out: Callable = field(default=lambda out: out)   # PyTorch's output → ...
+    ref_out: Callable = field(default=lambda ref: ref)     # ... compared with this of ref
+
+
+# ---------------------------------------------------------------------------------------
+# the seed CNNs' layers
+
+def model_layers(level):
+    """Every layer's shapes in the seed CNNs: dicts with ``kind`` (conv, pool, linear, loss,
+    params), ``label``, ``origin`` and shapes.  ``tiny`` keeps model C at batch 2."""
+    names = ["C"] if level == "tiny" else list(MODELS)
+    for name in names:
+        layers, batch = MODELS[name]
+        n = 2 if level == "tiny" else batch
+        shape, counts, params = (n, 1, 28, 28), {}, []
+        for kind, *args in layers:
+            counts[kind] = counts.get(kind, 0) + 1
+            label = f"{name}.{kind}{counts[kind]}"
+            if kind == "conv":
+                c_in, c_out, k = args
+                yield dict(kind="conv", label=label, origin=f"model {name}", x=shape,
+                           w=(c_out, c_in, k, k), padding=(0, 0))
+                params += [(c_out, c_in, k, k), (c_out,)]
+                shape = (n, c_out, shape[2] - k + 1, shape[3] - k + 1)
+            elif kind == "pool":
+                yield dict(kind="pool", label=label, origin=f"model {name}", x=shape)
+                shape = shape[:2] + (shape[2] // 2, shape[3] // 2)
+            elif kind == "flatten":
+                shape = (n, math.prod(shape[1:]))
+            elif kind == "linear":
+                yield dict(kind="linear", label=label, origin=f"model {name}",
+                           a=shape, b=args)
+                params += [(args[1], args[0]), (args[1],)]
+                shape = (n, args[1])
+        yield dict(kind="loss", label=f"{name}.loss", origin=f"model {name}", logits=shape)
+        yield dict(kind="params", label=f"{name}.params", origin=f"model {name}",
+                   shapes=params)
+
+
+def _layers(level, kind):
+    return [layer for layer in model_layers(level) if layer["kind"] == kind]
+
+
+def _rand(rng, shape):
+    return rng.standard_normal(shape, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# matmul
+
+def _matmul_case(label, m, k, n, origin="sweep"):
+    def make(rng):
+        return (_rand(rng, (m, k)), _rand(rng, (k, n))), {}
+    return Case("matmul", label, make, 2.0 * m * k * n, F32 * (m * k + k * n + m * n), origin)
+
+
+def _torch_matmul(torch, args, context):
+    a, b = _to_torch(torch, args)
+    return lambda: torch.matmul(a, b)
+
+
+def matmul_cases(level):
+    sizes = {"tiny": [16, 48], "quick": [128, 512, 1024],
+             "full": [64, 128, 256, 512, 1024, 2048]}[level]
+    cases = [_matmul_case(f"{s}x{s}x{s}", s, s, s) for s in sizes]
+    for layer in _layers(level, "linear"):
+        (m, k), (_, n) = layer["a"], layer["b"]
+        cases.append(_matmul_case(f"{layer['label']} {m}x{k}x{n}", m, k, n, layer["origin"]))
+    return cases
+
+
+# ---------------------------------------------------------------------------------------
+# conv2d: forward, backward_input, backward_weight on one geometry
+
+def _conv_geometries(level):
+    geometries = [(layer["label"], layer["origin"], layer["x"], layer["w"], layer["padding"])
+                  for layer in _layers(level, "conv")]
+    if level == "full":   # a ResNet-like 3x3, padded, wider than the seed CNNs
+        geometries += [("sweep.conv pad1", "sweep", (32, 64, 32, 32), (64, 64, 3, 3), (1, 1)),
+                       ("sweep.conv pad1", "sweep", (16, 128, 16, 16), (128, 128, 3, 3),
+                        (1, 1))]
+    return geometries
+
+
+def _conv_case(entry, label, origin, x_shape, w_shape, padding):
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    stride, dilation = (1, 1), (1, 1)
+    oh, ow = h + 2 * padding[0] - kh + 1, w + 2 * padding[1] - kw + 1
+    y_shape = (n, o, oh, ow)
+    flops = 2.0 * n * o * oh * ow * c * kh * kw
+    sizes = {"x": math.prod(x_shape), "w": math.prod(w_shape), "y": math.prod(y_shape)}
+    geometry = (stride, padding, dilation)
+
+    def make(rng):
+        x, wt, dy = _rand(rng, x_shape), _rand(rng, w_shape), _rand(rng, y_shape)
+        if entry == "forward":
+            return (x, wt) + geometry, {}
+        if entry == "backward_input":
+            return (dy, wt, x_shape) + geometry, {}
+        return (dy, x, w_shape) + geometry, {}
+    moved = F32 * sum(sizes.values())     # each entry reads two of x, w, y and writes the third
+    shapes = f"{'x'.join(map(str, x_shape))} * {'x'.join(map(str, w_shape))}"
+    return Case(f"conv2d.{entry}", f"{label} {shapes}", make, flops, moved, origin)
+
+
+def conv_cases(entry):
+    def cases(level):
+        return [_conv_case(entry, *g) for g in _conv_geometries(level)]
+    return cases
+
+
+def _torch_conv(entry):
+    def call(torch, args, context):
+        t = _to_torch(torch, args)
+        if entry == "forward":
+            x, w, stride, padding, dilation = t
+            return lambda: torch.nn.functional.conv2d(x, w, None, stride, padding, dilation)
+        if entry == "backward_input":
+            dy, w, x_shape, stride, padding, dilation = t
+            return lambda: torch.nn.grad.conv2d_input(x_shape, w, dy, stride, padding,
+                                                      dilation)
+        dy, x, w_shape, stride, padding, dilation = t
+        return lambda: torch.nn.grad.conv2d_weight(x, w_shape, dy, stride, padding, dilation)
+    return call
+
+
+# ---------------------------------------------------------------------------------------
+# max_pool2d (2x2, stride 2, as in the seed CNNs)
+
+def _pool_shapes(level):
+    shapes = [(layer["label"], layer["origin"], layer["x"]) for layer in _layers(level, "pool")]
+    if level == "full":
+        shapes.append(("sweep.pool", "sweep", (32, 64, 32, 32)))
+    return shapes
+
+
+def _pool_case(entry, label, origin, x_shape):
+    kernel = stride = (2, 2)
+    padding = (0, 0)
+    n, c, h, w = x_shape
+    y_shape = (n, c, h // 2, w // 2)
+    x_size, y_size = math.prod(x_shape), math.prod(y_shape)
+
+    def make(rng):
+        from minigrad_kernels.pool import max_pool2d_forward_numpy
+        x = _rand(rng, x_shape)
+        if entry == "forward":
+            return (x, kernel, stride, padding), {}
+        _, arg = max_pool2d_forward_numpy(x, kernel, stride, padding)
+        dy = _rand(rng, y_shape)
+        return (dy, arg, x_shape, kernel, stride, padding), {"x": x}
+    # forward reads x, writes y and the int8 argmax; backward reads dy, arg, writes dx
+    moved = F32 * (x_size + y_size) + y_size
+    return Case(f"max_pool2d.{entry}", f"{label} {'x'.join(map(str, x_shape))}", make,
+                float(y_size * 4), moved, origin)
+
+
+def pool_cases(entry):
+    def cases(level):
+        return [_pool_case(entry, *s) for s in _pool_shapes(level)]
+    return cases
+
+
+def _torch_pool_forward(torch, args, context):
+    x, kernel, stride, padding = _to_torch(torch, args)
+    return lambda: torch.nn.functional.max_pool2d(x, kernel, stride, padding,
+                                                  return_indices=True)
+
+
+def _torch_pool_backward(torch, args, context):
+    dy, _, _, kernel, stride, padding = _to_torch(torch, args)
+    x = _to_torch(torch, (context["x"],))[0].to(dy.device)
+    _, indices = torch.nn.functional.max_pool2d(x, kernel, stride, padding, return_indices=True)
+    backward = torch.ops.aten.max_pool2d_with_indices_backward
+    return lambda: backward(dy, x, kernel, stride, padding, (1, 1), False, indices)
+
+
+# ---------------------------------------------------------------------------------------
+# softmax + cross-entropy (class indices, as the seed CNNs train)
+
+def _xent_shapes(level):
+    shapes = [(layer["label"], layer["origin"], layer["logits"])
+              for layer in _layers(level, "loss")]
+    shapes += {"tiny": [], "quick": [("sweep.loss", "sweep", (256, 1000))],
+               "full": [("sweep.loss", "sweep", (256, 1000)),
+                        ("sweep.loss", "sweep", (2048, 1000))]}[level]
+    return shapes
+
+
+def _xent_case(entry, label, origin, shape):
+    n, k = shape
+
+    def make(rng):
+        from minigrad_kernels.softmax_xent import softmax_xent_numpy
+        logits, target = _rand(rng, shape) * 3, rng.integers(0, k, n)
+        if entry == "forward":
+            return (logits, target), {}
+        _, probs = softmax_xent_numpy(logits, target)
+        return (probs, target, _rand(rng, (n,))), {"logits": logits}
+    moved = F32 * (2 * n * k + n) + 8 * n      # logits/probs in, probs/grad out, loss, targets
+    return Case(f"softmax_xent.{entry}", f"{label} {n}x{k}", make,
+                float(5 * n * k if entry == "forward" else 2 * n * k), moved, origin)
+
+
+def xent_cases(entry):
+    def cases(level):
+        return [_xent_case(entry, *s) for s in _xent_shapes(level)]
+    return cases
+
+
+def _torch_xent_forward(torch, args, context):
+    logits, target = _to_torch(torch, args)
+    functional = torch.nn.functional
+    return lambda: functional.nll_loss(functional.log_softmax(logits, 1), target,
+                                       reduction="none")
+
+
+def _torch_xent_backward(torch, args, context):
+    """PyTorch's own backward of ``cross_entropy(reduction="none")``: nll_loss's, then
+    log_softmax's, on the saved log-probabilities."""
+    _, target, dloss = _to_torch(torch, args)
+    logits = _to_torch(torch, (context["logits"],))[0].to(dloss.device)
+    log_probs = torch.nn.functional.log_softmax(logits, 1)
+    total_weight = torch.tensor(float(len(target)), device=dloss.device)
+    nll_backward = torch.ops.aten.nll_loss_backward
+    log_softmax_backward = torch.ops.aten._log_softmax_backward_data
+
+    def run():
+        grad = nll_backward(dloss, log_probs, target, None, 0, -100, total_weight)
+        return log_softmax_backward(grad, log_probs, 1, log_probs.dtype)
+    return run
+
+
+# ---------------------------------------------------------------------------------------
+# erf (the exact GELU's)
+
+def _erf_case(size):
+    def make(rng):
+        return (_rand(rng, (size,)),), {}
+    return Case("erf", f"{size:.0e}", make, float(size), 2.0 * F32 * size)
+
+
+def erf_cases(level):
+    sizes = {"tiny": [100], "quick": [10**4, 10**5], "full": [10**3, 10**4, 10**5, 10**6]}
+    return [_erf_case(s) for s in sizes[level]]
+
+
+def _torch_erf(torch, args, context):
+    (x,) = _to_torch(torch, args)
+    return lambda: torch.erf(x)
+
+
+# ---------------------------------------------------------------------------------------
+
+def _to_torch(torch, args):
+    """Arrays as tensors sharing their memory (host or GPU); other arguments unchanged."""
+    def convert(value):
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(value.astype(np.int64) if value.dtype.kind == "i"
+                                    and value.dtype != np.int64 else value)
+        if hasattr(value, "__cuda_array_interface__"):
+            return torch.as_tensor(value, device="cuda")
+        return value
+    return tuple(convert(v) for v in args)
+
+
+def _first(values):
+    return values[0]
+
+
+SPECS = {spec.op: spec for spec in [
+    OpSpec("matmul", "compute", matmul_cases, 1e-4, _torch_matmul),
+    OpSpec("erf", "memory", erf_cases, 1e-6, _torch_erf),
+    OpSpec("conv2d.forward", "compute", conv_cases("forward"), 1e-4, _torch_conv("forward")),
+    OpSpec("conv2d.backward_input", "compute", conv_cases("backward_input"), 1e-4,
+           _torch_conv("backward_input")),
+    OpSpec("conv2d.backward_weight", "compute", conv_cases("backward_weight"), 1e-4,
+           _torch_conv("backward_weight")),
+    # PyTorch's indices are flat positions, ours window offsets: only y is compared with it
+    OpSpec("max_pool2d.forward", "memory", pool_cases("forward"), 0.0, _torch_pool_forward,
+           torch_out=_first, ref_out=_first),
+    OpSpec("max_pool2d.backward", "memory", pool_cases("backward"), 1e-6,
+           _torch_pool_backward),
+    # PyTorch's twin returns the loss only (its probabilities stay inside log_softmax)
+    OpSpec("softmax_xent.forward", "memory", xent_cases("forward"), 1e-5, _torch_xent_forward,
+           ref_out=_first),
+    OpSpec("softmax_xent.backward", "memory", xent_cases("backward"), 1e-5,
+           _torch_xent_backward),
+]}
