@@ -13,16 +13,21 @@ A ``Function`` subclass is one differentiable operation written in the classic f
 grad mode is on), links the output to this node.  ``run_backward`` then walks the nodes in
 reverse topological order without recursion.  The engine, not each op, undoes broadcasting
 and type promotion on the returned gradients and checks them against their inputs.
+
+In anomaly mode (``minigrad.detect_anomaly()``), ``apply`` and ``run_backward`` also call
+the checks in ``minigrad.anomaly``: NaN/inf in outputs and gradients, where each op was
+created, read-only saved arrays.  Outside it they cost one flag lookup per op.
 """
 import weakref
 
 import numpy as np
 
-from . import backend
-from .grad_mode import is_grad_enabled
+from . import anomaly, backend
+from .anomaly import AnomalyError
+from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["Function", "GraphFreedError", "unbroadcast", "run_backward"]
+__all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward"]
 
 
 class GraphFreedError(RuntimeError):
@@ -41,6 +46,8 @@ class Function:
         self.out_dtype = None
         self.freed = False
         self.version_checks = ()              # (tensor or weakref to the output, version)
+        self.created_at = None                # the user's stack, captured in anomaly mode
+        self._thaw = None                     # anomaly mode: makes saved tensors writable
 
     # -- what subclasses implement --------------------------------------------------------
     def forward(self, *arrays, **params):
@@ -83,6 +90,9 @@ class Function:
         y = fn.forward(*(t.data for t in inputs), **params)
         if isinstance(y, np.generic):   # NumPy reductions return scalars: keep arrays
             y = np.asarray(y)
+        debug = is_anomaly_enabled()
+        if debug and is_anomaly_check_nan_enabled():
+            anomaly.check_forward(fn, inputs, y)
         out = Tensor._wrap(y, requires_grad=track)
         base = _memory_owner(y)
         for t in inputs:   # a view of an input (reshape, slice...) shares its version count
@@ -94,6 +104,9 @@ class Function:
             fn.out_dtype = y.dtype
             out._fn = fn
             fn._watch_saved_tensors(out)
+            if debug:
+                fn.created_at = anomaly.capture_stack()
+                anomaly.protect_saved(fn, out)
         return out
 
     def _watch_saved_tensors(self, out):
@@ -215,6 +228,10 @@ def run_backward(root, dy, retain_graph=False):
     Leaves accumulate into ``.grad``; intermediate tensors that called ``retain_grad()``
     get theirs too.  Unless ``retain_graph``, every node visited is freed afterwards.
     """
+    debug = is_anomaly_enabled()
+    check_nan = debug and is_anomaly_check_nan_enabled()
+    if check_nan:
+        anomaly.check_root_grad(dy)
     fn0 = root._fn
     if fn0 is None or root._retains_grad:   # a leaf (or a kept root): its gradient is dy
         root._accumulate(dy)
@@ -224,8 +241,13 @@ def run_backward(root, dy, retain_graph=False):
     order = _topological_order(fn0)
     for fn in order:
         dy = pending.pop(id(fn))
-        fn._check_versions()
-        grads = fn.backward(dy)
+        try:
+            fn._check_versions()
+            grads = fn.backward(dy)
+        except Exception as exc:
+            if debug:
+                anomaly.add_creation_note(exc, fn)
+            raise
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(fn.inputs):
@@ -235,6 +257,8 @@ def run_backward(root, dy, retain_graph=False):
             if not fn.needs_input_grad[i]:
                 continue
             dx = _checked_grad(fn, i, dx, x)
+            if check_nan:
+                anomaly.check_grad(fn, i, dx, x, dy)
             if x._fn is None or x._retains_grad:
                 x._accumulate(dx)
             if x._fn is not None:
@@ -242,3 +266,5 @@ def run_backward(root, dy, retain_graph=False):
                 pending[key] = dx if key not in pending else pending[key] + dx
         if not retain_graph:
             fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True
+            if fn._thaw is not None:
+                fn._thaw()     # anomaly mode: the tensors it saved are writable again

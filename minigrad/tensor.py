@@ -7,7 +7,7 @@ that carry no gradient.
 """
 import numpy as np
 
-from . import backend, dtypes
+from . import anomaly, backend, dtypes
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
@@ -364,6 +364,12 @@ class Tensor:
                 f"{op}: in-place change of a tensor that requires grad while grad mode is "
                 f"on; do parameter updates under `with minigrad.no_grad():`, or use the "
                 f"out-of-place form (x = x - ... instead of x -= ...)")
+        if anomaly.families and anomaly.saved_by(self):   # empty outside anomaly mode
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor {self.shape} that "
+                f"{', '.join(anomaly.saved_by(self))} saved for backward; anomaly mode makes "
+                f"it read-only until backward so that this write fails here instead of "
+                f"giving a wrong gradient; change a .clone(), or do it after backward()")
         try:
             update(self.data)
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
