@@ -227,17 +227,20 @@ def run_backward(root, dy, retain_graph=False):
 
     Leaves accumulate into ``.grad``; intermediate tensors that called ``retain_grad()``
     get theirs too.  Unless ``retain_graph``, every node visited is freed afterwards.
+    The ``.grad`` fields are written only once every node's backward has succeeded, so a
+    backward that raises (a failed check, an in-place change found) leaves them as they were.
     """
     debug = is_anomaly_enabled()
     check_nan = debug and is_anomaly_check_nan_enabled()
     if check_nan:
         anomaly.check_root_grad(dy)
     fn0 = root._fn
-    if fn0 is None or root._retains_grad:   # a leaf (or a kept root): its gradient is dy
+    if fn0 is None:                  # a leaf: its gradient is dy
         root._accumulate(dy)
-    if fn0 is None:
         return
     pending = {id(fn0): dy}
+    # id(tensor) -> (tensor, its summed gradient): the .grad fields to fill at the end
+    finished = {id(root): (root, dy)} if root._retains_grad else {}
     order = _topological_order(fn0)
     for fn in order:
         dy = pending.pop(id(fn))
@@ -260,7 +263,8 @@ def run_backward(root, dy, retain_graph=False):
             if check_nan:
                 anomaly.check_grad(fn, i, dx, x, dy)
             if x._fn is None or x._retains_grad:
-                x._accumulate(dx)
+                key = id(x)
+                finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
             if x._fn is not None:
                 key = id(x._fn)
                 pending[key] = dx if key not in pending else pending[key] + dx
@@ -268,3 +272,5 @@ def run_backward(root, dy, retain_graph=False):
             fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True
             if fn._thaw is not None:
                 fn._thaw()     # anomaly mode: the tensors it saved are writable again
+    for x, dx in finished.values():
+        x._accumulate(dx)

@@ -18,7 +18,7 @@ import itertools
 
 from .. import backend, dtypes
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, undo_inplace_on_error
 from ._state import match_state_dict
 from .parameter import Parameter
 
@@ -78,7 +78,9 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # a forward that raises leaves no in-place change behind (BatchNorm's statistics)
+        with undo_inplace_on_error():
+            return self.forward(*args, **kwargs)
 
     # -- registration ---------------------------------------------------------------------
     def _check_initialized(self, what, name):
