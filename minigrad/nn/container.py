@@ -105,8 +105,8 @@ class Sequential(_ModuleSequence):
         for name, module in self._modules.items():
             try:
                 x = module(x)
-            except (ValueError, TypeError, IndexError) as exc:
-                if type(exc) not in (ValueError, TypeError, IndexError):
+            except (ValueError, TypeError, IndexError, RuntimeError) as exc:
+                if type(exc) not in (ValueError, TypeError, IndexError, RuntimeError):
                     raise      # a subclass may need other constructor arguments: leave it be
                 # say which layer of the model rejected its input, and what it was given
                 raise type(exc)(f"Sequential layer ({name}), given {_describe(x)}: "
@@ -115,7 +115,9 @@ class Sequential(_ModuleSequence):
 
 
 def _describe(x):
-    return f"shape {x.shape} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+    if not isinstance(x, Tensor):
+        return type(x).__name__
+    return f"shape {x.shape} {x.dtype}" + ("" if x.device == "cpu" else f" on {x.device}")
 
 
 class ModuleList(_ModuleSequence):

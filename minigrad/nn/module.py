@@ -528,11 +528,12 @@ class Module:
 
     def _call(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` (a functional op), re-raising the op's ValueError,
-        TypeError or IndexError about its arguments with this layer named first."""
+        TypeError, IndexError or RuntimeError (devices) about its arguments with this layer
+        named first."""
         try:
             return fn(*args, **kwargs)
-        except (ValueError, TypeError, IndexError) as exc:
-            if type(exc) not in (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, RuntimeError) as exc:
+            if type(exc) not in (ValueError, TypeError, IndexError, RuntimeError):
                 raise      # a subclass may need other constructor arguments: leave it be
             raise type(exc)(f"{self._short_repr()}: {exc}").with_traceback(
                 exc.__traceback__) from None

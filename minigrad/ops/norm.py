@@ -12,7 +12,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from .conv import check_param_dtypes
+from .conv import check_params
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -64,8 +64,8 @@ def _check_param(op, name, p, size, x):
         raise TypeError(f"{op}: {name} must be a floating-point Tensor, got {got}")
     if p.shape != size:
         raise ValueError(f"{op}: {name} has shape {p.shape}, expected {size}")
-    if name in ("weight", "bias"):
-        check_param_dtypes(op, x, **{name: p})
+    # running statistics are cast to the input's dtype; the affine parameters must match it
+    check_params(op, x, check_dtype=name in ("weight", "bias"), **{name: p})
 
 
 def _check_input(op, x):

@@ -681,6 +681,23 @@ case("op_inputs_on_two_devices", DEVICES, "an op given tensors on two devices",
 case("loss_target_on_other_device", DEVICES, "a loss target on another device",
      lambda tmp: {"z": T(2, 3)}, lambda o: F.cross_entropy(o.z, on_stand_in_cuda(2)),
      RuntimeError, ["cross_entropy: logits on cpu, target on cuda"])
+for layer, make, x_shape in [
+        (LINEAR, lambda: nn.Linear(3, 4), (2, 3)), (CONV, lambda: nn.Conv2d(1, 2, 3), (1, 1, 5, 5)),
+        (BN1, lambda: nn.BatchNorm1d(3), (2, 3)), (LN, lambda: nn.LayerNorm(3), (2, 3))]:
+    name = layer.split("(")[0]
+    case(f"{name}_input_on_other_device", DEVICES, f"a `{name}` on cpu given an input on cuda",
+         seeded(lambda tmp, make=make: {"layer": make()}),
+         lambda o, s=x_shape: o.layer(on_stand_in_cuda(*s)), RuntimeError,
+         [layer, "input is on cuda but weight is on cpu", "x.to('cpu')", ".to('cuda')"])
+case("Embedding_indices_on_other_device", DEVICES, "an `Embedding` on cpu given indices on cuda",
+     seeded(lambda tmp: {"layer": nn.Embedding(3, 2)}),
+     lambda o: o.layer(on_stand_in_cuda(2)), RuntimeError,
+     ["Embedding(3, 2)", "embedding: indices on cuda, table on cpu"])
+case("Sequential_input_on_other_device", DEVICES, "a `Sequential` on cpu given an input on cuda",
+     seeded(lambda tmp: {"model": nn.Sequential(nn.Linear(3, 4), nn.ReLU())}),
+     lambda o: o.model(on_stand_in_cuda(2, 3)), RuntimeError,
+     ["Sequential layer (0), given shape (2, 3) float32 on cuda", LINEAR,
+      "input is on cuda but weight is on cpu"])
 case("kernel_not_on_device", DEVICES, "choosing a kernel that does not exist on a device",
      lambda tmp: {}, lambda o: minigrad.use_kernels("cpu", matmul="cupy").__enter__(),
      KernelNotFoundError, ["use_kernels: op 'matmul' has no implementation 'cupy' on 'cpu'",
