@@ -128,7 +128,8 @@ def check_root_grad(dy):
 
 # -- read-only saved arrays -----------------------------------------------------------------
 # Two registries, both filled only in anomaly mode:
-#   families: id(shared version list) -> [the list, names of the live ops that saved it].
+#   families: id(shared version list) -> [the list, names of the live ops that saved it,
+#     the swapped entries of its tensors].
 #     Tensors sharing memory (views, detach()) share one version list, so an in-place
 #     change through ANY of them (Tensor._inplace) is refused while an op still needs it.
 #   swapped: id(tensor) -> [weakref, its writable array, the read-only view it now holds],
@@ -175,18 +176,21 @@ def protect_saved(fn, out):
 
 
 def _hold(t, holder):
-    family = families.setdefault(id(t._versions), [t._versions, []])
+    family = families.setdefault(id(t._versions), [t._versions, [], []])
     family[1].append(holder)
     entry = _swapped.get(id(t))
     if entry is not None and entry[0]() is t and t.data is entry[2]:
         return
     if t.data.flags.writeable:    # read-only already (np.broadcast_to, the user's): leave it
-        view = _readonly_view(t.data)
-        _swapped[id(t)] = [weakref.ref(t), t.data, view]
-        t.data = view
+        entry = [weakref.ref(t), t.data, _readonly_view(t.data)]
+        _swapped[id(t)] = entry
+        family[2].append((id(t), entry))
+        t.data = entry[2]
 
 
 def _release(version_lists, holder):
+    """``holder`` (a freed op) no longer needs these memories; the ones no live op needs
+    give their tensors their writable arrays back."""
     with _lock:
         for versions in version_lists:
             family = families.get(id(versions))
@@ -197,13 +201,12 @@ def _release(version_lists, holder):
             if family[1]:
                 continue
             del families[id(versions)]
-        for key, (ref, array, view) in list(_swapped.items()):
-            t = ref()
-            if t is None:
-                del _swapped[key]
-            elif id(t._versions) not in families:
-                del _swapped[key]
-                if t.data is view:     # not replaced meanwhile (e.g. p.data = ...)
+            for key, entry in family[2]:
+                ref, array, view = entry
+                if _swapped.get(key) is entry:
+                    del _swapped[key]
+                t = ref()
+                if t is not None and t.data is view:   # not replaced (e.g. p.data = ...)
                     t.data = array
 
 

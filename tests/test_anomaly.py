@@ -386,3 +386,19 @@ def test_frames_are_captured_in_anomaly_mode_and_hold_only_user_code():
                    for f in y.grad_fn.created_at)
     last = y.grad_fn.created_at[-1]
     assert f"{last.filename}:{last.lineno}" == where
+
+
+def test_registries_are_empty_after_backward_and_after_a_dropped_graph():
+    x = leaf(np.linspace(0.1, 1.0, 8))
+    with minigrad.detect_anomaly():
+        y = x
+        for _ in range(2000):               # a long chain: every node saves something
+            y = (y * 1.0001).tanh()
+        y.sum().backward()
+        assert anomaly.families == {} and anomaly._swapped == {}
+        z = (x * x).exp().sum()
+        assert anomaly.families
+        del z
+        gc.collect()
+    assert anomaly.families == {} and anomaly._swapped == {}
+    assert x.data.flags.writeable
