@@ -14,8 +14,9 @@ from .backend import CudaUnavailableError, use_kernels
 from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint,
                        randn, zeros, zeros_like)
 from .dtypes import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)
-from .function import Function, GraphFreedError
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .function import AnomalyError, Function, GraphFreedError
+from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled,
+                        no_grad, set_detect_anomaly, set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
@@ -34,6 +35,7 @@ __all__ = [
     "randn", "rand", "randint", "from_numpy",
     "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "manual_seed", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",

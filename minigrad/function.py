@@ -19,16 +19,21 @@ indented below them), which ``minigrad.trace_backward`` prints for each node::
 grad mode is on), links the output to this node.  ``run_backward`` then walks the nodes in
 reverse topological order without recursion.  The engine, not each op, undoes broadcasting
 and type promotion on the returned gradients and checks them against their inputs.
+
+In anomaly mode (``minigrad.detect_anomaly()``), ``apply`` and ``run_backward`` also call
+the checks in ``minigrad.anomaly``: NaN/inf in outputs and gradients, where each op was
+created, read-only saved arrays.  Outside it they cost one flag lookup per op.
 """
 import weakref
 
 import numpy as np
 
-from . import backend
-from .grad_mode import is_grad_enabled
+from . import anomaly, backend
+from .anomaly import AnomalyError
+from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["Function", "GraphFreedError", "unbroadcast", "run_backward"]
+__all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward"]
 
 
 class GraphFreedError(RuntimeError):
@@ -49,6 +54,8 @@ class Function:
         self.out_dtype = None
         self.freed = False
         self.version_checks = ()              # (tensor or weakref to the output, version)
+        self.created_at = None                # the user's stack, captured in anomaly mode
+        self._thaw = None                     # anomaly mode: makes saved tensors writable
 
     # -- what subclasses implement --------------------------------------------------------
     def forward(self, *arrays, **params):
@@ -95,6 +102,9 @@ class Function:
             # e.g. a CUDA kernel that computed on the host: caught here, not ops later
             raise RuntimeError(f"{cls.__name__}.forward returned an array on "
                                f"{backend.device_of(y)} for inputs on {device}")
+        debug = is_anomaly_enabled()
+        if debug and is_anomaly_check_nan_enabled():
+            anomaly.check_forward(fn, inputs, y)
         out = Tensor._wrap(y, requires_grad=track)
         base = _memory_owner(y)
         for t in inputs:   # a view of an input (reshape, slice...) shares its version count
@@ -106,6 +116,9 @@ class Function:
             fn.out_dtype = y.dtype
             out._fn = fn
             fn._watch_saved_tensors(out)
+            if debug:
+                fn.created_at = anomaly.capture_stack()
+                anomaly.protect_saved(fn, out)
         return out
 
     def _watch_saved_tensors(self, out):
@@ -229,18 +242,30 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
     ``on_node(fn, dy, grads)``, if given, is called after each node's backward with the
     gradient it received and the checked gradient of each input (None where not needed):
     ``minigrad.trace_backward`` records the gradient norms this way.
+    The ``.grad`` fields are written only once every node's backward has succeeded, so a
+    backward that raises (a failed check, an in-place change found) leaves them as they were.
     """
+    debug = is_anomaly_enabled()
+    check_nan = debug and is_anomaly_check_nan_enabled()
+    if check_nan:
+        anomaly.check_root_grad(dy)
     fn0 = root._fn
-    if fn0 is None or root._retains_grad:   # a leaf (or a kept root): its gradient is dy
+    if fn0 is None:                  # a leaf: its gradient is dy
         root._accumulate(dy)
-    if fn0 is None:
         return
     pending = {id(fn0): dy}
+    # id(tensor) -> (tensor, its summed gradient): the .grad fields to fill at the end
+    finished = {id(root): (root, dy)} if root._retains_grad else {}
     order = _topological_order(fn0)
     for fn in order:
         dy = pending.pop(id(fn))
-        fn._check_versions()
-        grads = fn.backward(dy)
+        try:
+            fn._check_versions()
+            grads = fn.backward(dy)
+        except Exception as exc:
+            if debug:
+                anomaly.add_creation_note(exc, fn)
+            raise
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(fn.inputs):
@@ -251,8 +276,11 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
             if not fn.needs_input_grad[i]:
                 continue
             dx = checked[i] = _checked_grad(fn, i, dx, x)
+            if check_nan:
+                anomaly.check_grad(fn, i, dx, x, dy)
             if x._fn is None or x._retains_grad:
-                x._accumulate(dx)
+                key = id(x)
+                finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
             if x._fn is not None:
                 key = id(x._fn)
                 pending[key] = dx if key not in pending else pending[key] + dx
@@ -260,3 +288,7 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
             on_node(fn, dy, tuple(checked))
         if not retain_graph:
             fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True
+            if fn._thaw is not None:
+                fn._thaw()     # anomaly mode: the tensors it saved are writable again
+    for x, dx in finished.values():
+        x._accumulate(dx)

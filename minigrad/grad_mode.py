@@ -1,8 +1,13 @@
-"""Whether operations record the graph for backward: ``no_grad``, ``enable_grad``."""
+"""The engine's thread-local modes: whether operations record the graph for backward
+(``no_grad``, ``enable_grad``, ``set_grad_enabled``) and anomaly mode (``detect_anomaly``,
+``set_detect_anomaly``).  Each thread has its own modes; every context restores the mode it
+found, on exceptions too."""
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 _state = threading.local()
 
@@ -80,3 +85,100 @@ class no_grad(_GradModeContext):
 class enable_grad(_GradModeContext):
     """Record operations again inside a ``no_grad`` block (``with`` block or decorator)."""
     mode = True
+
+
+# -- anomaly mode ---------------------------------------------------------------------------
+
+def is_anomaly_enabled():
+    """True inside ``detect_anomaly()`` (or after ``set_detect_anomaly(True)``)."""
+    return getattr(_state, "anomaly", False)
+
+
+def is_anomaly_check_nan_enabled():
+    """True when anomaly mode also checks values for NaN/inf (its default)."""
+    return getattr(_state, "anomaly_check_nan", True)
+
+
+def _set_anomaly(mode, check_nan):
+    _state.anomaly, _state.anomaly_check_nan = mode, check_nan
+
+
+class set_detect_anomaly:
+    """Turn anomaly mode on or off; as a call, a ``with`` block or a decorator (see
+    :class:`detect_anomaly` for what it does).
+
+    >>> minigrad.set_detect_anomaly(True)        # from here on, in this thread
+    """
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = (is_anomaly_enabled(), is_anomaly_check_nan_enabled())
+        self.mode = (bool(mode), bool(check_nan))
+        _set_anomaly(*self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _set_anomaly(*self.prev)
+
+    def __call__(self, fn):
+        mode = self.mode
+        _set_anomaly(*self.prev)   # used as a decorator: do not change the mode now
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_detect_anomaly(*mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class detect_anomaly:
+    """Debug NaNs and in-place bugs: a ``with`` block or a decorator (slow; for debugging).
+
+    Inside it:
+
+    * every op's forward output and every gradient a backward returns is checked for NaN
+      and ±inf; the first one raises ``minigrad.AnomalyError`` naming the op, the input
+      and the first bad index; a backward error also says which line of your code created
+      the op (its stack is captured when the op is recorded, in this mode only);
+    * NumPy arrays saved for backward are read-only until backward frees them, so an
+      in-place write to a tensor an op still needs fails at the write, not at backward.
+
+    ``check_nan=False`` keeps the stack capture and read-only arrays but skips the value
+    checks.  The mode is per thread, and restored on exit even when an exception escapes.
+
+    >>> with minigrad.detect_anomaly():
+    ...     loss = model(x).log().mean()
+    ...     loss.backward()
+    """
+
+    def __new__(cls, check_nan=True):
+        self = super().__new__(cls)
+        if callable(check_nan):             # used bare, as ``@detect_anomaly``
+            self.check_nan = True
+            return self(check_nan)
+        return self
+
+    def __init__(self, check_nan=True):
+        if not callable(check_nan):
+            self.check_nan = bool(check_nan)
+
+    def __enter__(self):
+        # the previous modes go on a per-thread stack, so one instance may be nested or
+        # shared between threads
+        stack = _state.__dict__.setdefault("anomaly_stack", [])
+        stack.append((is_anomaly_enabled(), is_anomaly_check_nan_enabled()))
+        _set_anomaly(True, self.check_nan)
+        return self
+
+    def __exit__(self, *exc):
+        _set_anomaly(*_state.anomaly_stack.pop())
+
+    def __call__(self, fn):
+        check_nan = self.check_nan
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(check_nan):
+                return fn(*args, **kwargs)
+        return wrapper

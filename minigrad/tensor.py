@@ -5,12 +5,44 @@ Operators and methods are thin: each calls one op wrapper from ``minigrad.ops``,
 forward and backward formulas live.  Comparisons, ``argmax`` and conversions return results
 that carry no gradient.
 """
+import contextlib
+import threading
+
 import numpy as np
 
-from . import backend, dtypes
+from . import anomaly, backend, dtypes
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
+
+# In-place changes made inside ``undo_inplace_on_error`` (a Module call): id -> (tensor,
+# its value before the first change).  None outside, per thread.
+_journal = threading.local()
+
+
+@contextlib.contextmanager
+def undo_inplace_on_error():
+    """Undo the in-place changes made in this block if an exception escapes it.
+
+    ``Module.__call__`` runs every forward in one, so a forward that fails half-way (a
+    BatchNorm whose running statistics were updated, then a Linear given the wrong shape)
+    leaves the model as it was.  The first in-place change to each tensor keeps a copy of
+    its old value (a BatchNorm's statistics: a few small arrays); nested blocks join the
+    outermost one.
+    """
+    if getattr(_journal, "log", None) is not None:
+        yield
+        return
+    _journal.log = log = {}
+    try:
+        yield
+    except BaseException:
+        for t, old in log.values():
+            t.xp.copyto(t.data, old)
+            t._versions[0] += 1
+        raise
+    finally:
+        _journal.log = None
 
 
 def _to_array(data, dtype=None):
@@ -116,8 +148,9 @@ class Tensor:
             raise TypeError(f"only floating-point tensors can require gradients, "
                             f"got dtype {self.dtype}")
         if self._fn is not None and not flag:
-            raise RuntimeError("requires_grad can only be turned off on a leaf tensor; "
-                               "use .detach() to get a tensor outside the graph")
+            raise RuntimeError(f"requires_grad can only be turned off on a leaf tensor; this "
+                               f"one {self.shape} was made by {self._fn.name}: use .detach() "
+                               f"to get a tensor outside the graph")
         self._requires_grad = flag
 
     def requires_grad_(self, flag=True):
@@ -145,7 +178,8 @@ class Tensor:
     def retain_grad(self):
         """Also fill ``.grad`` of this non-leaf tensor during backward."""
         if not self._requires_grad:
-            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+            raise RuntimeError(f"retain_grad() on a tensor {self.shape} that does not require "
+                               f"grad")
         self._retains_grad = True
         return self
 
@@ -365,9 +399,18 @@ class Tensor:
         """
         if is_grad_enabled() and self._requires_grad:
             raise RuntimeError(
-                f"{op}: in-place change of a tensor that requires grad while grad mode is "
-                f"on; do parameter updates under `with minigrad.no_grad():`, or use the "
-                f"out-of-place form (x = x - ... instead of x -= ...)")
+                f"{op}: in-place change of a tensor {self.shape} that requires grad while grad "
+                f"mode is on; do parameter updates under `with minigrad.no_grad():`, or use "
+                f"the out-of-place form (x = x - ... instead of x -= ...)")
+        if anomaly.families and anomaly.saved_by(self):   # empty outside anomaly mode
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor {self.shape} that "
+                f"{', '.join(anomaly.saved_by(self))} saved for backward; anomaly mode makes "
+                f"it read-only until backward so that this write fails here instead of "
+                f"giving a wrong gradient; change a .clone(), or do it after backward()")
+        log = getattr(_journal, "log", None)
+        if log is not None and id(self) not in log:
+            log[id(self)] = (self, self.data.copy())
         try:
             update(self.data)
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
@@ -426,7 +469,11 @@ class Tensor:
             if backend.device_of(other) != self.device:
                 raise RuntimeError(f"comparison between a tensor on {self.device} and an "
                                    f"array on {backend.device_of(other)}")
-        return Tensor._wrap(getattr(self.xp, ufunc)(self.data, other))
+        try:
+            return Tensor._wrap(getattr(self.xp, ufunc)(self.data, other))
+        except ValueError:   # NumPy's broadcasting refusal, without the op's name
+            raise ValueError(f"{ufunc}: shapes {self.shape} and {tuple(np.shape(other))} do "
+                             f"not broadcast") from None
 
     def __eq__(self, other):
         return self._compare(other, "equal")

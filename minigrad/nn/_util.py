@@ -1,6 +1,8 @@
 """Helpers shared by the layer files."""
 import math
 
+import numpy as np
+
 from .. import creation
 from ..ops._util import pair as _op_pair
 from . import init
@@ -10,6 +12,13 @@ from .parameter import Parameter
 def empty_parameter(shape, dtype, device):
     """A zero Parameter of ``shape`` (float32 unless ``dtype``), filled by the layer's init."""
     return Parameter(creation.zeros(*shape, dtype=dtype, device=device or "cpu"))
+
+
+def size(value, name, owner, minimum=0):
+    """``value`` as an int ≥ ``minimum`` (a layer's feature count, channels...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int ≥ {minimum}, got {value!r}")
+    return int(value)
 
 
 def pair(value, name, owner):

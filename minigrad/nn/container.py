@@ -2,6 +2,7 @@
 import collections
 import operator
 
+from ..tensor import Tensor
 from .module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList"]
@@ -101,9 +102,22 @@ class Sequential(_ModuleSequence):
         return Sequential(collections.OrderedDict(items))
 
     def forward(self, x):
-        for module in self:
-            x = module(x)
+        for name, module in self._modules.items():
+            try:
+                x = module(x)
+            except (ValueError, TypeError, IndexError, RuntimeError) as exc:
+                if type(exc) not in (ValueError, TypeError, IndexError, RuntimeError):
+                    raise      # a subclass may need other constructor arguments: leave it be
+                # say which layer of the model rejected its input, and what it was given
+                raise type(exc)(f"Sequential layer ({name}), given {_describe(x)}: "
+                                f"{exc}").with_traceback(exc.__traceback__) from None
         return x
+
+
+def _describe(x):
+    if not isinstance(x, Tensor):
+        return type(x).__name__
+    return f"shape {x.shape} {x.dtype}" + ("" if x.device == "cpu" else f" on {x.device}")
 
 
 class ModuleList(_ModuleSequence):

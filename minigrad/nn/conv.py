@@ -1,7 +1,7 @@
 """2-d convolution layer: ``Conv2d``."""
 
 from .. import functional as F
-from ._util import empty_parameter, pair, reset_weight_and_bias, unsupported
+from ._util import empty_parameter, pair, reset_weight_and_bias, size, unsupported
 from .module import Module
 
 __all__ = ["Conv2d"]
@@ -31,8 +31,11 @@ class Conv2d(Module):
         super().__init__()
         name = "Conv2d"
         unsupported(name, groups=(groups, 1), padding_mode=(padding_mode, "zeros"))
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = size(in_channels, "in_channels", name, minimum=1)
+        self.out_channels = size(out_channels, "out_channels", name, minimum=1)
         self.kernel_size = pair(kernel_size, "kernel_size", name)
+        if min(self.kernel_size) < 1:
+            raise ValueError(f"{name}: kernel_size must be ≥ 1, got {kernel_size!r}")
         self.stride = pair(stride, "stride", name)
         self.dilation = pair(dilation, "dilation", name)
         if isinstance(padding, str):

@@ -3,7 +3,7 @@ from .. import functional as F
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import init
-from ._util import empty_parameter, unsupported
+from ._util import empty_parameter, size, unsupported
 from .module import Module
 from .parameter import Parameter
 
@@ -32,7 +32,8 @@ class Embedding(Module):
                      scale_grad_by_freq=(scale_grad_by_freq, False), sparse=(sparse, False))
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = size(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = size(embedding_dim, "embedding_dim", "Embedding")
         if padding_idx is not None:
             padding_idx = int(padding_idx)
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:

@@ -1,7 +1,7 @@
 """Fully connected layers and shape helpers: ``Linear``, ``Identity``, ``Flatten``."""
 
 from .. import functional as F
-from ._util import empty_parameter, reset_weight_and_bias
+from ._util import empty_parameter, reset_weight_and_bias, size
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Flatten"]
@@ -32,8 +32,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = size(in_features, "in_features", "Linear")
+        self.out_features = size(out_features, "out_features", "Linear")
         self.weight = empty_parameter((self.out_features, self.in_features), dtype, device)
         if bias:
             self.bias = empty_parameter((self.out_features,), dtype, device)

@@ -18,7 +18,7 @@ import itertools
 
 from .. import backend, dtypes
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, undo_inplace_on_error
 from ._state import match_state_dict
 from .parameter import Parameter
 
@@ -78,7 +78,9 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # a forward that raises leaves no in-place change behind (BatchNorm's statistics)
+        with undo_inplace_on_error():
+            return self.forward(*args, **kwargs)
 
     # -- registration ---------------------------------------------------------------------
     def _check_initialized(self, what, name):
@@ -536,11 +538,12 @@ class Module:
 
     def _call(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` (a functional op), re-raising the op's ValueError,
-        TypeError or IndexError about its arguments with this layer named first."""
+        TypeError, IndexError or RuntimeError (devices) about its arguments with this layer
+        named first."""
         try:
             return fn(*args, **kwargs)
-        except (ValueError, TypeError, IndexError) as exc:
-            if type(exc) not in (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, RuntimeError) as exc:
+            if type(exc) not in (ValueError, TypeError, IndexError, RuntimeError):
                 raise      # a subclass may need other constructor arguments: leave it be
             raise type(exc)(f"{self._short_repr()}: {exc}").with_traceback(
                 exc.__traceback__) from None

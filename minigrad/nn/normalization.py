@@ -7,7 +7,7 @@ from .. import functional as F
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import init
-from ._util import empty_parameter
+from ._util import empty_parameter, size
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -22,7 +22,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = int(num_features)
+        self.num_features = size(num_features, "num_features", self._get_name())
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:

@@ -24,12 +24,36 @@ def _check_float(op, **tensors):
                             f"(convert with .float())")
 
 
+def check_params(op, x, check_dtype=True, **params):
+    """A layer's parameters must be on its input's device and (``check_dtype``) of its dtype.
+
+    A float32 layer given float64 input (``minigrad.tensor`` keeps a NumPy array's float64)
+    would otherwise compute and return float64 silently, at twice the memory and time;
+    like PyTorch, minigrad asks for an explicit cast instead.
+    """
+    for name, p in params.items():
+        if p is not None and p.device != x.device:
+            raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {p.device}; "
+                               f"move the input (x.to({p.device!r})) or the layer "
+                               f"(.to({x.device!r})) so that they match")
+    for name, p in params.items():
+        if check_dtype and p is not None and p.dtype != x.dtype:
+            raise TypeError(f"{op}: input has dtype {x.dtype} but {name} has dtype {p.dtype}; "
+                            f"cast the input (x.to({str(p.dtype)!r}) or x.{_caster(p.dtype)}()) "
+                            f"or the layer (.to({str(x.dtype)!r})) so that they match")
+
+
+def _caster(dtype):
+    return {"float32": "float", "float64": "double"}.get(str(dtype), f"to('{dtype}')")
+
+
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b  for x (..., in), W (out, in) (PyTorch's layout), b (out,).
 
     Backward (through matmul and add): dx = dy W,  dW = Σ dyᵀ x,  db = Σ dy.
     """
-    _check_float("linear", x=x, weight=weight, bias=bias)
+    _check_float("linear", input=x, weight=weight, bias=bias)
+    check_params("linear", x, weight=weight, bias=bias)
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be (out_features, in_features), got shape "
                          f"{weight.shape}")
@@ -81,7 +105,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     ``stride``, ``dilation``: int or (h, w); ``padding``: int, (h, w), ``"valid"`` (0) or
     ``"same"`` (output as large as the input; stride 1 only, like PyTorch).
     """
-    _check_float("conv2d", x=x, weight=weight, bias=bias)
+    _check_float("conv2d", input=x, weight=weight, bias=bias)
+    check_params("conv2d", x, weight=weight, bias=bias)
     if x.ndim != 4:
         raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.shape} "
                          f"({x.ndim}-d); add a batch axis with x.unsqueeze(0)")
@@ -99,7 +124,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         padding = (0, 0)
     elif padding == "same":
         if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' needs stride 1")
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
         total = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
         if total[0] % 2 or total[1] % 2:
             raise ValueError(f"conv2d: padding='same' with an even kernel {weight.shape[2:]} "

@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._util import as_operand, binary_operands, floating
+from ._util import as_operand, binary_operands, check_broadcast, floating
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "where",
            "exp", "log", "sqrt", "abs", "clip"]
@@ -316,6 +316,8 @@ def where(cond, a, b):
     cond = as_operand(cond, a, "where")
     if cond.dtype != bool:
         raise TypeError(f"where: cond must be a bool tensor, got dtype {cond.dtype}")
+    if not cond.shape == a.shape == b.shape:
+        check_broadcast("where", cond.shape, a.shape, b.shape)
     return Where.apply(cond, a, b)
 
 
@@ -342,10 +344,12 @@ def abs(x):
 def clip(x, min=None, max=None):
     """Clamp values to ``[min, max]`` (either bound may be None); PyTorch's ``clamp``."""
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
+        raise ValueError("clip: at least one of min and max must be given, got min=None and "
+                         "max=None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # tensor bounds: through where, so the bounds get gradients too and a value equal
         # to a bound keeps its gradient (as with number bounds and in PyTorch)
+        check_broadcast("clip", x.shape, *(v.shape for v in (min, max) if hasattr(v, "shape")))
         y = x if min is None else where(x < min, min, x)
         return y if max is None else where(y > max, max, y)
     if not dtypes.is_floating(x.dtype) and (isinstance(min, float) or isinstance(max, float)):

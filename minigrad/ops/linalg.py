@@ -41,7 +41,7 @@ class MatMul(Function):
 
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules; shapes are checked before any work."""
-    a, b = binary_operands(a, b, "matmul")
+    a, b = binary_operands(a, b, "matmul", elementwise=False)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got "
                          f"a {a.shape} @ b {b.shape}")

@@ -213,8 +213,9 @@ def binary_cross_entropy(input, target, reduction="mean"):
     target = _check_same_shape("binary_cross_entropy", input, target)
     data = input.data
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
-        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
-                         "for logits use binary_cross_entropy_with_logits")
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
+                         f"values in [{float(data.min()):.4g}, {float(data.max()):.4g}]; for "
+                         f"logits use binary_cross_entropy_with_logits")
     return _reduce(BinaryCrossEntropy.apply(input, target), reduction)
 
 

@@ -12,6 +12,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from .conv import check_params
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -58,13 +59,24 @@ class Normalize(Function):
         return dx, dgamma, (dy if self.needs_input_grad[2] else None)
 
 
-def _check_param(op, name, p, size):
+def _check_param(op, name, p, size, x):
     if p is None:
         return
     if not isinstance(p, Tensor) or not dtypes.is_floating(p.dtype):
-        raise TypeError(f"{op}: {name} must be a floating-point Tensor")
+        got = type(p).__name__ if not isinstance(p, Tensor) else f"dtype {p.dtype}"
+        raise TypeError(f"{op}: {name} must be a floating-point Tensor, got {got}")
     if p.shape != size:
         raise ValueError(f"{op}: {name} has shape {p.shape}, expected {size}")
+    # running statistics are cast to the input's dtype; the affine parameters must match it
+    check_params(op, x, check_dtype=name in ("weight", "bias"), **{name: p})
+
+
+def _check_input(op, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if not dtypes.is_floating(x.dtype):
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (convert "
+                        f"with .float())")
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -77,15 +89,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     with the running statistics.
     """
     op = "batch_norm"
-    if not isinstance(x, Tensor) or not dtypes.is_floating(x.dtype):
-        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    _check_input(op, x)
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{op}: expected input (N, C), (N, C, L) or (N, C, H, W), got "
                          f"{x.shape}")
     c = x.shape[1]
     for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
-        _check_param(op, name, p, (c,))
+        _check_param(op, name, p, (c,), x)
     stat_axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
     use_batch = training or running_mean is None or running_var is None
@@ -116,14 +127,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing axes ``normalized_shape`` of x, per sample."""
     op = "layer_norm"
-    if not isinstance(x, Tensor) or not dtypes.is_floating(x.dtype):
-        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    _check_input(op, x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
         tuple(normalized_shape)
     if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
         raise ValueError(f"{op}: input {x.shape} does not end with normalized_shape {shape}")
-    _check_param(op, "weight", weight, shape)
-    _check_param(op, "bias", bias, shape)
+    _check_param(op, "weight", weight, shape, x)
+    _check_param(op, "bias", bias, shape, x)
     if weight is None and bias is not None:   # γ = 1, a constant
         weight = Tensor._wrap(x.xp.ones(shape, dtype=x.dtype))
     stat_axes = tuple(range(x.ndim - len(shape), x.ndim))

@@ -252,9 +252,10 @@ def getitem(x, index):
 
 
 def _check_join(tensors, op):
+    given = type(tensors).__name__
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors, got an empty {given}")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: element {i} is a {type(t).__name__}, expected a Tensor")

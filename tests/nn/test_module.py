@@ -269,3 +269,40 @@ def test_layer_errors_name_the_layer():
         nn.Linear(784, 10)(minigrad.zeros(32, 100))
     with pytest.raises(TypeError, match=r"^Linear\(in_features=2.*must be a Tensor"):
         nn.Linear(2, 1)(np.zeros((1, 2)))
+
+
+class _CountingThenFailing(nn.Module):
+    """Updates a buffer in place (as BatchNorm does), then fails if told to."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("seen", minigrad.zeros(2))
+        self.inner = nn.Linear(2, 2)
+
+    def forward(self, x, fail=False, interrupt=False):
+        with minigrad.no_grad():
+            self.seen += 1
+            self.inner.bias += 1          # a parameter changed inside a nested call too
+        self.inner(x)
+        if interrupt:
+            raise KeyboardInterrupt
+        if fail:
+            return self.inner(minigrad.zeros(3))   # wrong shape: a ValueError
+        return x
+
+
+@pytest.mark.parametrize("kind", ["error", "interrupt"])
+def test_a_failed_forward_rolls_back_in_place_changes(kind):
+    m = _CountingThenFailing()
+    bias = m.inner.bias.numpy()
+    m(minigrad.zeros(2))                   # a successful call keeps its changes
+    np.testing.assert_array_equal(m.seen.numpy(), [1, 1])
+    np.testing.assert_array_equal(m.inner.bias.numpy(), bias + 1)
+    version = m.seen._version
+    with pytest.raises(ValueError if kind == "error" else KeyboardInterrupt):
+        m(minigrad.zeros(2), fail=kind == "error", interrupt=kind == "interrupt")
+    np.testing.assert_array_equal(m.seen.numpy(), [1, 1])
+    np.testing.assert_array_equal(m.inner.bias.numpy(), bias + 1)
+    assert m.seen._version > version       # the memory was written (twice): not hidden
+    m(minigrad.zeros(2))                   # and the journal is off again afterwards
+    np.testing.assert_array_equal(m.seen.numpy(), [2, 2])
