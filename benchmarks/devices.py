@@ -122,7 +122,7 @@ def cuda_device():
     if available:
         return CupyDevice(backend.xp_for("cuda")), None
     return None, (f"{reason}; set NUMBA_ENABLE_CUDASIM=1 to check the cuda implementations "
-                  "under Numba's simulator at tiny sizes")
+                  "under Numba's simulator on tiny cases")
 
 
 def last_level_cache_bytes(device):

@@ -49,7 +49,7 @@ def parse_args(argv):
     parser.set_defaults(sizes="full")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
                         help="cuda: CuPy on a GPU, or Numba's simulator if "
-                             "NUMBA_ENABLE_CUDASIM=1 (tiny sizes, times meaningless)")
+                             "NUMBA_ENABLE_CUDASIM=1 (its own tiny cases, times meaningless)")
     parser.add_argument("--ops", default=None,
                         help="comma-separated ops or families (matmul,conv2d,...,optim); "
                              "default: all")
@@ -325,6 +325,13 @@ def measure_limits(run, devices, torch):
             found[device.name] = machine.gpu_peaks(device, run.level, torch)
     for name, peaks in found.items():
         run.peaks[name] = machine.best_of(run.peaks.get(name), peaks)
+
+
+def gate_failures(result):
+    """``device op impl`` of each implementation that failed its gate or has no cases."""
+    bad = (f"{r['device']} {r['op']} {r['impl']}" for r in result.get("kernels", [])
+           if r["status"] in ("FAILED", "NO CASES"))
+    return list(dict.fromkeys(bad))
 
 
 def _check_params(expected, params):
