@@ -10,9 +10,10 @@ model change moves the benchmark with it) and a sweep of generic sizes around th
 implementation whose op has no entry (so a new op cannot slip past the benchmark).
 Levels: ``tiny`` (the smoke test: batch 2, model C, a few small sizes), ``quick`` (the three
 models' layers, a short sweep), ``full`` (the models' layers and a wider sweep), and
-``simulator``, which the harness picks for Numba's CUDA simulator (one case per op, a few
-hundred elements, shapes ragged against the kernels' tiles: the simulator runs every GPU
-thread in Python, so a model's layer takes a minute there).
+``simulator``, which the harness picks for Numba's CUDA simulator (one case per op, two for
+adam_update's branches, of at most a few hundred elements, ragged against the kernels'
+tiles: the simulator runs every GPU thread in Python, so a model's layer takes a minute
+there).
 
 Most ops return their output; ``adam_update`` updates its arguments in place and returns
 nothing, so its spec says what to compare (``OpSpec.call``, ``in_place``).
