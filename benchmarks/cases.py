@@ -9,8 +9,16 @@ model change moves the benchmark with it) and a sweep of generic sizes around th
 ``SPECS`` has one entry per op of the kernel registry; the harness refuses to run an
 implementation whose op has no entry (so a new op cannot slip past the benchmark).
 Levels: ``tiny`` (the smoke test: batch 2, model C, a few small sizes), ``quick`` (the three
-models' layers, a short sweep), ``full`` (the models' layers and a wider sweep).
+models' layers, a short sweep), ``full`` (the models' layers and a wider sweep), and
+``simulator``, which the harness picks for Numba's CUDA simulator (one case per op, two for
+adam_update's branches, of at most a few hundred elements, ragged against the kernels'
+tiles: the simulator runs every GPU thread in Python, so a model's layer takes a minute
+there).
+
+Most ops return their output; ``adam_update`` updates its arguments in place and returns
+nothing, so its spec says what to compare (``OpSpec.call``, ``in_place``).
 """
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,7 +28,8 @@ import numpy as np
 from .cnn_throughput import MODELS
 
 F32 = 4                      # every case is float32, as the seed CNNs train
-LEVELS = ("tiny", "quick", "full")
+LEVELS = ("tiny", "quick", "full")          # what --sizes offers
+SIMULATOR = "simulator"                     # the level of a simulated device
 
 
 @dataclass
@@ -42,6 +51,15 @@ class OpSpec:
     torch: Callable = None                    # (torch, args, context) -> zero-argument call
     torch_out: Callable = field(default=lambda out: out)   # PyTorch's output → ...
     ref_out: Callable = field(default=lambda ref: ref)     # ... compared with this of ref
+    call: Callable = None     # (fn, args) -> zero-argument call returning what is compared
+    in_place: bool = False    # what is compared is the updated inputs: nothing new allocated
+
+    def bind(self, fn, args):
+        """A zero-argument call of implementation ``fn`` on one input set, returning what the
+        gate compares with the reference (by default ``fn(*args)``'s output)."""
+        if self.call is not None:
+            return self.call(fn, args)
+        return functools.partial(fn, *args)
 
 
 # ---------------------------------------------------------------------------------------
@@ -49,8 +67,9 @@ class OpSpec:
 
 def model_layers(level):
     """Every layer's shapes in the seed CNNs: dicts with ``kind`` (conv, pool, linear, loss,
-    params), ``label``, ``origin`` and shapes.  ``tiny`` keeps model C at batch 2."""
-    names = ["C"] if level == "tiny" else list(MODELS)
+    params), ``label``, ``origin`` and shapes.  ``tiny`` keeps model C at batch 2; the
+    simulator level has none."""
+    names = {"tiny": ["C"], SIMULATOR: []}.get(level, list(MODELS))
     for name in names:
         layers, batch = MODELS[name]
         n = 2 if level == "tiny" else batch
@@ -102,6 +121,8 @@ def _torch_matmul(torch, args, context):
 
 
 def matmul_cases(level):
+    if level == SIMULATOR:       # ragged against the simulator's 8x8 tiles and 4-wide K steps
+        return [_matmul_case("sim 12x18x9", 12, 18, 9)]
     sizes = {"tiny": [16, 48], "quick": [128, 512, 1024],
              "full": [64, 128, 256, 512, 1024, 2048]}[level]
     cases = [_matmul_case(f"{s}x{s}x{s}", s, s, s) for s in sizes]
@@ -115,6 +136,8 @@ def matmul_cases(level):
 # conv2d: forward, backward_input, backward_weight on one geometry
 
 def _conv_geometries(level):
+    if level == SIMULATOR:       # batch 2, padded, ragged: ~0.5 s per call simulated
+        return [("sim.conv pad1", "sweep", (2, 2, 4, 4), (3, 2, 3, 3), (1, 1))]
     geometries = [(layer["label"], layer["origin"], layer["x"], layer["w"], layer["padding"])
                   for layer in _layers(level, "conv")]
     if level == "full":   # a ResNet-like 3x3, padded, wider than the seed CNNs
@@ -171,6 +194,8 @@ def _torch_conv(entry):
 # max_pool2d (2x2, stride 2, as in the seed CNNs)
 
 def _pool_shapes(level):
+    if level == SIMULATOR:
+        return [("sim.pool", "sweep", (2, 3, 6, 6))]
     shapes = [(layer["label"], layer["origin"], layer["x"]) for layer in _layers(level, "pool")]
     if level == "full":
         shapes.append(("sweep.pool", "sweep", (32, 64, 32, 32)))
@@ -224,7 +249,8 @@ def _torch_pool_backward(torch, args, context):
 def _xent_shapes(level):
     shapes = [(layer["label"], layer["origin"], layer["logits"])
               for layer in _layers(level, "loss")]
-    shapes += {"tiny": [], "quick": [("sweep.loss", "sweep", (256, 1000))],
+    shapes += {"tiny": [], SIMULATOR: [("sim.loss", "sweep", (3, 10))],
+               "quick": [("sweep.loss", "sweep", (256, 1000))],
                "full": [("sweep.loss", "sweep", (256, 1000)),
                         ("sweep.loss", "sweep", (2048, 1000))]}[level]
     return shapes
@@ -284,13 +310,117 @@ def _erf_case(size):
 
 
 def erf_cases(level):
-    sizes = {"tiny": [100], "quick": [10**4, 10**5], "full": [10**3, 10**4, 10**5, 10**6]}
+    sizes = {"tiny": [100], SIMULATOR: [100], "quick": [10**4, 10**5],
+             "full": [10**3, 10**4, 10**5, 10**6]}
     return [_erf_case(s) for s in sizes[level]]
 
 
 def _torch_erf(torch, args, context):
     (x,) = _to_torch(torch, args)
     return lambda: torch.erf(x)
+
+
+# ---------------------------------------------------------------------------------------
+# adam_update: one Adam step's kernel work over a model's parameters
+
+@dataclass
+class ParamSet:
+    label: str
+    origin: str
+    shapes: list
+
+    @property
+    def size(self):
+        return sum(math.prod(s) for s in self.shapes)
+
+
+def param_sets(level):
+    """Each seed CNN's parameter shapes (what one optimizer step updates), and at ``full`` a
+    4-million-parameter set; at the simulator level a small conv layer's weight and bias."""
+    if level == SIMULATOR:
+        return [ParamSet("sim.params", "sweep", [(3, 2, 3, 3), (3,)])]
+    sets = [ParamSet(layer["label"], layer["origin"], layer["shapes"])
+            for layer in model_layers(level) if layer["kind"] == "params"]
+    if level == "full":
+        sets.append(ParamSet("sweep.params", "sweep", [(1024, 1024)] * 4))
+    return sets
+
+
+ADAM = dict(weight_decay=0.0, decoupled=False, amsgrad=False)   # the seed CNNs' optimizer
+ADAMW_AMSGRAD = dict(weight_decay=1e-2, decoupled=True, amsgrad=True)  # the other branches
+ADAM_HYPER = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+ADAM_STEP = 10        # a step mid-training: bias corrections not trivial, m and v not zero
+
+
+def _adam_case(param_set, weight_decay, decoupled, amsgrad):
+    def make(rng):
+        args = []
+        for shape in param_set.shapes:
+            p, g, m = _rand(rng, shape), _rand(rng, shape), 0.3 * _rand(rng, shape)
+            v = np.square(_rand(rng, shape))
+            v_max = np.maximum(v, np.square(_rand(rng, shape))) if amsgrad else None
+            h = ADAM_HYPER
+            args.append((p, g, m, v, v_max, ADAM_STEP, h["lr"], h["beta1"], h["beta2"],
+                         h["eps"], weight_decay, decoupled, False))
+        return tuple(args), {}
+    variant = " AdamW amsgrad" if amsgrad else ""
+    # read θ, g, m, v and write θ, m, v (amsgrad: v_max read and written too)
+    moved = F32 * (9 if amsgrad else 7) * param_set.size
+    return Case("adam_update", f"{param_set.label} {param_set.size:,} params{variant}", make,
+                12.0 * param_set.size, float(moved), param_set.origin)
+
+
+def adam_cases(level):
+    sets = param_sets(level)
+    cases = [_adam_case(ps, **ADAM) for ps in sets]
+    if level == SIMULATOR:
+        cases += [_adam_case(ps, **ADAMW_AMSGRAD) for ps in sets]
+    elif level == "tiny":
+        small = ParamSet("sweep.params", "sweep", [(10, 64), (10,)])
+        cases.append(_adam_case(small, **ADAMW_AMSGRAD))
+    return cases
+
+
+def _adam_updated(args):
+    p, _, m, v, v_max = args[:5]
+    return (p, m, v) if v_max is None else (p, m, v, v_max)
+
+
+def _adam_step(fn, args):
+    """One optimizer step's kernel work, as ``minigrad.optim.Adam.step`` does it: ``fn`` on
+    each parameter in turn.  Returns what was updated in place (θ, m, v, v_max)."""
+    def step():
+        for one in args:
+            fn(*one)
+        return tuple(a for one in args for a in _adam_updated(one))
+    return step
+
+
+def _torch_adam(torch, args, context):
+    """``torch.optim.Adam`` (AdamW for decoupled decay) on the same arrays, its state set to
+    the case's (t − 1 steps taken, m, v, v_max): its ``step()`` updates them as one
+    ``_adam_step`` does."""
+    tensors = [_to_torch(torch, one) for one in args]
+    step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize = tensors[0][5:]
+    amsgrad = tensors[0][4] is not None
+    params = []
+    for p, g, *_ in tensors:
+        param = torch.nn.Parameter(p)          # shares p's memory
+        param.grad = g
+        params.append(param)
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = cls(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+              amsgrad=amsgrad, maximize=maximize)
+    for param, (_, _, m, v, v_max, *_) in zip(params, tensors):
+        opt.state[param] = {"step": torch.tensor(float(step - 1)), "exp_avg": m,
+                            "exp_avg_sq": v, **({"max_exp_avg_sq": v_max} if amsgrad else {})}
+
+    def run():
+        with torch.no_grad():
+            opt.step()
+        return tuple(a for param, one in zip(params, tensors)
+                     for a in (param.detach(),) + _adam_updated(one)[1:])
+    return run
 
 
 # ---------------------------------------------------------------------------------------
@@ -329,4 +459,7 @@ SPECS = {spec.op: spec for spec in [
            ref_out=_first),
     OpSpec("softmax_xent.backward", "memory", xent_cases("backward"), 1e-5,
            _torch_xent_backward),
+    # updates θ, m, v (v_max) in place: the gate compares them after one step
+    OpSpec("adam_update", "memory", adam_cases, 1e-5, _torch_adam, call=_adam_step,
+           in_place=True),
 ]}

@@ -4,13 +4,13 @@ Three devices share one interface, so the harness never tests which one it has:
 
 * ``CpuDevice``: NumPy arrays, ``time.perf_counter``.
 * ``CupyDevice``: a real GPU: CuPy arrays, CUDA events recorded around the timed calls.
-* ``SimulatorDevice``: ``NUMBA_ENABLE_CUDASIM=1`` without a usable CuPy: the ``cuda``
-  implementations run on NumPy arrays under Numba's CUDA simulator.  It checks the
-  implementations and the harness at tiny sizes; its times are meaningless (the simulator
+* ``SimulatorDevice``: ``NUMBA_ENABLE_CUDASIM=1``: the ``cuda`` implementations run on
+  NumPy arrays, the Numba CUDA kernels under Numba's CUDA simulator.  It checks the
+  implementations and the harness on tiny cases; its times are meaningless (the simulator
   interprets every thread in Python) and every row it produces says so.
 
-``cuda_device()`` picks the real GPU when there is one, else the simulator when asked for by
-the environment, else returns ``None`` and why.
+``cuda_device()`` picks the simulator when the environment asks for it, else the real GPU
+when CuPy sees one, else returns ``None`` and why.
 """
 import os
 import time
@@ -109,15 +109,20 @@ class SimulatorDevice(CpuDevice):
 
 
 def cuda_device():
-    """``(device, None)`` for the real GPU or the simulator, or ``(None, why not)``."""
+    """``(device, None)`` for the simulator or the real GPU, or ``(None, why not)``.
+
+    The simulator wins when ``NUMBA_ENABLE_CUDASIM=1``, even on a machine with a GPU: numba
+    then replaced ``numba.cuda`` by the simulator in this process, whose kernels take NumPy
+    arrays, not CuPy's.  ``backend.cuda_status()`` only asks CuPy, which the variable does
+    not affect."""
     from minigrad import backend
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return SimulatorDevice(), None
     available, reason = backend.cuda_status()
     if available:
         return CupyDevice(backend.xp_for("cuda")), None
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return SimulatorDevice(), None
     return None, (f"{reason}; set NUMBA_ENABLE_CUDASIM=1 to check the cuda implementations "
-                  "under Numba's simulator at tiny sizes")
+                  "under Numba's simulator on tiny cases")
 
 
 def last_level_cache_bytes(device):

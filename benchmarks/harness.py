@@ -36,7 +36,6 @@ LEVEL_SETTINGS = {
                  e2e=("A,B,C", 30, 5, 5)),
 }
 ROTATION_LIMIT_BYTES = 512 * 2**20
-SIMULATOR_MAX_FLOPS = 1e6         # larger tiny cases take seconds per call in the simulator
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -50,7 +49,7 @@ def parse_args(argv):
     parser.set_defaults(sizes="full")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
                         help="cuda: CuPy on a GPU, or Numba's simulator if "
-                             "NUMBA_ENABLE_CUDASIM=1 (tiny sizes, times meaningless)")
+                             "NUMBA_ENABLE_CUDASIM=1 (its own tiny cases, times meaningless)")
     parser.add_argument("--ops", default=None,
                         help="comma-separated ops or families (matmul,conv2d,...,optim); "
                              "default: all")
@@ -129,15 +128,18 @@ class Run:
         return max(1, min(want, fit, self.settings["max_sets"]))
 
     def kernel_case(self, device, spec, case, impls):
+        # Every participant and the reference get their own copies of the inputs: an op that
+        # updates its arguments in place (adam_update) must not see another's updates.  The
+        # gate is each participant's first call, on its first set, before any other call.
         args, context = case.make(np.random.default_rng(self.args.seed))
-        reference = implementation(spec.op, "cpu", "numpy")(*args)
+        reference = spec.bind(implementation(spec.op, "cpu", "numpy"), self.host.put(args))()
         sets = self.rotation(device, case)
         participants = []
         for impl in impls:
             p = timing.Participant(impl, "kernel", device, [])
             try:
                 fn = implementation(spec.op, device.name, impl)
-                p.calls = [functools.partial(fn, *device.put(args)) for _ in range(sets)]
+                p.calls = [spec.bind(fn, device.put(args)) for _ in range(sets)]
             except Exception as exc:
                 p.fail("UNAVAILABLE", f"{type(exc).__name__}: {exc}"[:300])
             else:
@@ -146,8 +148,7 @@ class Run:
         if device.name != "cpu":      # the NumPy reference on the host, for "x ref"
             fn = implementation(spec.op, "cpu", "numpy")
             p = timing.Participant("numpy (host)", "reference", self.host,
-                                   [functools.partial(fn, *self.host.put(args))
-                                    for _ in range(sets)])
+                                   [spec.bind(fn, self.host.put(args)) for _ in range(sets)])
             timing.gate(p, lambda out: None)       # the reference: only its first call timed
             participants.append(p)
         if self.torch is not None and spec.torch is not None and not device.simulated:
@@ -162,9 +163,10 @@ class Run:
                     spec.torch_out(_torch_to_numpy(out)), spec.ref_out(reference),
                     max(spec.rtol, 1e-5)))
             participants.append(p)
-        self.time_and_record(device, spec.op, spec.bound, case, participants, sets)
+        self.time_and_record(device, spec.op, spec.bound, case, participants, sets,
+                             spec.in_place)
 
-    def time_and_record(self, device, op, bound, case, participants, sets):
+    def time_and_record(self, device, op, bound, case, participants, sets, in_place=False):
         s = self.settings
         if device.simulated:       # one timed call each: the gate is what counts here
             timing.measure(participants, 1, 0.0, 0.0, min_warmup=0, settle=False)
@@ -172,7 +174,7 @@ class Run:
             timing.measure(participants, s["repeats"], s["warmup_s"], s["sample_s"])
         for p in participants:
             if p.status == "ok" and p.kind != "pytorch" and p.calls:
-                p.extra_bytes = self.extra_bytes(p)
+                p.extra_bytes = self.extra_bytes(p, in_place)
         by_impl = {p.impl: p for p in participants if p.samples}
         reference = by_impl.get("numpy (host)") or by_impl.get("numpy")
         torch_p = by_impl.get("pytorch")
@@ -208,13 +210,16 @@ class Run:
             row["frac_peak_flops"] = row["gflops"] / gemm if gemm else None
             row["frac_peak_bandwidth"] = row["gbps"] / bandwidth if bandwidth else None
 
-    def extra_bytes(self, participant):
+    def extra_bytes(self, participant, in_place):
+        """Memory a call allocates beyond its outputs (for an op updating its inputs in
+        place, the arrays it returns are not new: nothing is subtracted)."""
         try:
             if isinstance(participant.device, CupyDevice):
-                return timing.cupy_extra_bytes(participant.device.cupy, participant.calls[0])
+                return timing.cupy_extra_bytes(participant.device.cupy, participant.calls[0],
+                                               new_outputs=not in_place)
             if participant.device.simulated:
                 return None
-            return timing.host_extra_bytes(participant.calls[0])
+            return timing.host_extra_bytes(participant.calls[0], new_outputs=not in_place)
         except Exception:
             return None
 
@@ -229,17 +234,13 @@ class Run:
                     self.rows.append(dict(device=device.name, simulated=device.simulated,
                                           op=op, case="-", origin="-", bound="-", impl=impl,
                                           kind="kernel", status="NO CASES",
-                                          error=f"benchmarks/cases.py has no entry for {op}"))
+                                          error=f"benchmarks/cases.py has no entry for {op}",
+                                          flops=None, bytes=None, rotating_sets=0,
+                                          first_call_s=None, extra_bytes=None))
                 continue
-            level = "tiny" if device.simulated else self.level
-            cases = spec.cases(level)
-            if device.simulated:   # the simulator runs each GPU thread in Python
-                small = [c for c in cases if c.flops <= SIMULATOR_MAX_FLOPS]
-                if len(small) < len(cases):
-                    print(f"  {op}: {len(cases) - len(small)} case(s) too large for the "
-                          f"simulator skipped", flush=True)
-                cases = small
-            for case in cases:
+            # the simulator runs each GPU thread in Python: its own tiny cases
+            level = cases_module.SIMULATOR if device.simulated else self.level
+            for case in spec.cases(level):
                 self.kernel_case(device, spec, case, impls)
 
     # -- optimizer step ---------------------------------------------------------------------
@@ -250,7 +251,7 @@ class Run:
             if not _wanted(f"optim.{rule}", self.selection):
                 continue
             _, flops, per_element = optim_bench.RULES[rule]
-            for ps in optim_bench.param_sets(self.level):
+            for ps in cases_module.param_sets(self.level):
                 params, grads = optim_bench.initial_arrays(ps, self.args.seed)
                 expected = optim_bench.numpy_step(rule, *self.host.put((params, grads)))()
                 case = cases_module.Case(f"optim.{rule}", f"{ps.label} {ps.size:,} params",
@@ -274,7 +275,8 @@ class Run:
                     else:
                         timing.gate(p, check)
                     participants.append(p)
-                self.time_and_record(device, case.op, "memory", case, participants, 1)
+                self.time_and_record(device, case.op, "memory", case, participants, 1,
+                                     in_place=True)
 
     # -- engine overhead --------------------------------------------------------------------
     def engine_overhead(self):
@@ -323,6 +325,13 @@ def measure_limits(run, devices, torch):
             found[device.name] = machine.gpu_peaks(device, run.level, torch)
     for name, peaks in found.items():
         run.peaks[name] = machine.best_of(run.peaks.get(name), peaks)
+
+
+def gate_failures(result):
+    """``device op impl`` of each implementation that failed its gate or has no cases."""
+    bad = (f"{r['device']} {r['op']} {r['impl']}" for r in result.get("kernels", [])
+           if r["status"] in ("FAILED", "NO CASES"))
+    return list(dict.fromkeys(bad))
 
 
 def _check_params(expected, params):

@@ -3,45 +3,26 @@
 An optimizer step is a chain of elementwise passes over every parameter, so it is
 memory-bound: ``bytes`` counts each array the rule must read and write once per element
 (Adam: read θ, g, m, v, write θ, m, v: 7 float32; SGD with momentum: read θ, g, b, write
-θ, b: 5).  The reference is the same rule written as plain NumPy in-place passes over the
-arrays (what the update costs without the engine around it); the gate compares the
-parameters after one step with that reference's.  Steps are timed one after another on
-the same arrays (the state must advance), so no input rotation here.
+θ, b: 5).  The reference is the rule as plain NumPy in-place passes over the arrays (what
+the update costs without the engine around it); for Adam that is the registered
+``adam_update`` reference, called on each parameter, so the formula lives in one place.
+(The ``adam_update`` kernel rows time every implementation of that op on these same
+parameter sets; the rows here time the whole ``step()``, engine included.)  The gate
+compares the parameters after one step with the reference's.  Steps are timed one after
+another on the same arrays (the state must advance), so no input rotation here.
 
-Parameter sets: each seed CNN's parameters (shapes from ``cases.model_layers``), and at
-``full`` a larger 4-million-parameter set.
+Parameter sets: ``cases.param_sets``, each seed CNN's parameters, and at ``full`` a larger
+4-million-parameter set.
 """
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from .cases import F32, model_layers
+from .cases import F32
 
 RULES = {
     # name: (hyperparameters, flops per element, bytes per element)
     "adam": (dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8), 12, 7 * F32),
     "sgd": (dict(lr=1e-2, momentum=0.9), 4, 5 * F32),
 }
-
-
-@dataclass
-class ParamSet:
-    label: str
-    origin: str
-    shapes: list
-
-    @property
-    def size(self):
-        return sum(math.prod(s) for s in self.shapes)
-
-
-def param_sets(level):
-    sets = [ParamSet(layer["label"], layer["origin"], layer["shapes"])
-            for layer in model_layers(level) if layer["kind"] == "params"]
-    if level == "full":
-        sets.append(ParamSet("sweep.params", "sweep", [(1024, 1024)] * 4))
-    return sets
 
 
 def initial_arrays(param_set, seed=0):
@@ -69,17 +50,14 @@ def numpy_step(rule, params, grads):
                 p -= lr * s["m"]
             return params
         return step
+    from minigrad_kernels.adam_update import adam_update_numpy
     lr, (beta1, beta2), eps = options["lr"], options["betas"], options["eps"]
 
     def step():
         for p, g, s in zip(params, grads, state):
             s["step"] += 1
-            t, m, v = s["step"], s["m"], s["v"]
-            m += (1 - beta1) * (g - m)
-            v *= beta2
-            v += (1 - beta2) * g * g
-            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
-            p -= (lr / (1 - beta1**t)) * m / denom
+            adam_update_numpy(p, g, s["m"], s["v"], None, s["step"], lr, beta1, beta2, eps,
+                              0.0, False, False)
         return params
     return step
 

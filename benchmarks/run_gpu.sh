@@ -9,10 +9,13 @@
 # 3. the device tests (tensors, modules, optimizers, checkpoints, every op and CuPy kernel)
 #    on the real device
 # 4. the CUDA-simulator tests and the sm_90 PTX compile check (as in CI)
-# 5. python -m benchmarks --device cuda --out OUT_DIR/gpu_bench.json
+# 5. python -m benchmarks --device cuda --out OUT_DIR/gpu_bench.json (CuPy arrays, CUDA
+#    events; it fails when an implementation fails its correctness gate)
 #
 # It uses what the machine has (NumPy, CuPy, numba-cuda; pytest and hypothesis for the
-# tests): a missing piece skips its step with the reason, nothing is installed.  Results:
+# tests): a missing piece skips its step with the reason, nothing is installed.
+# NUMBA_ENABLE_CUDASIM is unset: every step but the simulator tests (which set it) is about
+# the real GPU, and with it the benchmark would run its simulator device instead.  Results:
 # OUT_DIR/gpu_check.json (one record per step) and a table printed last.  The exit status is
 # 0 only when every step that ran passed.
 set -u
@@ -26,9 +29,10 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # works without `pip insta
 if ! "$PY" -c "import minigrad_kernels" 2>/dev/null; then
     # not installed: make the kernel package importable under its installed name
     mkdir -p "$OUT/.path" && ln -sfn "$PWD/kernels" "$OUT/.path/minigrad_kernels"
-    export PYTHONPATH="$PWD/$OUT/.path:$PYTHONPATH"
+    export PYTHONPATH="$(cd "$OUT" && pwd)/.path:$PYTHONPATH"      # OUT may be absolute
 fi
 
+unset NUMBA_ENABLE_CUDASIM
 STEPS=()          # "name|status|seconds|detail"
 
 record() { STEPS+=("$1|$2|$3|$4"); }
@@ -51,20 +55,26 @@ have() { "$PY" -c "import $1" 2>/dev/null; }
 
 run_step doctor "$OUT/doctor.txt" "$PY" -m minigrad doctor
 
+if "$PY" -c "import minigrad, sys; sys.exit(0 if minigrad.cuda.is_available() else 1)"; then
+    cuda_ok=1
+else
+    cuda_ok=0
+    why=$("$PY" -c "import minigrad; print(minigrad.cuda.status()[1])")
+fi
+
 if ! have pytest || ! have hypothesis; then
     for s in "pytest -m gpu" "device tests on the GPU" "simulator tests" "PTX check"; do
         record "$s" "skipped" 0 "pytest and hypothesis are needed (pip install pytest hypothesis)"
     done
 else
     PYTEST=("$PY" -m pytest -p no:cacheprovider -q -ra)
-    if "$PY" -c "import minigrad, sys; sys.exit(0 if minigrad.cuda.is_available() else 1)"; then
+    if [ "$cuda_ok" = 1 ]; then
         run_step "pytest -m gpu" "$OUT/pytest_gpu.txt" "${PYTEST[@]}" -m gpu \
             --junitxml="$OUT/pytest_gpu.xml"
         run_step "device tests on the GPU" "$OUT/pytest_device.txt" "${PYTEST[@]}" \
             tests/test_cuda_device.py tests/kernels/test_kernels.py tests/ops/test_op_table.py \
             -k "cuda" --junitxml="$OUT/pytest_device.xml"
     else
-        why=$("$PY" -c "import minigrad; print(minigrad.cuda.status()[1])")
         record "pytest -m gpu" "skipped" 0 "CUDA unusable: $why"
         record "device tests on the GPU" "skipped" 0 "CUDA unusable: $why"
     fi
@@ -79,12 +89,14 @@ else
     fi
 fi
 
-if [ -f benchmarks/__main__.py ]; then
+if [ ! -f benchmarks/__main__.py ]; then
+    record "benchmarks" "skipped" 0 \
+        "benchmarks/__main__.py (python -m benchmarks, its own issue) is not in this checkout"
+elif [ "$cuda_ok" = 1 ]; then
     run_step "benchmarks" "$OUT/gpu_bench.txt" "$PY" -m benchmarks --device cuda \
         --out "$OUT/gpu_bench.json"
 else
-    record "benchmarks" "skipped" 0 \
-        "benchmarks/__main__.py (python -m benchmarks, its own issue) is not in this checkout"
+    record "benchmarks" "skipped" 0 "CUDA unusable: $why"
 fi
 
 printf '%s\n' "${STEPS[@]}" | "$PY" -c '

@@ -144,10 +144,12 @@ def _nbytes(values):
     return int(getattr(values, "nbytes", 0))
 
 
-def host_extra_bytes(call):
+def host_extra_bytes(call, new_outputs=True):
     """Peak memory a call allocates beyond what it returns, from tracemalloc (NumPy reports
-    its array memory to it).  Run in a fresh thread, so that thread-local workspaces (the
-    im2col buffers kept between calls) are allocated again and counted."""
+    its array memory to it); ``new_outputs=False`` when what it returns existed before (an
+    update in place): then all of the peak is extra.  Run in a fresh thread, so that
+    thread-local workspaces (the im2col buffers kept between calls) are allocated again and
+    counted."""
     result = {}
 
     def traced():
@@ -157,20 +159,21 @@ def host_extra_bytes(call):
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        result["extra"] = max(0, peak - _nbytes(out))
+        result["extra"] = max(0, peak - (_nbytes(out) if new_outputs else 0))
     thread = threading.Thread(target=traced)
     thread.start()
     thread.join()
     return result.get("extra")
 
 
-def cupy_extra_bytes(cupy, call):
+def cupy_extra_bytes(cupy, call, new_outputs=True):
     """Growth of CuPy's memory pool over one call beyond its outputs (an upper bound of the
-    peak extra memory: the pool keeps the blocks freed during the call)."""
+    peak extra memory: the pool keeps the blocks freed during the call); ``new_outputs``
+    as in ``host_extra_bytes``."""
     pool = cupy.get_default_memory_pool()
     cupy.cuda.get_current_stream().synchronize()
     pool.free_all_blocks()
     before = pool.total_bytes()
     out = call()
     cupy.cuda.get_current_stream().synchronize()
-    return max(0, pool.total_bytes() - before - _nbytes(out))
+    return max(0, pool.total_bytes() - before - (_nbytes(out) if new_outputs else 0))

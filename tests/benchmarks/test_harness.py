@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks import cases, harness
+from minigrad_kernels.erf import erf_numpy
 from minigrad import backend
 
 ROW_KEYS = {"device", "simulated", "op", "case", "origin", "bound", "impl", "kind", "status",
@@ -35,8 +36,14 @@ def wrong_matmul(a, b):
     return np.matmul(a, b) + 1          # off by one everywhere: must be caught by the gate
 
 
+def skipped_adam_update(p, g, m, v, v_max, *options):
+    """Returns None like the real in-place op, but updates nothing: the gate must compare
+    the updated arrays, not the return value."""
+
+
 def test_cpu_run_reports_every_implementation_and_fails_a_wrong_one(tmp_path, registered):
     registered("matmul", "cpu", "wrong_for_test", wrong_matmul)
+    registered("adam_update", "cpu", "wrong_for_test", skipped_adam_update)
     out = tmp_path / "bench.json"
     harness.main(["--sizes", "tiny", "--repeats", "1", "--skip", "e2e", "--no-torch",
                   "--out", str(out)])
@@ -63,6 +70,8 @@ def test_cpu_run_reports_every_implementation_and_fails_a_wrong_one(tmp_path, re
 
     wrong = [r for r in rows if r["impl"] == "wrong_for_test"]
     assert wrong and all(r["status"] == "FAILED" for r in wrong)
+    assert harness.gate_failures(result) == ["cpu matmul wrong_for_test",   # exit status 1
+                                             "cpu adam_update wrong_for_test"]
     assert all("wrong result" in r["error"] and "median_s" not in r for r in wrong)
     correct = [r for r in rows if r["impl"] != "wrong_for_test"]
     assert all(r["status"] == "ok" for r in correct), [r for r in correct
@@ -88,18 +97,21 @@ def test_crashing_implementation_is_reported_not_raised(tmp_path, registered):
 
 def test_cuda_path_under_the_simulator_with_a_registered_implementation(
         tmp_path, registered, monkeypatch):
-    """The cuda device without a GPU: NUMBA_ENABLE_CUDASIM=1 makes the harness run the cuda
-    implementations on NumPy arrays, labelled as simulated."""
-    if backend.is_cuda_available():
-        pytest.skip("a real GPU is present: the simulator path is not taken")
+    """NUMBA_ENABLE_CUDASIM=1 makes the harness run the cuda implementations on NumPy arrays,
+    labelled as simulated, on the simulator level's cases (with or without a GPU: the
+    variable decides).  erf has no Numba CUDA kernel, so numba.cuda is never imported in
+    this process (it would read the variable and stay the simulator for the session)."""
     monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "1")
 
-    def fake_cuda_matmul(a, b):       # the contract: allocate with the input's array module
-        return backend.array_module(a).matmul(a, b)
-    registered("matmul", "cuda", "fake_for_test", fake_cuda_matmul)
-    registered("matmul", "cuda", "wrong_for_test", wrong_matmul)
+    def fake_cuda_erf(x):      # the contract: allocate with the input's array module
+        return backend.array_module(x).asarray(erf_numpy(x))
+
+    def wrong_erf(x):
+        return erf_numpy(x) + 1
+    registered("erf", "cuda", "fake_for_test", fake_cuda_erf)
+    registered("erf", "cuda", "wrong_for_test", wrong_erf)
     out = tmp_path / "gpu.json"
-    result = harness.main(["--device", "cuda", "--sizes", "tiny", "--ops", "matmul",
+    result = harness.main(["--device", "cuda", "--sizes", "tiny", "--ops", "erf",
                            "--skip", "e2e,overhead", "--no-torch", "--no-plots",
                            "--out", str(out)])
     assert result["devices"]["cuda"]["simulated"] is True
@@ -109,10 +121,11 @@ def test_cuda_path_under_the_simulator_with_a_registered_implementation(
     assert all(r["status"] == "FAILED" for r in rows if r["impl"] == "wrong_for_test")
     host = [r for r in rows if r["impl"] == "numpy (host)"]
     assert host and all(r["status"] == "ok" and not r["simulated"] for r in host)
-    assert all(r["flops"] <= harness.SIMULATOR_MAX_FLOPS for r in rows)
+    simulator_cases = {c.label for c in cases.SPECS["erf"].cases(cases.SIMULATOR)}
+    assert {r["case"] for r in rows} == simulator_cases
 
 
-SIMULATED_KERNEL = """
+SIMULATED_RUN = """
 import json, sys
 from numba import cuda
 from minigrad import backend
@@ -133,27 +146,43 @@ def matmul_sim(a, b):
     return c
 
 backend.register_kernel("matmul", "cuda", "jit_for_test", matmul_sim)
-result = harness.main(["--device", "cuda", "--sizes", "tiny", "--ops", "matmul", "--skip",
-                       "e2e,overhead", "--no-torch"])
-json.dump([(r["impl"], r["status"], r["simulated"]) for r in result["kernels"]], sys.stderr)
+result = harness.main(["--device", "cuda", "--sizes", "tiny", "--skip", "e2e,overhead",
+                       "--no-torch", "--no-plots"])
+registered = [list(k) for k in backend.available_kernels(device="cuda")]
+rows = [(r["op"], r["case"], r["impl"], r["status"], r["error"], r["simulated"])
+        for r in result["kernels"]]
+json.dump({"registered": registered, "rows": rows,
+           "simulated": result["devices"]["cuda"]["simulated"]}, sys.stderr)
 """
 
 
-def test_a_numba_cuda_kernel_under_the_real_simulator():
-    """A real ``@cuda.jit`` kernel, in a process started with NUMBA_ENABLE_CUDASIM=1 (the
-    simulator must be chosen before numba is imported), on NumPy arrays."""
-    if backend.is_cuda_available():
-        pytest.skip("a real GPU is present: the simulator path is not taken")
+def test_every_cuda_implementation_passes_its_gate_under_the_real_simulator():
+    """The whole kernel benchmark on the cuda device in a process started with
+    NUMBA_ENABLE_CUDASIM=1 (the simulator must be chosen before numba is imported): every
+    registered cuda implementation, the real Numba CUDA kernels and CuPy's (on NumPy
+    arrays) and a ``@cuda.jit`` kernel registered here, is run on its op's simulator cases
+    and passes the gate against the NumPy reference."""
     root = pathlib.Path(__file__).resolve().parents[2]
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(root),
                                                         os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", SIMULATED_KERNEL], cwd=root, env=env,
+    env.pop("MINIGRAD_KERNELS", None)
+    done = subprocess.run([sys.executable, "-c", SIMULATED_RUN], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = json.loads(done.stderr.strip().splitlines()[-1])
-    jit = [(status, simulated) for impl, status, simulated in rows if impl == "jit_for_test"]
-    assert jit and all(status == "ok" and simulated for status, simulated in jit)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["simulated"] is True
+    registered = {(op, impl) for op, device, impl in report["registered"]}
+    assert {impl for _, impl in registered} >= {"numba_cuda", "cupy", "jit_for_test"}
+    rows = [dict(zip(("op", "case", "impl", "status", "error", "simulated"), r))
+            for r in report["rows"]]
+    kernel_rows = [r for r in rows if r["impl"] != "numpy (host)"]
+    assert {(r["op"], r["impl"]) for r in kernel_rows} == registered
+    failed = [r for r in kernel_rows if r["status"] != "ok" or not r["simulated"]]
+    assert not failed, failed
+    for op in {op for op, _ in registered}:     # each op's simulator cases, no other
+        assert {r["case"] for r in rows if r["op"] == op} == {
+            c.label for c in cases.SPECS[op].cases(cases.SIMULATOR)}, op
 
 
 def test_cuda_unavailable_is_reported(monkeypatch):
