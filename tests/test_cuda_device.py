@@ -120,7 +120,7 @@ def test_module_to_moves_parameters_buffers_and_grads(cuda_device):
         assert t.device == "cuda"
     assert all(p.grad.device == "cuda" for p in params)
     assert model[1].num_batches_tracked.dtype == minigrad.int64
-    with pytest.raises(RuntimeError, match="on one device"):
+    with pytest.raises(RuntimeError, match="conv2d: input is on cpu but weight is on cuda"):
         model(minigrad.tensor(x))                  # input left on the host
     model.to("cpu")
     assert all(p.device == "cpu" for p in model.parameters())
@@ -182,6 +182,29 @@ def test_optimizers_update_on_the_device_like_on_the_host(make, cuda_device):
     for s in host_opt.state.values():
         for v in s.values():
             assert not hasattr(v, "shape") or backend.device_of(v) == "cpu"
+
+
+def test_an_optimizer_over_parameters_on_two_devices_updates_each_on_its_own(cuda_device):
+    """Not an error (as in PyTorch): each parameter and its state stay on its device, and the
+    updates are those of the same optimizer with every parameter on the host."""
+    x = minigrad.tensor(blobs(8)[0].reshape(8, -1)[:, :5])
+    results = {}
+    for devices in (("cpu", "cpu"), ("cpu", cuda_device)):
+        minigrad.manual_seed(0)
+        first, second = nn.Linear(5, 4).to(devices[0]), nn.Linear(4, 2).to(devices[1])
+        opt = optim.Adam(list(first.parameters()) + list(second.parameters()), lr=0.1)
+        for _ in range(2):
+            opt.zero_grad()
+            (second(first(x).to(devices[1])) ** 2).sum().backward()
+            opt.step()
+        for layer, device in zip((first, second), devices):
+            for p in layer.parameters():
+                assert p.device == device
+                assert all(backend.device_of(v) == device
+                           for v in opt.state[p].values() if hasattr(v, "shape"))
+        results[devices] = [p.to("cpu").numpy() for p in opt.param_groups[0]["params"]]
+    for a, b in zip(*results.values()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_a_model_trains_on_the_cuda_device_with_fit(cuda_device):
