@@ -184,6 +184,32 @@ def test_optimizers_update_on_the_device_like_on_the_host(make, cuda_device):
             assert not hasattr(v, "shape") or backend.device_of(v) == "cpu"
 
 
+def test_a_checkpoint_written_on_one_device_resumes_on_the_other(cuda_device, tmp_path):
+    """save_checkpoint on cuda, load_checkpoint into a host model and optimizer (and back):
+    values and optimizer state land on the loading side's device, unchanged."""
+    x, y = blobs(8)
+    for saved_on, loaded_on in (("cuda", "cpu"), ("cpu", "cuda")):
+        model = small_cnn(saved_on)
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        F.cross_entropy(model(minigrad.tensor(x, device=saved_on)),
+                        minigrad.tensor(y, device=saved_on)).backward()
+        opt.step()
+        path = tmp_path / f"{saved_on}.ckpt"
+        minigrad.save_checkpoint(path, model=model, optimizer=opt, epoch=1)
+        other = small_cnn(loaded_on)
+        other_opt = optim.Adam(other.parameters(), lr=1e-2)
+        assert minigrad.load_checkpoint(path, model=other, optimizer=other_opt)["epoch"] == 1
+        for (name, a), b in zip(other.state_dict().items(), model.state_dict().values()):
+            assert a.device == loaded_on, name
+            np.testing.assert_array_equal(a.to("cpu").numpy(), b.to("cpu").numpy())
+        for p, q in zip(other.parameters(), model.parameters()):
+            for key, v in other_opt.state[p].items():
+                if hasattr(v, "shape"):
+                    assert backend.device_of(v) == loaded_on, key
+                    np.testing.assert_array_equal(backend.to_device(v, "cpu"),
+                                                  backend.to_device(opt.state[q][key], "cpu"))
+
+
 def test_an_optimizer_over_parameters_on_two_devices_updates_each_on_its_own(cuda_device):
     """Not an error (as in PyTorch): each parameter and its state stay on its device, and the
     updates are those of the same optimizer with every parameter on the host."""

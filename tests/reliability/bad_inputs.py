@@ -989,9 +989,29 @@ def checkpoint_file(tmp, name, model, opt_class=optim.Adam, mutate=lambda b: b, 
     return path
 
 
+def mixed_checkpoint(tmp):
+    """A checkpoint with a Linear(3, 4)'s weights but the Adam state of a Linear(4, 3)."""
+    minigrad.manual_seed(2)
+    model, other = nn.Linear(3, 4), nn.Linear(4, 3)
+    path = tmp / "mixed.ckpt"
+    minigrad.save_checkpoint(path, model=model, optimizer=trained(other, optim.Adam))
+    return path
+
+
+def weights_only_checkpoint(tmp):
+    minigrad.manual_seed(2)
+    path = tmp / "weights.ckpt"
+    minigrad.save_checkpoint(path, model=nn.Linear(3, 4))
+    return path
+
+
+FIT_DATA = (np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32),
+            np.arange(8) % 4)
+
+
 def resumable(make=lambda: nn.Linear(3, 4), mutate=lambda b: b, name="run.ckpt"):
-    """Build: a compiled model, its data, and ``name`` written by fit(checkpoint=) from another
-    run of a model made by ``make`` (then mutated)."""
+    """Build: a compiled Linear(3, 4), and ``name`` written by fit(checkpoint=) in a run of
+    the model ``make()`` (then mutated)."""
     def build(tmp):
         minigrad.manual_seed(0)
         writer = make()
@@ -1009,20 +1029,16 @@ def resumable(make=lambda: nn.Linear(3, 4), mutate=lambda b: b, name="run.ckpt")
 
 
 def fit_resume(o):
+    """fit(resume=) with seed=, which reseeds the generator first: a failed resume puts it
+    back."""
     x, y = FIT_DATA
     return o.model.fit(x, y, epochs=2, batch_size=4, verbose=0, resume=o.path, seed=3)
 
 
-FIT_DATA = (np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32),
-            np.arange(8) % 4)
-
-
-def with_checkpoint(target, name="run.ckpt", mutate=lambda b: b, opt_class=optim.Adam,
-                    **options):
-    """Build: the model ``target()`` with a fresh Adam, and a checkpoint of a Linear(3, 4)
-    (or of ``options['source']()``) with its trained ``opt_class``."""
-    source = options.pop("source", lambda: nn.Linear(3, 4))
-
+def with_checkpoint(target, source=lambda: nn.Linear(3, 4), name="run.ckpt",
+                    mutate=lambda b: b, opt_class=optim.Adam, **options):
+    """Build: the model ``target()`` with a fresh Adam, and a checkpoint of ``source()`` with
+    its trained ``opt_class(**options)`` (then mutated)."""
     def build(tmp):
         minigrad.manual_seed(0)
         path = checkpoint_file(tmp, name, source(), opt_class, mutate, **options)
@@ -1040,7 +1056,7 @@ def load_into(o, **kwargs):
 for name, what, mutate in [("truncated", "cut in half", lambda b: b[:len(b) // 2]),
                            ("tail_cut", "missing its last 30 bytes", lambda b: b[:-30])]:
     case(f"load_checkpoint_{name}", CKPT, f"`load_checkpoint` of a checkpoint {what}",
-         with_checkpoint(lambda: nn.Linear(3, 4), f"{name}.ckpt", mutate), load_into,
+         with_checkpoint(lambda: nn.Linear(3, 4), name=f"{name}.ckpt", mutate=mutate), load_into,
          CheckpointFormatError,
          ["load:", f"{name}.ckpt", "is not a valid minigrad file",
           "the archive is truncated or corrupt"])
@@ -1105,22 +1121,6 @@ case("fit_resume_other_model", CKPT, "`fit(resume=path)` of another model's chec
      ["Error(s) in loading state_dict for Linear", 'Unexpected key(s) in state_dict: "0.weight"',
       'Missing key(s) in state_dict: "weight", "bias"',
       "load_checkpoint: while loading the model from 'run.ckpt'; nothing was changed"])
-
-
-def mixed_checkpoint(tmp):
-    """A checkpoint with a Linear(3, 4)'s weights but the Adam state of a Linear(4, 3)."""
-    minigrad.manual_seed(2)
-    model, other = nn.Linear(3, 4), nn.Linear(4, 3)
-    path = tmp / "mixed.ckpt"
-    minigrad.save_checkpoint(path, model=model, optimizer=trained(other, optim.Adam))
-    return path
-
-
-def weights_only_checkpoint(tmp):
-    minigrad.manual_seed(2)
-    path = tmp / "weights.ckpt"
-    minigrad.save_checkpoint(path, model=nn.Linear(3, 4))
-    return path
 
 
 # -- running a case ----------------------------------------------------------------------------
