@@ -146,9 +146,9 @@ def _check_typed(path, entry, obj, what):
         raise CheckpointFormatError(f"load_checkpoint: {str(path)!r}: the {what} entry is "
                                     f"malformed (expected {{'class', 'state'}})")
     if entry["class"] != type(obj).__name__:
-        raise ValueError(f"load_checkpoint: {str(path)!r} holds the state of a "
-                         f"{entry['class']!s:.80} {what}, got a {type(obj).__name__} to load "
-                         f"it into")
+        raise ValueError(f"load_checkpoint: {str(path)!r} holds {what} state of class "
+                         f"{entry['class']!s:.80}, expected {what} state of class "
+                         f"{type(obj).__name__} (the {what} given)")
     return entry["state"]
 
 

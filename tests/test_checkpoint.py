@@ -100,10 +100,12 @@ def test_a_failed_load_changes_nothing(tmp_path):
     assert "nothing was changed" in info.value.__notes__[0]
     assert snapshot(other, other_opt, other_sched) == before
 
-    with pytest.raises(ValueError, match="state of a Adam optimizer, got a SGD"):
+    with pytest.raises(ValueError, match="holds optimizer state of class Adam, expected "
+                                         "optimizer state of class SGD"):
         minigrad.load_checkpoint(tmp_path / "run.ckpt", model=other,
                                  optimizer=optim.SGD(other.parameters(), lr=0.1))
-    with pytest.raises(ValueError, match="state of a StepLR scheduler, got a ExponentialLR"):
+    with pytest.raises(ValueError, match="holds scheduler state of class StepLR, expected "
+                                         "scheduler state of class ExponentialLR"):
         minigrad.load_checkpoint(tmp_path / "run.ckpt", model=other, scheduler=lr_scheduler
                                  .ExponentialLR(optim.SGD(other.parameters(), lr=0.1), 0.9))
     assert snapshot(other, other_opt, other_sched) == before

@@ -120,7 +120,7 @@ def test_module_to_moves_parameters_buffers_and_grads(cuda_device):
         assert t.device == "cuda"
     assert all(p.grad.device == "cuda" for p in params)
     assert model[1].num_batches_tracked.dtype == minigrad.int64
-    with pytest.raises(RuntimeError, match="on one device"):
+    with pytest.raises(RuntimeError, match="conv2d: input is on cpu but weight is on cuda"):
         model(minigrad.tensor(x))                  # input left on the host
     model.to("cpu")
     assert all(p.device == "cpu" for p in model.parameters())
@@ -182,6 +182,55 @@ def test_optimizers_update_on_the_device_like_on_the_host(make, cuda_device):
     for s in host_opt.state.values():
         for v in s.values():
             assert not hasattr(v, "shape") or backend.device_of(v) == "cpu"
+
+
+def test_a_checkpoint_written_on_one_device_resumes_on_the_other(cuda_device, tmp_path):
+    """save_checkpoint on cuda, load_checkpoint into a host model and optimizer (and back):
+    values and optimizer state land on the loading side's device, unchanged."""
+    x, y = blobs(8)
+    for saved_on, loaded_on in (("cuda", "cpu"), ("cpu", "cuda")):
+        model = small_cnn(saved_on)
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        F.cross_entropy(model(minigrad.tensor(x, device=saved_on)),
+                        minigrad.tensor(y, device=saved_on)).backward()
+        opt.step()
+        path = tmp_path / f"{saved_on}.ckpt"
+        minigrad.save_checkpoint(path, model=model, optimizer=opt, epoch=1)
+        other = small_cnn(loaded_on)
+        other_opt = optim.Adam(other.parameters(), lr=1e-2)
+        assert minigrad.load_checkpoint(path, model=other, optimizer=other_opt)["epoch"] == 1
+        for (name, a), b in zip(other.state_dict().items(), model.state_dict().values()):
+            assert a.device == loaded_on, name
+            np.testing.assert_array_equal(a.to("cpu").numpy(), b.to("cpu").numpy())
+        for p, q in zip(other.parameters(), model.parameters()):
+            for key, v in other_opt.state[p].items():
+                if hasattr(v, "shape"):
+                    assert backend.device_of(v) == loaded_on, key
+                    np.testing.assert_array_equal(backend.to_device(v, "cpu"),
+                                                  backend.to_device(opt.state[q][key], "cpu"))
+
+
+def test_an_optimizer_over_parameters_on_two_devices_updates_each_on_its_own(cuda_device):
+    """Not an error (as in PyTorch): each parameter and its state stay on its device, and the
+    updates are those of the same optimizer with every parameter on the host."""
+    x = minigrad.tensor(blobs(8)[0].reshape(8, -1)[:, :5])
+    results = {}
+    for devices in (("cpu", "cpu"), ("cpu", cuda_device)):
+        minigrad.manual_seed(0)
+        first, second = nn.Linear(5, 4).to(devices[0]), nn.Linear(4, 2).to(devices[1])
+        opt = optim.Adam(list(first.parameters()) + list(second.parameters()), lr=0.1)
+        for _ in range(2):
+            opt.zero_grad()
+            (second(first(x).to(devices[1])) ** 2).sum().backward()
+            opt.step()
+        for layer, device in zip((first, second), devices):
+            for p in layer.parameters():
+                assert p.device == device
+                assert all(backend.device_of(v) == device
+                           for v in opt.state[p].values() if hasattr(v, "shape"))
+        results[devices] = [p.to("cpu").numpy() for p in opt.param_groups[0]["params"]]
+    for a, b in zip(*results.values()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_a_model_trains_on_the_cuda_device_with_fit(cuda_device):

@@ -284,6 +284,8 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     if resume_from is not None and initial_epoch:
         raise ValueError(f"fit: give resume= or initial_epoch=, not both (the checkpoint "
                          f"says where to start), got initial_epoch={initial_epoch}")
+    # A resume that fails changes nothing: not even the generator that seed= reseeds here.
+    generator_before = mg_random.get_state() if resume_from is not None else None
     if seed is not None:
         mg_random.manual_seed(seed)
     train = _data(x, y, "fit")
@@ -319,8 +321,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
                 cbs.on_train_begin({})
                 at = None
                 if resume_from is not None:     # after on_train_begin, which resets states
-                    initial_epoch, model.stop_training, at, step = load_resume(
-                        resume_from, model, history, user, position)
+                    try:
+                        initial_epoch, model.stop_training, at, step = load_resume(
+                            resume_from, model, history, user, position)
+                    except Exception:
+                        mg_random.set_state(generator_before)
+                        raise
                     for w in writer:
                         w.step = step
                 for epoch in range(initial_epoch, epochs):

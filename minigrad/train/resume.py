@@ -10,6 +10,7 @@ so a mid-epoch checkpoint also keeps the generators' states *at the epoch's star
 replays the epoch's order, skips the batches already done (their data is fetched, not
 trained on), then restores the generators to where the checkpoint was written.
 """
+import errno
 import numbers
 import os
 
@@ -109,7 +110,12 @@ def resume_path(resume, checkpoint):
             raise ValueError("fit: resume=True resumes from the checkpoint= file; give "
                              "checkpoint=path, or resume=path")
         return checkpoint if os.path.exists(checkpoint) else None
-    return os.fspath(resume)
+    path = os.fspath(resume)
+    if not os.path.exists(path):     # checked before fit changes anything
+        raise FileNotFoundError(errno.ENOENT, "fit: no checkpoint to resume from at resume= "
+                                "(resume=True with checkpoint=path starts afresh while that "
+                                "file does not exist yet)", path)
+    return path
 
 
 def _bad(path, what):

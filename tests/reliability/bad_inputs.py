@@ -9,9 +9,13 @@ thing to them, and declares
   what was got (shapes, dtypes, devices, keys, file defects).
 
 ``run_case`` also checks that every object involved is unchanged afterwards (values, dtypes,
-``requires_grad``, ``.grad``, module buffers and training flag, optimizer state, file bytes).
+devices, ``requires_grad``, ``.grad``, module buffers and training flag, optimizer state, file
+bytes, minigrad's random generator).  Cases with ``on_cuda`` run on the ``"cuda"`` device: the
+real one where CUDA is available, else the CPU stand-in of tests/cuda_standin.py, as the
+``cuda_device`` fixture does.
 ``docs/errors.md`` is generated from this list (``python -m tests.reliability.errors_doc``).
 """
+import contextlib
 import gzip
 import traceback
 from dataclasses import dataclass
@@ -22,11 +26,16 @@ from typing import Callable
 import numpy as np
 
 import minigrad
+from minigrad import backend, nn, optim
 from minigrad import functional as F
-from minigrad import nn, optim
+from minigrad import random as mg_random
 from minigrad.backend import CudaUnavailableError, KernelNotFoundError
 from minigrad.data.idx import IDXFormatError, read_idx, write_idx
 from minigrad.function import GraphFreedError
+from minigrad.serialization import CheckpointFormatError
+from minigrad.train.config import get_config
+
+from ..cuda_standin import standin
 
 
 @dataclass(frozen=True)
@@ -40,27 +49,41 @@ class Case:
     says: tuple                # pieces the message must contain: op/layer, expected, got
     covers: tuple = ()         # rows of tests/ops/op_table*.py whose contract this breaks
     prepare: Callable = None   # (objects) -> None: legitimate steps before the bad one
+    on_cuda: bool = False      # build and act with the "cuda" device usable (see cuda_device)
 
 
 CASES = []
 
 
-def case(name, group, bad_input, build, act, error, says, covers=(), prepare=None):
+def case(name, group, bad_input, build, act, error, says, covers=(), prepare=None,
+         on_cuda=False):
     CASES.append(Case(name, group, bad_input, build, act, error, tuple(says), tuple(covers),
-                      prepare))
+                      prepare, on_cuda))
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def T(*shape, dtype="float32", grad=True, seed=0, low=None, high=None):
+def T(*shape, dtype="float32", grad=True, seed=0, low=None, high=None, device="cpu"):
     """A seeded tensor (normal, or uniform in [low, high]) that requires grad by default."""
     rng = np.random.default_rng(seed)
     values = (rng.standard_normal(shape) if low is None else rng.uniform(low, high, shape))
-    return minigrad.tensor(values.astype(dtype), requires_grad=grad and dtype[0] == "f")
+    return minigrad.tensor(values.astype(dtype), requires_grad=grad and dtype[0] == "f",
+                           device=device)
 
 
-def labels(*values):
-    return minigrad.tensor(np.array(values, dtype=np.int64))
+def labels(*values, device="cpu"):
+    return minigrad.tensor(np.array(values, dtype=np.int64), device=device)
+
+
+@contextlib.contextmanager
+def cuda_device():
+    """The "cuda" device usable inside the block: the real one when CUDA is available,
+    otherwise the CPU stand-in (tests/cuda_standin.py), like the ``cuda_device`` fixture."""
+    if backend.is_cuda_available():
+        yield
+        return
+    with backend.use_cuda_module(standin):
+        yield
 
 
 def seeded(fn):
@@ -121,20 +144,6 @@ def model_in(model):
     return first.in_features
 
 
-class StandInCudaArray:
-    """An object that minigrad's backend takes for a CuPy array (its module is 'cupy...'):
-    enough to reach the device checks that run before any arithmetic, with no GPU."""
-    __module__ = "cupy.stand_in"
-
-    def __init__(self, shape, dtype="float32"):
-        self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(dtype), len(shape)
-        self.size = int(np.prod(shape))
-
-
-def on_stand_in_cuda(*shape):
-    return minigrad.Tensor._wrap(StandInCudaArray(shape))
-
-
 def idx_file(tmp, name, mutate):
     """Write a valid 3×4 uint8 IDX file, apply ``mutate`` to its bytes, return its path."""
     good = tmp / "good.idx"
@@ -160,6 +169,7 @@ AUTOGRAD = "Autograd"
 STATE = "Module state dicts"
 OPTIM = "Optimizers"
 FILES = "Files: IDX and minigrad.save"
+CKPT = "Checkpoints: load_checkpoint and fit(resume=)"
 ARGS = "Layer and op arguments"
 
 # -- shapes: elementwise ops that broadcast --------------------------------------------------
@@ -674,30 +684,78 @@ case("unknown_device", DEVICES, "an unknown device name",
 case("unknown_device_index", DEVICES, "a device index other than 0",
      lambda tmp: {"t": T(2)}, lambda o: o.t.to("cuda:1"), ValueError,
      ["unknown device 'cuda:1'", "expected 'cpu' or 'cuda'"])
+# The cases below run with the "cuda" device usable (on_cuda): the real GPU, or the CPU
+# stand-in.  Not in the table because they are not errors (tests/test_cuda_device.py):
+# `load_state_dict` of tensors from another device puts the values on the model's device (its
+# documented contract: loading is an explicit copy), optimizer state likewise, and an
+# optimizer over parameters on two devices updates each one on its own device.
 case("op_inputs_on_two_devices", DEVICES, "an op given tensors on two devices",
-     lambda tmp: {"a": T(2)}, lambda o: minigrad.ops.elementwise.Add.apply(
-         o.a, on_stand_in_cuda(2)), RuntimeError,
-     ["Add: expected all inputs on one device", "(2,) on cpu", "(2,) on cuda", ".to(device)"])
-case("loss_target_on_other_device", DEVICES, "a loss target on another device",
-     lambda tmp: {"z": T(2, 3)}, lambda o: F.cross_entropy(o.z, on_stand_in_cuda(2)),
-     RuntimeError, ["cross_entropy: logits on cpu, target on cuda"])
+     lambda tmp: {"a": T(2), "b": T(2, device="cuda")}, lambda o: o.a + o.b, RuntimeError,
+     ["Add: expected all inputs on one device", "(2,) on cpu", "(2,) on cuda", ".to(device)"],
+     on_cuda=True)
+case("matmul_on_two_devices", DEVICES, "`matmul` of a cuda and a cpu tensor",
+     lambda tmp: {"a": T(2, 3, device="cuda"), "b": T(3, 2)}, lambda o: o.a @ o.b,
+     RuntimeError, ["MatMul: expected all inputs on one device", "(2, 3) on cuda",
+                    "(3, 2) on cpu"], on_cuda=True)
+case("where_cond_on_other_device", DEVICES, "`where` with its condition on another device",
+     lambda tmp: {"a": T(2), "b": T(2, seed=1), "cond": T(2, grad=False, device="cuda")},
+     lambda o: F.where(o.cond > 0, o.a, o.b), RuntimeError,
+     ["Where: expected all inputs on one device", "(2,) on cuda", "(2,) on cpu"],
+     on_cuda=True)
+for method, act in [("__iadd__", lambda o: o.x.__iadd__(o.y)),
+                    ("copy_", lambda o: o.x.copy_(o.y)),
+                    ("__setitem__", lambda o: o.x.__setitem__(slice(None), o.y))]:
+    case(f"{method.strip('_')}_from_other_device", DEVICES,
+         f"`{method}` of a cpu tensor with a cuda operand",
+         lambda tmp: {"x": T(2, grad=False), "y": T(2, grad=False, device="cuda")}, act,
+         RuntimeError, [f"{method}: tensor on cpu, operand on cuda"], on_cuda=True)
+for loss, logits, target in [
+        ("cross_entropy", lambda d: T(2, 3, device=d), lambda d: labels(0, 2, device=d)),
+        ("nll_loss", lambda d: T(2, 3, device=d), lambda d: labels(0, 2, device=d)),
+        ("mse_loss", lambda d: T(2, 3, device=d), lambda d: T(2, 3, seed=1, device=d)),
+        ("binary_cross_entropy", lambda d: T(2, low=0.1, high=0.9, device=d),
+         lambda d: T(2, grad=False, low=0, high=1, device=d))]:
+    first = "logits" if loss in ("cross_entropy", "nll_loss") else "input"
+    for here, there in [("cpu", "cuda"), ("cuda", "cpu")]:
+        case(f"{loss}_target_on_{there}", DEVICES,
+             f"`{loss}` with {first} on {here}, target on {there}",
+             lambda tmp, logits=logits, target=target, here=here, there=there: {
+                 "z": logits(here), "t": target(there)},
+             lambda o, loss=loss: getattr(F, loss)(o.z, o.t), RuntimeError,
+             [f"{loss}: {first} on {here}, target on {there}"], on_cuda=True)
 for layer, make, x_shape in [
         (LINEAR, lambda: nn.Linear(3, 4), (2, 3)), (CONV, lambda: nn.Conv2d(1, 2, 3), (1, 1, 5, 5)),
         (BN1, lambda: nn.BatchNorm1d(3), (2, 3)), (LN, lambda: nn.LayerNorm(3), (2, 3))]:
     name = layer.split("(")[0]
-    case(f"{name}_input_on_other_device", DEVICES, f"a `{name}` on cpu given an input on cuda",
-         seeded(lambda tmp, make=make: {"layer": make()}),
-         lambda o, s=x_shape: o.layer(on_stand_in_cuda(*s)), RuntimeError,
-         [layer, "input is on cuda but weight is on cpu", "x.to('cpu')", ".to('cuda')"])
-case("Embedding_indices_on_other_device", DEVICES, "an `Embedding` on cpu given indices on cuda",
-     seeded(lambda tmp: {"layer": nn.Embedding(3, 2)}),
-     lambda o: o.layer(on_stand_in_cuda(2)), RuntimeError,
-     ["Embedding(3, 2)", "embedding: indices on cuda, table on cpu"])
-case("Sequential_input_on_other_device", DEVICES, "a `Sequential` on cpu given an input on cuda",
+    for here, there in [("cpu", "cuda"), ("cuda", "cpu")]:
+        case(f"{name}_on_{here}_input_on_{there}", DEVICES,
+             f"a `{name}` on {here} given an input on {there}",
+             seeded(lambda tmp, make=make, here=here: {"layer": make().to(here)}),
+             lambda o, s=x_shape, there=there: o.layer(T(*s, device=there)), RuntimeError,
+             [layer, f"input is on {there} but weight is on {here}", f"x.to('{here}')",
+              f".to('{there}')"], on_cuda=True)
+for here, there in [("cpu", "cuda"), ("cuda", "cpu")]:
+    case(f"Embedding_on_{here}_indices_on_{there}", DEVICES,
+         f"an `Embedding` on {here} given indices on {there}",
+         seeded(lambda tmp, here=here: {"layer": nn.Embedding(3, 2).to(here)}),
+         lambda o, there=there: o.layer(labels(0, 2, device=there)), RuntimeError,
+         ["Embedding(3, 2)", f"embedding: indices on {there}, table on {here}"], on_cuda=True)
+case("Sequential_on_cpu_input_on_cuda", DEVICES, "a `Sequential` on cpu given an input on cuda",
      seeded(lambda tmp: {"model": nn.Sequential(nn.Linear(3, 4), nn.ReLU())}),
-     lambda o: o.model(on_stand_in_cuda(2, 3)), RuntimeError,
+     lambda o: o.model(T(2, 3, device="cuda")), RuntimeError,
      ["Sequential layer (0), given shape (2, 3) float32 on cuda", LINEAR,
-      "input is on cuda but weight is on cpu"])
+      "input is on cuda but weight is on cpu"], on_cuda=True)
+case("Sequential_on_cuda_input_on_cpu", DEVICES, "a `Sequential` on cuda given an input on cpu",
+     seeded(lambda tmp: {"model": nn.Sequential(nn.Linear(3, 4), nn.ReLU()).to("cuda")}),
+     lambda o: o.model(T(2, 3)), RuntimeError,
+     ["Sequential layer (0), given shape (2, 3) float32", LINEAR,
+      "input is on cpu but weight is on cuda"], on_cuda=True)
+case("optimizer_step_grad_on_other_device", DEVICES,
+     "`step()` with the .grad of a cpu parameter on cuda",
+     with_optimizer(optim.SGD, lr=0.1, momentum=0.9), lambda o: o.opt.step(), RuntimeError,
+     ["SGD.step: param group 0, params[0] (4, 3) float32 is on cpu", "its grad is on cuda"],
+     prepare=lambda o: setattr(o.model.weight, "grad", minigrad.zeros(4, 3, device="cuda")),
+     on_cuda=True)
 case("kernel_not_on_device", DEVICES, "choosing a kernel that does not exist on a device",
      lambda tmp: {}, lambda o: minigrad.use_kernels("cpu", matmul="cupy").__enter__(),
      KernelNotFoundError, ["use_kernels: op 'matmul' has no implementation 'cupy' on 'cpu'",
@@ -712,8 +770,8 @@ case("backward_grad_shape", AUTOGRAD, "`backward(grad)` with grad of the wrong s
      lambda tmp: {"x": T(2, 3)}, lambda o: o.x.exp().backward(minigrad.ones(3, 2)),
      RuntimeError, ["backward(): grad has shape (3, 2)", "expected the tensor's shape (2, 3)"])
 case("backward_grad_device", AUTOGRAD, "`backward(grad)` with grad on another device",
-     lambda tmp: {"x": T(2)}, lambda o: o.x.exp().backward(on_stand_in_cuda(2)),
-     RuntimeError, ["backward(): grad is on cuda", "the tensor on cpu"])
+     lambda tmp: {"x": T(2)}, lambda o: o.x.exp().backward(minigrad.ones(2, device="cuda")),
+     RuntimeError, ["backward(): grad is on cuda", "the tensor on cpu"], on_cuda=True)
 case("backward_twice", AUTOGRAD, "a second `backward()` through a freed graph",
      lambda tmp: {"x": T(2)}, lambda o: o.y.backward(), GraphFreedError,
      ["backward through Sum a second time", "retain_graph=True"], prepare=first_backward)
@@ -902,20 +960,167 @@ for name, what, mutate, says in [
     case(f"load_{name}", FILES, what,
          lambda tmp, name=name, mutate=mutate: {
              "path": saved_model_file(tmp, f"{name}.npz", mutate)},
-         lambda o: minigrad.load(o.path), ValueError,
+         lambda o: minigrad.load(o.path), CheckpointFormatError,
          ["load:", f"{name}.npz", "is not a valid minigrad file"] + says)
 case("load_foreign_npz", FILES, "an .npz written by `np.savez`, not `minigrad.save`",
      lambda tmp: {"path": (np.savez(tmp / "plain.npz", w=np.ones(3)), tmp / "plain.npz")[1]},
-     lambda o: minigrad.load(o.path), ValueError,
+     lambda o: minigrad.load(o.path), CheckpointFormatError,
      ["load:", "plain.npz", "has no '__minigrad__' manifest", "written by something else"])
 case("load_truncated_into_model", FILES, "`load_state_dict(minigrad.load(truncated file))`",
      seeded(lambda tmp: {"model": nn.Linear(3, 4),
                          "path": saved_model_file(tmp, "ckpt.npz", lambda b: b[:-30])}),
-     lambda o: o.model.load_state_dict(minigrad.load(o.path)), ValueError,
+     lambda o: o.model.load_state_dict(minigrad.load(o.path)), CheckpointFormatError,
      ["load:", "ckpt.npz", "truncated or corrupt"])
 case("load_missing_file", FILES, "a checkpoint that does not exist",
      lambda tmp: {"path": tmp / "missing.npz"}, lambda o: minigrad.load(o.path),
      FileNotFoundError, ["No such file or directory", "missing.npz"])
+
+
+# -- checkpoints: load_checkpoint and fit(resume=) ------------------------------------------------
+# Each case watches the model, its optimizer, minigrad's generator and the file: a failed load
+# puts back whatever it had loaded before the failure.
+
+def checkpoint_file(tmp, name, model, opt_class=optim.Adam, mutate=lambda b: b, **options):
+    """A checkpoint written by save_checkpoint of ``model`` and its trained optimizer."""
+    path = tmp / name
+    minigrad.save_checkpoint(path, model=model, optimizer=trained(model, opt_class, **options),
+                             epoch=1)
+    path.write_bytes(mutate(path.read_bytes()))
+    return path
+
+
+def mixed_checkpoint(tmp):
+    """A checkpoint with a Linear(3, 4)'s weights but the Adam state of a Linear(4, 3)."""
+    minigrad.manual_seed(2)
+    model, other = nn.Linear(3, 4), nn.Linear(4, 3)
+    path = tmp / "mixed.ckpt"
+    minigrad.save_checkpoint(path, model=model, optimizer=trained(other, optim.Adam))
+    return path
+
+
+def weights_only_checkpoint(tmp):
+    minigrad.manual_seed(2)
+    path = tmp / "weights.ckpt"
+    minigrad.save_checkpoint(path, model=nn.Linear(3, 4))
+    return path
+
+
+FIT_DATA = (np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32),
+            np.arange(8) % 4)
+
+
+def resumable(make=lambda: nn.Linear(3, 4), mutate=lambda b: b, name="run.ckpt"):
+    """Build: a compiled Linear(3, 4), and ``name`` written by fit(checkpoint=) in a run of
+    the model ``make()`` (then mutated)."""
+    def build(tmp):
+        minigrad.manual_seed(0)
+        writer = make()
+        writer.compile("sgd", "sparse_categorical_crossentropy")
+        x, y = FIT_DATA
+        writer.fit(x, y, epochs=1, batch_size=4, verbose=0, checkpoint=tmp / name)
+        path = tmp / name
+        path.write_bytes(mutate(path.read_bytes()))
+        minigrad.manual_seed(1)
+        model = nn.Linear(3, 4)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        return {"model": model, "opt": get_config(model).optimizer, "path": path,
+                "rng": mg_random}
+    return build
+
+
+def fit_resume(o):
+    """fit(resume=) with seed=, which reseeds the generator first: a failed resume puts it
+    back."""
+    x, y = FIT_DATA
+    return o.model.fit(x, y, epochs=2, batch_size=4, verbose=0, resume=o.path, seed=3)
+
+
+def with_checkpoint(target, source=lambda: nn.Linear(3, 4), name="run.ckpt",
+                    mutate=lambda b: b, opt_class=optim.Adam, **options):
+    """Build: the model ``target()`` with a fresh Adam, and a checkpoint of ``source()`` with
+    its trained ``opt_class(**options)`` (then mutated)."""
+    def build(tmp):
+        minigrad.manual_seed(0)
+        path = checkpoint_file(tmp, name, source(), opt_class, mutate, **options)
+        minigrad.manual_seed(1)
+        model = target()
+        return {"model": model, "opt": optim.Adam(model.parameters()), "path": path,
+                "rng": mg_random}
+    return build
+
+
+def load_into(o, **kwargs):
+    return minigrad.load_checkpoint(o.path, model=o.model, optimizer=o.opt, **kwargs)
+
+
+for name, what, mutate in [("truncated", "cut in half", lambda b: b[:len(b) // 2]),
+                           ("tail_cut", "missing its last 30 bytes", lambda b: b[:-30])]:
+    case(f"load_checkpoint_{name}", CKPT, f"`load_checkpoint` of a checkpoint {what}",
+         with_checkpoint(lambda: nn.Linear(3, 4), name=f"{name}.ckpt", mutate=mutate), load_into,
+         CheckpointFormatError,
+         ["load:", f"{name}.ckpt", "is not a valid minigrad file",
+          "the archive is truncated or corrupt"])
+case("load_checkpoint_not_a_checkpoint", CKPT,
+     "`load_checkpoint` of a state dict written by `minigrad.save`",
+     lambda tmp: {**with_checkpoint(lambda: nn.Linear(3, 4))(tmp),
+                  "path": saved_model_file(tmp, "weights.npz")}, load_into,
+     CheckpointFormatError, ["load_checkpoint: 'weights.npz' holds a dict written by "
+                             "minigrad.save", "not a checkpoint written by save_checkpoint"])
+case("load_checkpoint_missing_keys", CKPT,
+     "`load_checkpoint` into a model with more layers (missing keys)",
+     with_checkpoint(lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)),
+                     source=lambda: nn.Sequential(nn.Linear(3, 4))), load_into, RuntimeError,
+     ["Error(s) in loading state_dict for Sequential",
+      'Missing key(s) in state_dict: "2.weight", "2.bias"',
+      "load_checkpoint: while loading the model from 'run.ckpt'; nothing was changed"])
+case("load_checkpoint_unexpected_keys", CKPT,
+     "`load_checkpoint` into a model with fewer layers (unexpected keys)",
+     with_checkpoint(lambda: nn.Sequential(nn.Linear(3, 4)),
+                     source=lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))),
+     load_into, RuntimeError,
+     ["Error(s) in loading state_dict for Sequential",
+      'Unexpected key(s) in state_dict: "2.weight", "2.bias"',
+      "while loading the model from 'run.ckpt'"])
+case("load_checkpoint_shapes", CKPT, "`load_checkpoint` into a model of other sizes",
+     with_checkpoint(lambda: nn.Linear(3, 4), source=lambda: nn.Linear(3, 5)), load_into,
+     RuntimeError,
+     ["size mismatch for weight", "shape (5, 3) from checkpoint", "current model is (4, 3)",
+      "while loading the model from 'run.ckpt'"])
+case("load_checkpoint_optimizer_other_model", CKPT,
+     "`load_checkpoint` whose model fits but whose optimizer state is another model's",
+     lambda tmp: {**with_checkpoint(lambda: nn.Linear(3, 4))(tmp),
+                  "path": mixed_checkpoint(tmp)}, load_into, ValueError,
+     ["Adam.load_state_dict: parameter 0 (4, 3)", "'exp_avg' has shape (3, 4)",
+      "expected the parameter's shape (4, 3)",
+      "while loading the optimizer from 'mixed.ckpt'; nothing was changed"])
+case("load_checkpoint_optimizer_class", CKPT, "`load_checkpoint` of SGD state into Adam",
+     with_checkpoint(lambda: nn.Linear(3, 4), opt_class=optim.SGD, lr=0.1, momentum=0.9),
+     load_into, ValueError,
+     ["load_checkpoint: 'run.ckpt' holds optimizer state of class SGD",
+      "expected optimizer state of class Adam"])
+case("load_checkpoint_no_optimizer", CKPT,
+     "`load_checkpoint(optimizer=)` of a checkpoint saved without one",
+     lambda tmp: {**with_checkpoint(lambda: nn.Linear(3, 4))(tmp),
+                  "path": weights_only_checkpoint(tmp)}, load_into, ValueError,
+     ["load_checkpoint: 'weights.ckpt' has no optimizer state",
+      "it was saved without optimizer="])
+case("fit_resume_missing_file", CKPT, "`fit(resume=path)` of a file that does not exist",
+     lambda tmp: {**resumable()(tmp), "path": tmp / "missing.ckpt"}, fit_resume,
+     FileNotFoundError, ["fit: no checkpoint to resume from at resume=", "missing.ckpt"])
+case("fit_resume_truncated", CKPT, "`fit(resume=path)` of a truncated checkpoint",
+     resumable(mutate=lambda b: b[:-30]), fit_resume, CheckpointFormatError,
+     ["load:", "run.ckpt", "is not a valid minigrad file", "the archive is truncated or corrupt"])
+case("fit_resume_save_checkpoint_file", CKPT,
+     "`fit(resume=path)` of a file written by `save_checkpoint`, not by fit",
+     lambda tmp: {**resumable()(tmp), "path": checkpoint_file(tmp, "manual.ckpt",
+                                                              nn.Linear(3, 4))}, fit_resume,
+     CheckpointFormatError, ["fit: 'manual.ckpt'", "a checkpoint without fit's training state",
+                             "initial_epoch="])
+case("fit_resume_other_model", CKPT, "`fit(resume=path)` of another model's checkpoint",
+     resumable(make=lambda: nn.Sequential(nn.Linear(3, 4))), fit_resume, RuntimeError,
+     ["Error(s) in loading state_dict for Linear", 'Unexpected key(s) in state_dict: "0.weight"',
+      'Missing key(s) in state_dict: "weight", "bias"',
+      "load_checkpoint: while loading the model from 'run.ckpt'; nothing was changed"])
 
 
 # -- running a case ----------------------------------------------------------------------------
@@ -923,8 +1128,10 @@ case("load_missing_file", FILES, "a checkpoint that does not exist",
 def snapshot(obj):
     """A deep, comparable copy of everything a case may not change."""
     if isinstance(obj, minigrad.Tensor):
-        return ("Tensor", _array(obj.data), obj.requires_grad, obj.is_leaf,
-                None if obj.grad is None else _array(obj.grad.data))
+        return ("Tensor", obj.device, _array(obj.data), obj.requires_grad, obj.is_leaf,
+                None if obj.grad is None else (obj.grad.device, _array(obj.grad.data)))
+    if obj is mg_random:
+        return ("generator", snapshot(mg_random.get_state()))
     if isinstance(obj, nn.Module):
         return ("Module", obj.training, type(obj).__name__,
                 {k: snapshot(v) for k, v in obj.state_dict(keep_vars=True).items()})
@@ -943,6 +1150,8 @@ def snapshot(obj):
 
 
 def _array(a):
+    if backend.device_of(a) != "cpu":
+        a = backend.to_device(a, "cpu")
     a = np.asarray(a)
     return ("array", a.dtype.str, a.shape, a.tobytes())
 
@@ -950,7 +1159,11 @@ def _array(a):
 def run_case(c, tmp):
     """Build, act, and return (the exception, [what changed]) — the exception must be
     ``c.error`` exactly."""
-    tmp = Path(tmp)
+    with cuda_device() if c.on_cuda else contextlib.nullcontext():
+        return _run_case(c, Path(tmp))
+
+
+def _run_case(c, tmp):
     grad_mode = minigrad.is_grad_enabled()
     objects = SimpleNamespace(**c.build(tmp))
     if c.prepare is not None:
@@ -973,8 +1186,9 @@ def run_case(c, tmp):
 
 
 def message_of(error, tmp):
-    """The message as docs/errors.md shows it: temporary paths shortened to their name."""
-    text = str(error)
+    """The message as docs/errors.md shows it, with its notes (added by load_checkpoint, anomaly
+    mode...) on the lines after it; temporary paths shortened to their name."""
+    text = "\n".join([str(error), *getattr(error, "__notes__", [])])
     for form in (str(Path(tmp)) + "/", repr(str(Path(tmp)))[1:-1] + "/"):
         text = text.replace(form, "")
     return text
@@ -1000,6 +1214,6 @@ def names():
     return seen, {n for n in seen if seen.count(n) > 1}
 
 
-GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, ARGS]
+GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, CKPT, ARGS]
 assert {c.group for c in CASES} <= set(GROUPS)
 assert not names()[1], f"duplicate case names: {names()[1]}"
