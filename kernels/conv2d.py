@@ -14,7 +14,9 @@ Contract (every implementation):
     dx = the adjoint of that map applied to dy;  dw[o, c, p, q] = Σ_n,i,j dy[n, o, i, j] · x_pad[…]
 
 The bias is not part of the kernel (the Conv2d Function adds it and sums dy for db).
-Shapes and dtypes are validated by the caller; kernels assume them valid.
+Shapes and dtypes are validated by the caller; kernels assume them valid.  Between a
+forward and the backward-weight of the same ``x``, the caller leaves ``x`` unchanged (the
+Numba backward-weight reuses the im2col its forward kept; see ``_keep_cols``).
 
 im2col: the patches of x_pad become the columns of a matrix ``cols`` of shape
 (C·KH·KW, N·OH·OW), laid out (C, KH, KW, N, OH, OW), so the convolution is one GEMM,
