@@ -85,9 +85,9 @@ KERNELS = (
 _FASTEST = {
     ("conv2d.forward", "cpu"): "numba",          # im2col loop without the strided copies
     ("conv2d.backward_input", "cpu"): "numba",   # col2im: 1.7-1.9x faster than KH·KW adds
-    ("conv2d.backward_weight", "cpu"): "numba",
+    ("conv2d.backward_weight", "cpu"): "numba",  # reuses the forward's im2col of that x
     ("max_pool2d.backward", "cpu"): "numba",     # 1.7-2.3x faster than KH·KW masked adds
-    # max_pool2d.forward stays NumPy: its KH·KW vectorised passes beat the Numba loop 2-3x
+    ("max_pool2d.forward", "cpu"): "numba",      # 2 × 2 windows: 3x faster (else NumPy's)
 }
 # On CUDA the default is CuPy until a benchmark on a real GPU says otherwise: no GPU has
 # measured our Numba CUDA kernels against it yet (pick them with use_kernels/MINIGRAD_KERNELS).

@@ -84,30 +84,49 @@ def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
 # minigrad_kernels.DEFAULTS): OpenBLAS's threads and a parallel region contend for the cores.
 
 @numba.njit(cache=True)
-def _max_pool_forward_planes(x, y, arg, kh, kw, sh, sw, ph, pw):
-    """x (P, H, W) planes → y, arg (P, OH, OW); the window clipped to the plane (padding is
-    −∞, so it never wins against a real value)."""
-    planes, h, w = x.shape
+def _max_pool_2x2_first_max_row(x, y, arg, plane, i, sh, sw):
+    """One output row of a 2 × 2 pooling, NaN-aware: the first NaN, else the first maximum."""
+    for j in range(y.shape[2]):
+        best = x[plane, i * sh, j * sw]
+        best_k = 0
+        for k in range(1, 4):
+            v = x[plane, i * sh + k // 2, j * sw + k % 2]
+            if v > best or (v != v and best == best):
+                best = v
+                best_k = k
+        y[plane, i, j] = best
+        arg[plane, i, j] = best_k
+
+
+@numba.njit(cache=True)
+def _max_pool_2x2_planes(x, y, arg, sh, sw):
+    """x (P, H, W) planes → y, arg (P, OH, OW) for 2 × 2 windows without padding (every
+    window inside the plane).  The four comparisons are unrolled, which lets LLVM turn them
+    into selects (a loop over a window of run-time size compiles to unpredictable branches:
+    measured 3-4× slower than NumPy's vectorised passes).  Plain ``>`` ignores NaN, so each
+    row also sums its inputs and is redone NaN-aware when that sum is NaN (rare)."""
+    planes = x.shape[0]
     oh, ow = y.shape[1], y.shape[2]
     for plane in range(planes):
-        xs, ys, args = x[plane], y[plane], arg[plane]
         for i in range(oh):
-            r0 = i * sh - ph
-            p_lo, p_hi = max(0, -r0), min(kh, h - r0)
+            r = i * sh
+            total = x[plane, r, 0] * 0
             for j in range(ow):
-                s0 = j * sw - pw
-                q_lo, q_hi = max(0, -s0), min(kw, w - s0)
-                best = xs[r0 + p_lo, s0 + q_lo]
-                best_k = p_lo * kw + q_lo
-                for p in range(p_lo, p_hi):
-                    for q in range(q_lo, q_hi):
-                        v = xs[r0 + p, s0 + q]
-                        # strict: the first maximum wins ties; the first NaN wins all
-                        if v > best or (v != v and best == best):
-                            best = v
-                            best_k = p * kw + q
-                ys[i, j] = best
-                args[i, j] = best_k
+                s = j * sw
+                a, b = x[plane, r, s], x[plane, r, s + 1]
+                c, d = x[plane, r + 1, s], x[plane, r + 1, s + 1]
+                total += a + b + c + d
+                best, best_k = a, 0          # strict >: the first maximum wins ties
+                if b > best:
+                    best, best_k = b, 1
+                if c > best:
+                    best, best_k = c, 2
+                if d > best:
+                    best, best_k = d, 3
+                y[plane, i, j] = best
+                arg[plane, i, j] = best_k
+            if total != total:
+                _max_pool_2x2_first_max_row(x, y, arg, plane, i, sh, sw)
 
 
 @numba.njit(cache=True)
@@ -123,28 +142,58 @@ def _max_pool_backward_planes(dy, arg, dx, kw, sh, sw, ph, pw):
                 dxs[i * sh + k // kw - ph, j * sw + k % kw - pw] += dys[i, j]
 
 
+@numba.njit(cache=True)
+def _max_pool_2x2_tiled_backward_planes(dy, arg, dx):
+    """dy, arg (P, OH, OW) → dx (P, H, W) for 2 × 2 windows with stride 2 and no padding:
+    the windows tile dx, so each element is written once (dy or 0), with no zeroing pass
+    and no read-modify-write; a last odd row or column, outside every window, gets 0."""
+    planes, oh, ow = dy.shape
+    h, w = dx.shape[1], dx.shape[2]
+    for plane in range(planes):
+        for i in range(oh):
+            for j in range(ow):
+                g, k = dy[plane, i, j], arg[plane, i, j]
+                zero = g * 0
+                dx[plane, 2 * i, 2 * j] = g if k == 0 else zero
+                dx[plane, 2 * i, 2 * j + 1] = g if k == 1 else zero
+                dx[plane, 2 * i + 1, 2 * j] = g if k == 2 else zero
+                dx[plane, 2 * i + 1, 2 * j + 1] = g if k == 3 else zero
+        for r in range(2 * oh, h):
+            dx[plane, r, :] = 0
+        for r in range(2 * oh):
+            for s in range(2 * ow, w):
+                dx[plane, r, s] = 0
+
+
 def max_pool2d_forward_numba(x, kernel, stride, padding):
-    """Numba: each (n, c) plane scanned once, no temporaries."""
+    """Numba for 2 × 2 windows without padding (nn.MaxPool2d(2), by far the common case;
+    3× faster than the NumPy reference, measured); any other geometry runs the NumPy
+    reference, whose KH·KW vectorised passes beat a generic compiled loop."""
+    if tuple(kernel) != (2, 2) or tuple(padding) != (0, 0):
+        return max_pool2d_forward_numpy(x, kernel, stride, padding)
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+    (sh, sw) = stride
+    oh, ow = output_size(h, 2, sh, 0), output_size(w, 2, sw, 0)
     y = np.empty((n, c, oh, ow), dtype=x.dtype)
     arg = np.empty((n, c, oh, ow), dtype=_arg_dtype(kernel))
-    _max_pool_forward_planes(np.ascontiguousarray(x).reshape(n * c, h, w),
-                             y.reshape(n * c, oh, ow), arg.reshape(n * c, oh, ow),
-                             kh, kw, sh, sw, ph, pw)
+    _max_pool_2x2_planes(np.ascontiguousarray(x).reshape(n * c, h, w),
+                         y.reshape(n * c, oh, ow), arg.reshape(n * c, oh, ow), sh, sw)
     return y, arg
 
 
 def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
-    """Numba: each dy element added once at its window's first maximum."""
+    """Numba: each dy element added once at its window's first maximum (for tiling 2 × 2
+    windows, stride 2, no padding: each dx element written once)."""
     n, c, h, w = x_shape
     (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = dy.shape[2], dy.shape[3]
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _max_pool_backward_planes(np.ascontiguousarray(dy).reshape(n * c, oh, ow),
-                              np.ascontiguousarray(arg).reshape(n * c, oh, ow),
-                              dx.reshape(n * c, h, w), kw, sh, sw, ph, pw)
+    planes = (np.ascontiguousarray(dy).reshape(n * c, oh, ow),
+              np.ascontiguousarray(arg).reshape(n * c, oh, ow), dx.reshape(n * c, h, w))
+    if tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0):
+        _max_pool_2x2_tiled_backward_planes(*planes)
+    else:
+        _max_pool_backward_planes(*planes, kw, sh, sw, ph, pw)
     return dx
 
 

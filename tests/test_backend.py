@@ -1,5 +1,6 @@
 """Devices, CUDA detection, the kernel registry and what ``import minigrad`` loads."""
 import os
+import platform
 import subprocess
 import sys
 
@@ -116,3 +117,27 @@ def test_device_names():
     assert backend.normalize_device("cuda:0") == "cuda"
     with pytest.raises(ValueError, match="expected 'cpu' or 'cuda'"):
         backend.normalize_device("cuda:1")
+
+
+_FAULTS_PER_ALLOCATION = """
+import resource, numpy as np, minigrad
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    np.ones(12 * 2**20, np.float32)          # 48 MB: above glibc's largest dynamic threshold
+before = faults()
+for _ in range(5):
+    np.ones(12 * 2**20, np.float32)
+print((faults() - before) / 5)
+"""
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux")
+                         and platform.libc_ver()[0] == "glibc"), reason="glibc malloc only")
+def test_import_makes_malloc_reuse_freed_arrays_and_the_env_variable_opts_out():
+    def faults_per_allocation(**env):
+        out = run_python(_FAULTS_PER_ALLOCATION, **env)
+        assert out.returncode == 0, out.stderr
+        return float(out.stdout)
+    assert faults_per_allocation(MINIGRAD_MALLOC_TUNING="1") < 5     # reused: no new pages
+    assert faults_per_allocation(MINIGRAD_MALLOC_TUNING="0") > 100   # glibc: fresh mmap pages

@@ -1,0 +1,77 @@
+"""The conv2d kernels (reference and default) against the definition written as KH·KW
+einsums over strided windows of the padded input: the kernel-vs-reference tests cannot see
+a mistake that both share (the GEMM layouts, the per-sample GEMM path)."""
+import numpy as np
+from hypothesis import given
+
+from minigrad import backend
+from minigrad_kernels import conv2d
+
+from .kernel_cases import conv_geometry
+
+
+def windows(x_pad, kh, kw, oh, ow, stride, dilation):
+    """(p, q, the (N, C, OH, OW) view of x_pad that kernel offset (p, q) reads)."""
+    for p in range(kh):
+        for q in range(kw):
+            yield p, q, x_pad[:, :, p * dilation[0]:p * dilation[0] + stride[0] * (oh - 1) + 1:
+                              stride[0],
+                              q * dilation[1]:q * dilation[1] + stride[1] * (ow - 1) + 1:
+                              stride[1]]
+
+
+def definition(x, w, dy, stride, padding, dilation):
+    """y and dw by their formulas; dx as the adjoint (the windows' scatter of dy · w)."""
+    (ph, pw) = padding
+    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = dy.shape[2:]
+    y = np.zeros(dy.shape, x.dtype)
+    dw = np.zeros(w.shape, x.dtype)
+    dx_pad = np.zeros(x_pad.shape, x.dtype)
+    for p, q, win in windows(x_pad, *w.shape[2:], oh, ow, stride, dilation):
+        y += np.einsum("ncij,oc->noij", win, w[:, :, p, q])
+        dw[:, :, p, q] = np.einsum("noij,ncij->oc", dy, win)
+    for p, q, win in windows(dx_pad, *w.shape[2:], oh, ow, stride, dilation):
+        win += np.einsum("noij,oc->ncij", dy, w[:, :, p, q])      # views into dx_pad
+    dx = dx_pad[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    return y, dx, dw
+
+
+@given(conv_geometry())
+def test_conv_kernels_match_the_definition(case):
+    a, geometry = case
+    x, w, dy = a["x"], a["w"], a["dy"]
+    want = definition(x, w, dy, *geometry)
+    tol = 1e-4 if x.dtype == np.float32 else 1e-12
+    for impl in ("numpy", backend.selected_kernel("conv2d.forward", "cpu")):
+        with backend.use_kernels("cpu", conv2d=impl):
+            got = (backend.kernel("conv2d.forward", "cpu")(x, w, *geometry),
+                   backend.kernel("conv2d.backward_input", "cpu")(dy, w, x.shape, *geometry),
+                   backend.kernel("conv2d.backward_weight", "cpu")(dy, x, w.shape, *geometry))
+        for g, want_one in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, want_one, rtol=tol, atol=tol)
+
+
+
+def test_backward_weight_reuses_the_forward_im2col_only_for_that_same_array():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 7, 7)).astype(np.float32)
+    geometry = ((1, 1), (0, 0), (1, 1))
+    want = conv2d.conv2d_backward_weight_numpy(dy, x, w.shape, *geometry)
+    other = x + 1                                   # same shape, other values
+    conv2d.conv2d_forward_numba(other, w, *geometry)
+    conv2d.conv2d_forward_numba(x, w, *geometry)
+    key = (id(x), x.shape, x.dtype.str, 3, 3) + geometry
+    assert key in conv2d._scratch.kept_cols         # kept by the forward...
+    got = conv2d.conv2d_backward_weight_numba(dy, x, w.shape, *geometry)
+    assert key not in conv2d._scratch.kept_cols     # ...and taken once
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(conv2d.conv2d_backward_weight_numba(dy, x, w.shape, *geometry),
+                               want, rtol=1e-4, atol=1e-4)     # recomputed now
+    del other                                       # a dead array's entry never matches
+    lookalike = x + 0
+    np.testing.assert_allclose(conv2d.conv2d_backward_weight_numba(dy, lookalike, w.shape,
+                                                                   *geometry),
+                               want, rtol=1e-4, atol=1e-4)
