@@ -18,7 +18,8 @@ nbformat = pytest.importorskip("nbformat")
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 NOTEBOOK_TIMEOUT_S = 300      # a whole notebook; each aims at well under a minute on 2 cores
-ALLOWED_IMPORTS = {"minigrad", "numpy", "matplotlib"}
+# numba: notebook 9 writes a Numba CUDA kernel of its own and runs it in the simulator
+ALLOWED_IMPORTS = {"minigrad", "numpy", "matplotlib", "numba"}
 
 # Prepended to the executed copy (never to the file): any connection to a host other than
 # this machine raises, so a notebook that reaches for the network fails here instead of

@@ -1,0 +1,92 @@
+"""The documentation pages stay true to the code: the API reference names every public
+name and is up to date, the kernel page lists exactly the registered implementations and
+their defaults, and the docs map links every notebook and page.  (That the notebooks are
+committed clean and run is tests/test_notebooks.py's job.)"""
+import importlib.util
+import pathlib
+import re
+
+import pytest
+
+import minigrad_kernels
+from minigrad import backend
+
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def make_api():
+    spec = importlib.util.spec_from_file_location("make_api", DOCS / "make_api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_public_api_discovery_reaches_every_public_module(make_api):
+    names = set(make_api.public_names())
+    for expected in [("minigrad", "Tensor"), ("minigrad.nn", "Linear"),
+                     ("minigrad.nn.init", "kaiming_uniform_"), ("minigrad.optim", "Adam"),
+                     ("minigrad.optim.lr_scheduler", "StepLR"), ("minigrad.functional", "conv2d"),
+                     ("minigrad.data.text", "Vocabulary"), ("minigrad.train", "fit"),
+                     ("minigrad.train.losses", "get"), ("minigrad.metrics", "f1_score"),
+                     ("minigrad.backend", "available_kernels"), ("minigrad_kernels", "KERNELS")]:
+        assert expected in names
+
+
+def test_api_reference_names_every_public_name(make_api):
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = make_api.missing_names(text)
+    assert not missing, f"not in docs/api.md: {missing}; run `python docs/make_api.py`"
+    # and the check itself notices a name that is absent
+    assert make_api.missing_names(text.replace("`minigrad.nn.Linear(", "`Linear(")) == \
+        ["minigrad.nn.Linear"]
+
+
+def test_api_reference_is_up_to_date(make_api):
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert text == make_api.render(), "docs/api.md is out of date: run `python docs/make_api.py`"
+
+
+def test_kernel_table_is_up_to_date(make_api):
+    text = (DOCS / "kernels.md").read_text(encoding="utf-8")
+    assert text == make_api.render_kernels_md(text), \
+        "the table in docs/kernels.md §3 is out of date: run `python docs/make_api.py`"
+
+
+def kernel_table_rows():
+    """(op, device, impl, is_default) from the table in §3 of docs/kernels.md."""
+    text = (DOCS / "kernels.md").read_text(encoding="utf-8")
+    section = text.split("## 3. Every registered implementation")[1].split("\n## ")[0]
+    rows = []
+    for line in section.splitlines():
+        m = re.match(r"\| `([\w.]+)` \| (\w+) \| (\w+) \| `[\w.]+` \| *(✓?) *\|", line)
+        if m:
+            rows.append((m[1], m[2], m[3], m[4] == "✓"))
+    return rows
+
+
+def test_kernel_page_lists_every_registered_implementation_and_its_default():
+    rows = kernel_table_rows()
+    listed = sorted((op, device, impl) for op, device, impl, _ in rows)
+    assert listed == backend.available_kernels(), \
+        "docs/kernels.md §3 must list exactly backend.available_kernels()"
+    for op, device, impl, is_default in rows:
+        assert (minigrad_kernels.DEFAULTS.get((op, device)) == impl) == is_default, \
+            f"docs/kernels.md §3: default mark of {(op, device, impl)}"
+
+
+def test_kernel_page_names_the_function_of_each_implementation():
+    text = (DOCS / "kernels.md").read_text(encoding="utf-8")
+    for op, device, impl, module, function in minigrad_kernels.KERNELS:
+        short = module.removeprefix("minigrad_kernels.") + "." + function
+        assert re.search(rf"\| `{re.escape(op)}` \| {device} \| {impl} \| `{re.escape(short)}`",
+                         text), f"docs/kernels.md: no row for {op} {device} {impl} → {short}"
+
+
+def test_docs_map_links_every_notebook_and_page():
+    readme = (DOCS / "README.md").read_text(encoding="utf-8")
+    pages = sorted(DOCS.glob("notebooks/*.ipynb")) + sorted(DOCS.glob("*.md"))
+    unlinked = [str(p.relative_to(DOCS)) for p in pages
+                if p.name != "README.md" and f"({p.relative_to(DOCS)})" not in readme]
+    assert not unlinked, f"docs/README.md does not link {unlinked}"
+
