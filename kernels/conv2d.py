@@ -14,9 +14,10 @@ Contract (every implementation):
     dx = the adjoint of that map applied to dy;  dw[o, c, p, q] = Σ_n,i,j dy[n, o, i, j] · x_pad[…]
 
 The bias is not part of the kernel (the Conv2d Function adds it and sums dy for db).
-Shapes and dtypes are validated by the caller; kernels assume them valid.  Between a
-forward and the backward-weight of the same ``x``, the caller leaves ``x`` unchanged (the
-Numba backward-weight reuses the im2col its forward kept; see ``_keep_cols``).
+Shapes and dtypes are validated by the caller; kernels assume them valid.  Kernels keep
+no state between calls except scratch buffers (``workspace``): backward-weight recomputes
+the im2col of ``x``, so a caller that changed ``x`` in between gets the gradient of the
+``x`` it passed, not a stale one.
 
 im2col: the patches of x_pad become the columns of a matrix ``cols`` of shape
 (C·KH·KW, N·OH·OW), laid out (C, KH, KW, N, OH, OW), so the convolution is one GEMM,
@@ -25,9 +26,7 @@ y = w.reshape(O, −1) @ cols.  That layout is filled by KH·KW strided copies o
 is N·OH·OW.  Its workspace is KH·KW times the input: the batch is processed in chunks so
 that ``cols`` stays under WORKSPACE_BYTES.
 """
-import collections
 import threading
-import weakref
 
 import numba
 import numpy as np
@@ -48,39 +47,6 @@ def workspace(name, shape, dtype):
     if buf is None or buf.dtype != dtype or buf.size < size:
         buf = cache[name] = np.empty(size, dtype=dtype)
     return buf[:size].reshape(shape)
-
-
-KEPT_COLS_BYTES = 64 * 2**20
-
-
-def _keep_cols(x, geometry, shape):
-    """A fresh buffer for the im2col of ``x``, remembered (per thread) for backward-weight.
-
-    Backward-weight needs the same im2col as the forward; recomputing it costs a pass as
-    large as the GEMM's input (2 ms of a 33 ms step on model B, measured).  Entries are keyed
-    by the identity of ``x`` (a weak reference: a dead array never matches, and nothing is
-    kept alive) and the geometry; the oldest are dropped past KEPT_COLS_BYTES in all, so a
-    forward without a backward (inference) holds at most that much.  The engine refuses a
-    backward after an in-place change of a saved input, so a kept im2col is never stale."""
-    kept = _scratch.__dict__.setdefault("kept_cols", collections.OrderedDict())
-    key = (id(x), x.shape, x.dtype.str) + geometry
-    kept.pop(key, None)
-    size = int(np.prod(shape, dtype=np.int64)) * x.itemsize
-    while kept and sum(c.nbytes for _, c in kept.values()) + size > KEPT_COLS_BYTES:
-        kept.popitem(last=False)
-    cols = np.empty(shape, dtype=x.dtype)
-    if size <= KEPT_COLS_BYTES:
-        kept[key] = (weakref.ref(x), cols)
-    return cols
-
-
-def _take_kept_cols(x, geometry, shape):
-    """The im2col that ``_keep_cols`` kept for this very ``x`` and geometry (once), or None."""
-    kept = _scratch.__dict__.setdefault("kept_cols", collections.OrderedDict())
-    ref, cols = kept.pop((id(x), x.shape, x.dtype.str) + geometry, (None, None))
-    if ref is None or ref() is not x or cols.shape != shape:
-        return None
-    return cols
 
 
 def output_size(size, k, stride, padding, dilation):
@@ -153,9 +119,8 @@ def _per_sample_gemms(oh, ow, ckk):
     return ckk <= oh * ow
 
 
-def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy, keep=False):
-    """Reference: im2col of batch chunks, then one GEMM per chunk (or per sample).
-    ``keep``: leave an unchunked im2col for backward-weight (see ``_keep_cols``)."""
+def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy):
+    """Reference: im2col of batch chunks, then one GEMM per chunk (or per sample)."""
     n = x.shape[0]
     o, c, kh, kw = w.shape
     oh = output_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
@@ -163,12 +128,10 @@ def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy, k
     y = np.empty((n, o, oh, ow), dtype=np.result_type(x, w))
     w_mat = w.reshape(o, c * kh * kw)
     per_sample = _per_sample_gemms(oh, ow, c * kh * kw)
-    chunks = _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize)
-    for s, e in chunks:
+    for s, e in _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize):
         ckk, m = c * kh * kw, (e - s) * oh * ow
-        out = (_keep_cols(x, (kh, kw, stride, padding, dilation), (ckk, m))
-               if keep and len(chunks) == 1 else workspace("cols", (ckk, m), x.dtype))
-        cols = im2col(x[s:e], kh, kw, stride, padding, dilation, out=out)  # (CKK, n·OH·OW)
+        cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
+                      out=workspace("cols", (ckk, m), x.dtype))          # (CKK, n·OH·OW)
         if per_sample:   # y[a] = w_mat @ cols[:, a], each GEMM writing into y
             np.matmul(w_mat, cols.reshape(ckk, e - s, oh * ow).transpose(1, 0, 2),
                       out=y[s:e].reshape(e - s, o, oh * ow))
@@ -197,22 +160,17 @@ def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
 
 
 def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
-                                 im2col=im2col_numpy, kept=False):
-    """Reference: dw = dy_mat @ colsᵀ (or Σ_a dy[a] @ cols[:, a]ᵀ), summed over batch chunks.
-    ``kept``: use the im2col that the forward of this same x kept, if any."""
+                                 im2col=im2col_numpy):
+    """Reference: dw = dy_mat @ colsᵀ (or Σ_a dy[a] @ cols[:, a]ᵀ), summed over batch chunks."""
     o, c, kh, kw = w_shape
     n, _, oh, ow = dy.shape
     ckk = c * kh * kw
     dw = np.zeros((o, ckk), dtype=np.result_type(dy, x))
     per_sample = _per_sample_gemms(oh, ow, ckk)
-    chunks = _batch_chunks(n, oh * ow * ckk * x.itemsize)
-    for s, e in chunks:
+    for s, e in _batch_chunks(n, oh * ow * ckk * x.itemsize):
         m = (e - s) * oh * ow
-        cols = (_take_kept_cols(x, (kh, kw, stride, padding, dilation), (ckk, m))
-                if kept and len(chunks) == 1 else None)
-        if cols is None:
-            cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
-                          out=workspace("cols", (ckk, m), x.dtype))
+        cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
+                      out=workspace("cols", (ckk, m), x.dtype))
         if per_sample:   # no transposed copy of dy: N products of (O, OH·OW) @ (OH·OW, CKK)
             dw += np.matmul(dy[s:e].reshape(e - s, o, oh * ow),
                             cols.reshape(ckk, e - s, oh * ow).transpose(1, 2, 0),
@@ -292,8 +250,7 @@ def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation, out=None):
 
 def conv2d_forward_numba(x, w, stride, padding, dilation):
     """im2col as a compiled loop, then the same GEMM as the reference."""
-    return conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numba,
-                                keep=True)
+    return conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numba)
 
 
 def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
@@ -303,10 +260,9 @@ def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
 
 
 def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation):
-    """The im2col that the forward of this x kept (else a compiled loop's), then the
-    reference's GEMM."""
+    """im2col as a compiled loop, then the reference's GEMM."""
     return conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation,
-                                        im2col=im2col_numba, kept=True)
+                                        im2col=im2col_numba)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ first use.  Which one runs is, in order of precedence:
    read once, the first time a kernel is looked up,
 3. the device's default, ``minigrad_kernels.DEFAULTS``.
 
-CPU allocator: on Linux with glibc, importing minigrad raises malloc's mmap and trim
-thresholds (:func:`keep_freed_cpu_memory`), so that the multi-megabyte activations and
-gradients a training step frees are reused by the next step instead of being returned to
-the OS and page-faulted back in.  ``MINIGRAD_MALLOC_TUNING=0`` leaves malloc as it was.
+CPU allocator (opt-in): on Linux with glibc, :func:`keep_freed_cpu_memory` (or
+``MINIGRAD_MALLOC_TUNING=1`` in the environment at import) raises malloc's mmap and trim
+thresholds, so that the multi-megabyte activations and gradients a training step frees are
+reused by the next step instead of being returned to the OS and page-faulted back in.
+Importing minigrad leaves malloc alone unless asked: the setting is process-wide.
 """
 import contextlib
 import contextvars
@@ -69,9 +70,10 @@ def keep_freed_cpu_memory(mmap_threshold=64 * 2**20, trim_threshold=256 * 2**20)
     step of the benchmark CNNs, measured; 25-30 % of the step's CPU time on the development
     VM).  Below ``mmap_threshold`` blocks come from the heap, and up to ``trim_threshold``
     bytes of free heap top stay mapped, so the next step reuses them without faults (the
-    cost: a process keeps up to that much freed memory, as a caching allocator does).
-    Called at ``import minigrad`` unless ``MINIGRAD_MALLOC_TUNING=0``; a no-op (False)
-    outside glibc.  Process-wide, like any malloc setting.
+    cost: freed memory stays with the process, as with a caching allocator; with a
+    fragmented heap that can be well above ``trim_threshold``).
+    Opt-in: call it before training, or set ``MINIGRAD_MALLOC_TUNING=1`` before importing
+    minigrad.  A no-op (False) outside glibc.  Process-wide, like any malloc setting.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -87,7 +89,7 @@ def keep_freed_cpu_memory(mmap_threshold=64 * 2**20, trim_threshold=256 * 2**20)
                 and mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
 
 
-if os.environ.get("MINIGRAD_MALLOC_TUNING", "1") != "0":
+if os.environ.get("MINIGRAD_MALLOC_TUNING", "0") == "1":
     keep_freed_cpu_memory()
 
 
