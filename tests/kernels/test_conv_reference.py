@@ -50,3 +50,21 @@ def test_conv_kernels_match_the_definition(case):
         for g, want_one in zip(got, want, strict=True):
             np.testing.assert_allclose(g, want_one, rtol=tol, atol=tol)
 
+
+
+def test_backward_weight_reads_x_as_passed_not_as_it_was_at_forward():
+    """Kernels keep no state between calls: a write into x's memory between the forward and
+    backward-weight (which the engine's version counters cannot see when it goes through a
+    NumPy view) must give the gradient of the new x, as the definition says."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 8, 8)).astype(np.float32)
+    geometry = ((1, 1), (1, 1), (1, 1))
+    for *_, impl in backend.available_kernels("conv2d.forward", "cpu"):
+        with backend.use_kernels("cpu", conv2d=impl):
+            backend.kernel("conv2d.forward", "cpu")(x, w, *geometry)
+            x[...] = rng.standard_normal(x.shape)
+            dw = backend.kernel("conv2d.backward_weight", "cpu")(dy, x, w.shape, *geometry)
+        np.testing.assert_allclose(dw, definition(x, w, dy, *geometry)[2], rtol=1e-4,
+                                   atol=1e-3, err_msg=impl)
