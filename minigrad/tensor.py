@@ -428,8 +428,9 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: in-place change of a tensor {self.shape} that "
                 f"{', '.join(anomaly.saved_by(self))} saved for backward; anomaly mode makes "
-                f"it read-only until backward so that this write fails here instead of "
-                f"giving a wrong gradient; change a .clone(), or do it after backward()")
+                f"it read-only until backward (or until the graph is dropped) so that this "
+                f"write fails here instead of giving a wrong gradient; change a .clone(), or "
+                f"do it after backward()")
         block = getattr(_journal, "block", None)
         if block is not None and self._versions[1] < block[0] and id(self) not in block[1]:
             block[1][id(self)] = (self, self.data.copy())
