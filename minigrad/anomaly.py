@@ -10,8 +10,10 @@
   (by backward, or when the graph is dropped), then its own writable array back.  An
   in-place write through that tensor fails at the write instead of at backward.  The
   user's arrays are never touched: ``from_numpy``'s array, or another view of the same
-  memory, stays writable (backward's version check still reports writes made through
-  them).  CuPy arrays have no read-only flag: on the GPU the version check alone applies.
+  memory, stays writable, and a write made through it is caught by nothing (only writes
+  made through a Tensor count in its version; backward then silently uses the new
+  values).  CuPy arrays have no read-only flag: on the GPU a write through the tensor is
+  caught by backward's version check, a raw write to its array by nothing.
 """
 import os
 import threading

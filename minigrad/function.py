@@ -286,9 +286,12 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
                 pending[key] = dx if key not in pending else pending[key] + dx
         if on_node is not None:
             on_node(fn, dy, tuple(checked))
+        if fn._thaw is not None:
+            # anomaly mode: backward has read what this node saved, so its tensors are
+            # writable again, even with retain_graph (an optimizer step between two
+            # backwards is legal; a later backward's version check still sees the change)
+            fn._thaw()
         if not retain_graph:
             fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True
-            if fn._thaw is not None:
-                fn._thaw()     # anomaly mode: the tensors it saved are writable again
     for x, dx in finished.values():
         x._accumulate(dx)

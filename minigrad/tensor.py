@@ -15,9 +15,17 @@ from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
 
-# In-place changes made inside ``undo_inplace_on_error`` (a Module call): id -> (tensor,
-# its value before the first change).  None outside, per thread.
+# In-place changes made inside ``undo_inplace_on_error`` (a Module call), per thread:
+# ``_journal.block`` is the innermost open block as (its epoch, its log), None outside; a
+# log maps id(tensor) -> (tensor, its value before its first change in that block).
 _journal = threading.local()
+# Every tensor's memory is stamped with the epoch current at its birth (``_versions[1]``,
+# shared with its views); each block raises the epoch, so a tensor born inside the block
+# (a temporary) is told apart from one that existed before it (a parameter, a buffer) by
+# one comparison.  Only the latter need undoing, so temporaries changed in place cost
+# nothing.  Raised under a lock so that it never goes back.
+_epoch = 0
+_epoch_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -26,23 +34,36 @@ def undo_inplace_on_error():
 
     ``Module.__call__`` runs every forward in one, so a forward that fails half-way (a
     BatchNorm whose running statistics were updated, then a Linear given the wrong shape)
-    leaves the model as it was.  The first in-place change to each tensor keeps a copy of
-    its old value (a BatchNorm's statistics: a few small arrays); nested blocks join the
-    outermost one.
+    leaves the model as it was.  The first in-place change to each tensor that existed
+    before the block keeps a copy of its old value (a BatchNorm's statistics: a few small
+    arrays); tensors created inside the block are not copied.  A nested block (a
+    sub-module's call) keeps its own log: if it fails, its changes are undone even when
+    the caller catches the exception and goes on; if it succeeds, its copies join the
+    enclosing block's log (that block's own, older copies win).
     """
-    if getattr(_journal, "log", None) is not None:
-        yield
-        return
-    _journal.log = log = {}
+    global _epoch
+    with _epoch_lock:
+        _epoch += 1
+        epoch = _epoch
+    parent = getattr(_journal, "block", None)
+    log = {}
+    _journal.block = (epoch, log)
     try:
         yield
     except BaseException:
-        for t, old in log.values():
+        # newest first: a view and its base both copied are restored in the right order
+        for t, old in reversed(log.values()):
             t.xp.copyto(t.data, old)
             t._versions[0] += 1
         raise
+    else:
+        if parent is not None:
+            parent_epoch, parent_log = parent
+            for key, (t, old) in log.items():
+                if key not in parent_log and t._versions[1] < parent_epoch:
+                    parent_log[key] = (t, old)
     finally:
-        _journal.log = None
+        _journal.block = parent
 
 
 def _to_array(data, dtype=None):
@@ -99,7 +120,8 @@ class Tensor:
         self.grad = None
         self._fn = None
         self._retains_grad = False
-        self._versions = [0]       # in-place change count, shared with views (see _version)
+        # in-place change count (see _version) and birth epoch, shared with views
+        self._versions = [0, _epoch]
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -111,7 +133,7 @@ class Tensor:
         t.grad = None
         t._fn = None
         t._retains_grad = False
-        t._versions = [0]
+        t._versions = [0, _epoch]
         t._requires_grad = requires_grad
         return t
 
@@ -406,11 +428,12 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: in-place change of a tensor {self.shape} that "
                 f"{', '.join(anomaly.saved_by(self))} saved for backward; anomaly mode makes "
-                f"it read-only until backward so that this write fails here instead of "
-                f"giving a wrong gradient; change a .clone(), or do it after backward()")
-        log = getattr(_journal, "log", None)
-        if log is not None and id(self) not in log:
-            log[id(self)] = (self, self.data.copy())
+                f"it read-only until backward (or until the graph is dropped) so that this "
+                f"write fails here instead of giving a wrong gradient; change a .clone(), or "
+                f"do it after backward()")
+        block = getattr(_journal, "block", None)
+        if block is not None and self._versions[1] < block[0] and id(self) not in block[1]:
+            block[1][id(self)] = (self, self.data.copy())
         try:
             update(self.data)
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals

@@ -225,7 +225,21 @@ def test_a_tensor_saved_by_two_graphs_stays_read_only_until_both_are_freed():
     assert p.data.flags.writeable
 
 
-def test_retain_graph_keeps_arrays_read_only_and_an_optimizer_step_says_why():
+def test_an_optimizer_step_before_backward_says_why_it_is_refused():
+    model = minigrad.nn.Linear(3, 2)
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.1)
+    model.weight.grad = minigrad.ones(2, 3)
+    with minigrad.detect_anomaly():
+        loss = model(minigrad.randn(4, 3)).sum()
+        before = model.weight.numpy()
+        with pytest.raises(RuntimeError, match=r"SGD.step: .*saved for backward.*until "
+                                               r"backward \(or until the graph is dropped\)"):
+            opt.step()
+        np.testing.assert_array_equal(model.weight.numpy(), before)
+        del loss
+
+
+def test_retain_graph_backward_gives_the_arrays_back_and_a_later_backward_checks_versions():
     model = minigrad.nn.Linear(3, 2)
     opt = minigrad.optim.SGD(model.parameters(), lr=0.1)
     x = minigrad.randn(4, 3)
@@ -233,12 +247,11 @@ def test_retain_graph_keeps_arrays_read_only_and_an_optimizer_step_says_why():
         loss = model(x).sum()
         loss.backward(retain_graph=True)
         before = model.weight.numpy()
-        with pytest.raises(RuntimeError, match=r"SGD.step: .*saved for backward"):
-            opt.step()
-        np.testing.assert_array_equal(model.weight.numpy(), before)
-        loss.backward()                    # frees the graph
-        opt.step()
-    assert not np.array_equal(model.weight.numpy(), before)
+        opt.step()                         # legal: backward has read the saved arrays
+        assert not np.array_equal(model.weight.numpy(), before)
+        with pytest.raises(RuntimeError, match="changed in place"):
+            loss.backward()                # as in normal mode: the version check reports it
+    assert anomaly.families == {} and anomaly._swapped == {}
 
 
 def test_a_training_loop_runs_in_anomaly_mode_and_matches_normal_mode():

@@ -90,3 +90,21 @@ def test_docs_map_links_every_notebook_and_page():
                 if p.name != "README.md" and f"({p.relative_to(DOCS)})" not in readme]
     assert not unlinked, f"docs/README.md does not link {unlinked}"
 
+
+
+def test_kernels_md_defaults_table_matches_the_registry():
+    """The hand-written table of CPU defaults (section 4 of docs/kernels.md) names each
+    op whose default is not NumPy, with that default, and says NumPy for the rest."""
+    text = (DOCS / "kernels.md").read_text(encoding="utf-8")
+    section = text.split("## 4. How the defaults are chosen", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)` \| (\w+) \|", section, flags=re.MULTILINE)
+    documented = dict(rows)
+    assert documented, "no table of defaults found in section 4 of docs/kernels.md"
+    assert re.search(r"^\| everything else \| numpy \|", section, flags=re.MULTILINE)
+    cpu = {op: impl for (op, device), impl in minigrad_kernels.DEFAULTS.items()
+           if device == "cpu"}
+    for op, impl in documented.items():
+        assert cpu.get(op) == impl, f"docs/kernels.md says {op}: {impl}, DEFAULTS: {cpu.get(op)}"
+    undocumented = {op: impl for op, impl in cpu.items()
+                    if op not in documented and impl != "numpy"}
+    assert not undocumented, f"CPU defaults missing from docs/kernels.md section 4: {undocumented}"
