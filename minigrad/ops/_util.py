@@ -57,7 +57,7 @@ def check_broadcast(op, *shapes):
             if m != n:
                 if m != 1 and n != 1:
                     break
-                sizes[i] = max(m, n)
+                sizes[i] = n if m == 1 else m     # the non-1 size, 0 included
         else:
             continue
         listed = " and ".join(str(tuple(s)) for s in shapes)

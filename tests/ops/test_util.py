@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 from minigrad.ops._util import check_broadcast
 
-shape = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=3)
+shape = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3)   # 0: empty axes
 
 
 @given(shapes=st.lists(shape, min_size=2, max_size=3))
@@ -24,3 +24,9 @@ def test_check_broadcast_agrees_with_numpy(shapes):
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=4))
 def test_check_broadcast_accepts_every_broadcastable_triple(shapes):
     check_broadcast("where", *shapes.input_shapes)
+
+
+def test_an_empty_axis_broadcasts_like_any_other_size():
+    check_broadcast("add", (0,), (1,))                 # (0,): an axis of 1 stretches to 0
+    with pytest.raises(ValueError, match=r"add: shapes \(0,\) and \(1,\) and \(5,\)"):
+        check_broadcast("add", (0,), (1,), (5,))       # but 0 and 5 disagree
