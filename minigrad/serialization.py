@@ -45,6 +45,7 @@ FORMAT = "minigrad.save"
 VERSION = 1
 MANIFEST = "__minigrad__"
 _KINDS = "biufc"      # bool, integers, floats, complex: what an .npy holds without pickle
+_READ_CHUNK = 4 * 2**20    # load reads arrays in pieces of this size (zipfile buffers one more)
 
 
 # -- save -------------------------------------------------------------------------------------
@@ -281,12 +282,17 @@ def _read_member(archive, info, archive_size):
         if nbytes != held:
             raise _CorruptFile(f"member {name!r} declares shape {shape} of {dtype}, i.e. "
                                f"{nbytes} bytes, but holds {held} bytes")
-        data = f.read(nbytes)          # the zip's CRC is checked once the member is read
-        if len(data) != nbytes:
-            raise _CorruptFile(f"member {name!r} is truncated: {len(data)} of {nbytes} "
-                               f"bytes")
-    return np.frombuffer(bytearray(data), dtype=dtype).reshape(
-        shape, order="F" if fortran_order else "C")
+        # read in chunks straight into the array: one copy of the data in memory, not two
+        data = np.empty(nbytes, dtype=np.uint8)
+        done = 0
+        while done < nbytes:
+            chunk = f.read(min(_READ_CHUNK, nbytes - done))
+            if not chunk:
+                raise _CorruptFile(f"member {name!r} is truncated: {done} of {nbytes} bytes")
+            data[done:done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            done += len(chunk)
+        f.read(1)                      # reach the member's end: the zip's CRC is checked there
+    return data.view(dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 def _npy_header(f, name):

@@ -240,3 +240,19 @@ def test_cuda_tensors_are_saved_from_the_host(tmp_path, cuda_device):
     back = S.load(tmp_path / "g", map_location=cuda_device)
     assert back["t"].device == "cuda"
     np.testing.assert_array_equal(back["t"].numpy(), t.numpy())
+
+
+def test_load_holds_one_copy_of_an_array_not_two(tmp_path):
+    """Arrays are read in chunks straight into their buffer: loading a 64 MiB array peaks
+    near 64 MiB (plus a chunk), not at twice that."""
+    import tracemalloc
+    path = tmp_path / "big.npz"
+    minigrad.save({"w": minigrad.tensor(np.zeros(16 * 2**20, np.float32))}, path)
+    tracemalloc.start()
+    try:
+        loaded = minigrad.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded["w"].shape == (16 * 2**20,)
+    assert peak < 1.5 * 64 * 2**20, f"peak {peak / 2**20:.0f} MiB for a 64 MiB array"
