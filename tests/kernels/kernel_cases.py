@@ -40,18 +40,19 @@ def erf_args(draw):
     return (np.random.default_rng(seed).uniform(-4, 4, shape).astype(dtype),)
 
 
-@st.composite
-def conv_geometry(draw):
-    """Odd sizes, batch 1 included, every stride/padding/dilation combination up to 2."""
-    n, c, o = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+def _draw_conv(draw, batch, channels, outputs, kernel, stride, pad, side):
+    """Arrays x, w, dy and the geometry of a valid convolution, each size drawn up to its
+    bound (``side``: the input's height and width)."""
+    n, c, o = (draw(st.integers(1, batch)), draw(st.integers(1, channels)),
+               draw(st.integers(1, outputs)))
+    kh, kw = draw(st.integers(1, kernel)), draw(st.integers(1, kernel))
+    strides = (draw(st.integers(1, stride)), draw(st.integers(1, stride)))
+    padding = (draw(st.integers(0, pad)), draw(st.integers(0, pad)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 13))
-    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 13))
-    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), side))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), side))
+    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // strides[1] + 1
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays = {
@@ -59,7 +60,13 @@ def conv_geometry(draw):
         "w": rng.standard_normal((o, c, kh, kw)).astype(dtype),
         "dy": rng.standard_normal((n, o, oh, ow)).astype(dtype),
     }
-    return arrays, (stride, padding, dilation)
+    return arrays, (strides, padding, dilation)
+
+
+@st.composite
+def conv_geometry(draw):
+    """Odd sizes, batch 1 included, every stride/padding/dilation combination up to 2."""
+    return _draw_conv(draw, batch=3, channels=4, outputs=4, kernel=4, stride=3, pad=2, side=13)
 
 
 def conv_args(entry):
@@ -189,25 +196,11 @@ def sim_matmul_case(draw):
 @st.composite
 def sim_conv_geometry(draw):
     """N·OH·OW ≤ 2·6·6 and C·KH·KW ≤ 18: a handful of GEMM tiles."""
-    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 7))
-    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 7))
-    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrays = {
-        "x": rng.standard_normal((n, c, h, w)).astype(dtype),
-        "w": rng.standard_normal((o, c, kh, kw)).astype(dtype),
-        "dy": rng.standard_normal((n, o, oh, ow)).astype(dtype),
-    }
+    arrays, geometry = _draw_conv(draw, batch=2, channels=2, outputs=3, kernel=3, stride=2,
+                                  pad=1, side=7)
     launch = {"threads": draw(st.sampled_from([16, 32])),
               "tiles": draw(st.sampled_from([(16, 16, 8, 4, 4), (32, 32, 16, 4, 4)]))}
-    return arrays, (stride, padding, dilation), launch
+    return arrays, geometry, launch
 
 
 def sim_conv_case(entry):
