@@ -101,11 +101,23 @@ class TorchRunner:
         return loss.item()
 
 
+def _minor_faults():
+    """Minor page faults of this process so far (None where getrusage is missing)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def samples_per_second(runner, batch, steps):
+    """(samples/s, minor page faults per step) over ``steps`` steps."""
+    faults = _minor_faults()
     start = time.perf_counter()
     for _ in range(steps):
         runner.step()
-    return batch * steps / (time.perf_counter() - start)
+    rate = batch * steps / (time.perf_counter() - start)
+    return rate, None if faults is None else (_minor_faults() - faults) / steps
 
 
 def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
@@ -122,12 +134,18 @@ def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
             for _ in range(warmup):
                 r.step()
         figures = {r.name: [] for r in runners}
+        faults = {r.name: [] for r in runners}
         for _ in range(repeats):
             for r in runners:   # interleaved, so drift hits both
-                figures[r.name].append(samples_per_second(r, batch, steps))
+                rate, per_step = samples_per_second(r, batch, steps)
+                figures[r.name].append(rate)
+                faults[r.name].append(per_step)
         row = {"model": name, "batch": batch, "device": device,
                **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
-               "runs": figures, "first_step_s": first_step}
+               "runs": figures, "first_step_s": first_step,
+               # page faults per step: fresh memory the OS had to map (and zero) in the step
+               "minor_faults_per_step": {k: None if None in v else statistics.median(v)
+                                         for k, v in faults.items()}}
         if "pytorch" in figures:
             row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
         results.append(row)
@@ -204,11 +222,15 @@ def main(argv=None):
     print(f"\nBLAS: {info['blas']}")
     print(f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']} "
           f"OPENBLAS_L2_SIZE={info['OPENBLAS_L2_SIZE']}  threads={args.threads}")
-    print(f"\n{'model':<6}{'batch':>6}{'minigrad/s':>13}{'pytorch/s':>12}{'ratio':>8}")
+    print(f"\n{'model':<6}{'batch':>6}{'minigrad/s':>13}{'pytorch/s':>12}{'ratio':>8}"
+          f"{'page faults/step (minigrad, pytorch)':>40}")
     for r in results:
         torch_rate = r.get("pytorch_samples_per_s")
+        faults = ", ".join("-" if f is None else f"{f:,.0f}"
+                           for f in r["minor_faults_per_step"].values())
         print(f"{r['model']:<6}{r['batch']:>6}{r['minigrad_samples_per_s']:>13,.0f}"
-              + (f"{torch_rate:>12,.0f}{r['ratio']:>8.2f}" if torch_rate else f"{'-':>12}"))
+              + (f"{torch_rate:>12,.0f}{r['ratio']:>8.2f}" if torch_rate
+                 else f"{'-':>12}{'-':>8}") + f"{faults:>40}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"benchmark": "cnn_throughput", "machine": info,

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from . import host_cache
+
 
 def is_cupy(array):
     return type(array).__module__.split(".")[0] == "cupy"
@@ -21,10 +23,13 @@ def array_module(array):
 
 
 def empty(like, shape, dtype=None):
-    """An uninitialised array of ``shape`` on ``like``'s device, of ``like``'s array type."""
+    """An uninitialised array of ``shape`` on ``like``'s device, of ``like``'s array type
+    (a plain NumPy array comes from the host cache, see ``host_cache``)."""
     dtype = like.dtype if dtype is None else dtype
     if is_cupy(like):
         return sys.modules["cupy"].empty(shape, dtype=dtype)
+    if type(like) is np.ndarray:
+        return host_cache.empty(shape, dtype)
     return np.empty_like(like, shape=shape, dtype=dtype, order="C")
 
 

@@ -31,6 +31,7 @@ import threading
 import numba
 import numpy as np
 
+from . import host_cache
 from ._arrays import array_module, empty, zeros
 
 WORKSPACE_BYTES = 256 * 2**20
@@ -125,7 +126,7 @@ def conv2d_forward_numpy(x, w, stride, padding, dilation, im2col=im2col_numpy):
     o, c, kh, kw = w.shape
     oh = output_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     ow = output_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    y = np.empty((n, o, oh, ow), dtype=np.result_type(x, w))
+    y = host_cache.empty((n, o, oh, ow), np.result_type(x, w))
     w_mat = w.reshape(o, c * kh * kw)
     per_sample = _per_sample_gemms(oh, ow, c * kh * kw)
     for s, e in _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize):
@@ -146,7 +147,7 @@ def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
     """Reference: dcols = w_matᵀ @ dy_mat, then col2im."""
     o, c, kh, kw = w.shape
     n, _, oh, ow = dy.shape
-    dx = np.empty(x_shape, dtype=np.result_type(dy, w))
+    dx = host_cache.empty(x_shape, np.result_type(dy, w))
     w_mat = w.reshape(o, c * kh * kw)
     for s, e in _batch_chunks(n, oh * ow * c * kh * kw * dy.itemsize):
         m = (e - s) * oh * ow

@@ -18,6 +18,7 @@ sending dy to every tied element would multiply the gradient.
 import numba
 import numpy as np
 
+from . import host_cache
 from ._arrays import array_module, zeros
 
 # (the Numba implementations are at the end of the file, after the NumPy reference)
@@ -174,8 +175,8 @@ def max_pool2d_forward_numba(x, kernel, stride, padding):
     n, c, h, w = x.shape
     (sh, sw) = stride
     oh, ow = output_size(h, 2, sh, 0), output_size(w, 2, sw, 0)
-    y = np.empty((n, c, oh, ow), dtype=x.dtype)
-    arg = np.empty((n, c, oh, ow), dtype=_arg_dtype(kernel))
+    y = host_cache.empty((n, c, oh, ow), x.dtype)
+    arg = host_cache.empty((n, c, oh, ow), _arg_dtype(kernel))
     _max_pool_2x2_planes(np.ascontiguousarray(x).reshape(n * c, h, w),
                          y.reshape(n * c, oh, ow), arg.reshape(n * c, oh, ow), sh, sw)
     return y, arg
@@ -187,7 +188,7 @@ def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
     n, c, h, w = x_shape
     (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = dy.shape[2], dy.shape[3]
-    dx = np.empty(x_shape, dtype=dy.dtype)
+    dx = host_cache.empty(x_shape, dy.dtype)
     planes = (np.ascontiguousarray(dy).reshape(n * c, oh, ow),
               np.ascontiguousarray(arg).reshape(n * c, oh, ow), dx.reshape(n * c, h, w))
     if tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0):

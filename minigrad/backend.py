@@ -16,10 +16,13 @@ first use.  Which one runs is, in order of precedence:
    read once, the first time a kernel is looked up,
 3. the device's default, ``minigrad_kernels.DEFAULTS``.
 
-CPU allocator (opt-in): on Linux with glibc, :func:`keep_freed_cpu_memory` (or
-``MINIGRAD_MALLOC_TUNING=1`` in the environment at import) raises malloc's mmap and trim
-thresholds, so that the multi-megabyte activations and gradients a training step frees are
-reused by the next step instead of being returned to the OS and page-faulted back in.
+CPU memory: large arrays made by minigrad's ops come from a host cache
+(``minigrad_kernels.host_cache``; :func:`cpu_cache_info`, :func:`empty_cpu_cache`,
+:func:`set_cpu_cache_limit`, ``MINIGRAD_CPU_CACHE_MB``), so a training step reuses the
+memory the previous one freed.  For every other array of the process (opt-in): on Linux
+with glibc, :func:`keep_freed_cpu_memory` (or ``MINIGRAD_MALLOC_TUNING=1`` in the
+environment at import) raises malloc's mmap and trim thresholds, so that freed
+multi-megabyte blocks are reused instead of being returned to the OS and page-faulted back in.
 Importing minigrad leaves malloc alone unless asked: the setting is process-wide.
 """
 import contextlib
@@ -32,6 +35,7 @@ import sys
 import numpy as np
 
 import minigrad_kernels
+from minigrad_kernels import host_cache
 
 CPU = "cpu"
 CUDA = "cuda"
@@ -43,6 +47,7 @@ __all__ = [
     "cuda_status", "is_cuda_available", "use_cuda_module",
     "kernel", "available_kernels", "selected_kernel", "use_kernels",
     "register_kernel", "unregister_kernel", "keep_freed_cpu_memory",
+    "set_cpu_cache_limit", "empty_cpu_cache", "cpu_cache_info", "empty",
 ]
 
 
@@ -91,6 +96,52 @@ def keep_freed_cpu_memory(mmap_threshold=64 * 2**20, trim_threshold=256 * 2**20)
 
 if os.environ.get("MINIGRAD_MALLOC_TUNING", "0") == "1":
     keep_freed_cpu_memory()
+
+
+def _cache_limit_from_env():
+    text = os.environ.get("MINIGRAD_CPU_CACHE_MB")
+    if text is None:
+        return
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise ValueError(f"MINIGRAD_CPU_CACHE_MB must be a number of megabytes (0 turns the "
+                         f"cache off), got {text!r}") from None
+    set_cpu_cache_limit(int(megabytes * 2**20))
+
+
+def set_cpu_cache_limit(nbytes):
+    """Keep at most ``nbytes`` of idle memory in minigrad's host cache (0 turns it off);
+    returns the previous limit.  Default 1 GiB, or ``MINIGRAD_CPU_CACHE_MB`` at import.
+
+    minigrad's large CPU arrays (kernel outputs, activations, gradients) come from a cache
+    of blocks that is reused once nothing references an array any more, so a training step
+    reuses the memory the previous step freed instead of page-faulting it in again (see
+    ``minigrad_kernels.host_cache``).  Only minigrad's own allocations use it; nothing
+    process-wide changes."""
+    return host_cache.set_limit(nbytes)
+
+
+def empty_cpu_cache():
+    """Free the idle blocks of the host cache now (like ``torch.cuda.empty_cache``);
+    returns the bytes released.  Arrays still in use are not touched."""
+    return host_cache.release()
+
+
+def cpu_cache_info():
+    """The host cache's counters: ``limit_bytes``, ``held_bytes`` (``in_use_bytes`` +
+    ``idle_bytes``), ``blocks``, ``hits``, ``misses``, ``enabled``."""
+    return host_cache.info()
+
+
+def empty(device, shape, dtype):
+    """An uninitialised array on ``device``; large CPU arrays come from the host cache."""
+    if normalize_device(device) == CPU:
+        return host_cache.empty(shape, dtype)
+    return xp_for(device).empty(shape, dtype=dtype)
+
+
+_cache_limit_from_env()
 
 
 # ---------------------------------------------------------------------------------------

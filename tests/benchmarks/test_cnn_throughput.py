@@ -14,6 +14,8 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
     (row,) = result["results"]
     assert row["model"] == "C" and row["batch"] == 32 and row["minigrad_samples_per_s"] > 0
     assert result["machine"]["minigrad_kernels"]["conv2d.forward"] in ("numpy", "numba")
+    assert row["minor_faults_per_step"]["minigrad"] >= 0
+    assert "page faults/step" in printed
 
 
 def test_models_match_the_seed_documents():
