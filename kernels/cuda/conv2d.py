@@ -119,14 +119,16 @@ def _gemm(a, b, tiles):
     return gemm3(a[None], b[None], tiles)[0]
 
 
-def conv2d_forward_numba_cuda(x, w, stride, padding, dilation, threads=None, tiles=None):
+def conv2d_forward_numba_cuda(x, w, stride, padding, dilation, keep_cols=False,
+                              threads=None, tiles=None):
     """im2col kernel, then y = w_mat @ cols in the tiled GEMM."""
     n = x.shape[0]
     o, c, kh, kw = w.shape
     oh, ow = _geometry(x.shape, kh, kw, stride, padding, dilation)
     cols = im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads)
     y = _gemm(w.reshape(o, c * kh * kw), cols, tiles)              # (O, N·OH·OW)
-    return y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).copy()    # (N, O, OH, OW), C order
+    y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).copy()       # (N, O, OH, OW), C order
+    return (y, cols) if keep_cols else y
 
 
 def conv2d_backward_input_numba_cuda(dy, w, x_shape, stride, padding, dilation,
@@ -139,10 +141,12 @@ def conv2d_backward_input_numba_cuda(dy, w, x_shape, stride, padding, dilation,
 
 
 def conv2d_backward_weight_numba_cuda(dy, x, w_shape, stride, padding, dilation,
-                                      threads=None, tiles=None):
-    """im2col kernel, then dw = dy_mat @ colsᵀ in the tiled GEMM."""
+                                      cols=None, threads=None, tiles=None):
+    """im2col kernel (unless forward's ``cols`` is given), then dw = dy_mat @ colsᵀ in the
+    tiled GEMM."""
     o, c, kh, kw = w_shape
-    cols = im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads)
+    if cols is None:
+        cols = im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads)
     dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)
     return _gemm(dy_mat, cols.T, tiles).reshape(tuple(w_shape))
 

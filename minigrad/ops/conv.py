@@ -5,6 +5,7 @@ Function whose three products run in the registered ``conv2d.*`` kernels.
 """
 
 from .. import dtypes
+from ..grad_mode import is_grad_enabled
 from ..function import Function
 from ..tensor import Tensor
 from ._util import pair
@@ -74,26 +75,36 @@ class Conv2d(Function):
     backward:  dx = conv2d_backward_input(dy, w)   (the transposed convolution of dy)
                dw[o, c, p, q] = Σ_n,i,j dy[n, o, i, j] · x_pad[n, c, i·sh + p·dh, j·sw + q·dw]
                db[o] = Σ_n,i,j dy[n, o, i, j]
+
+    When dw will be needed, forward keeps the kernel's im2col matrix (the x_pad patches,
+    KH·KW times x's size) and saves it instead of x, so backward does not build it again.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         self.geometry = (stride, padding, dilation)
         self.x_shape, self.w_shape = x.shape, w.shape
-        self.save_for_backward(x, w)
-        y = self.kernel("conv2d.forward")(x, w, stride, padding, dilation)
+        cols = None
+        if self.needs_input_grad[1] and is_grad_enabled():
+            y, cols = self.kernel("conv2d.forward")(x, w, stride, padding, dilation,
+                                                    keep_cols=True)
+        else:
+            y = self.kernel("conv2d.forward")(x, w, stride, padding, dilation)
+        # x only when the kernel kept no cols (x's shape is all backward-input needs)
+        self.save_for_backward(x if cols is None else None, w, cols)
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         return y
 
     def backward(self, dy):
-        x, w = self.saved
+        x, w, cols = self.saved
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         dx = dw = db = None
         if need_x:
             dx = self.kernel("conv2d.backward_input")(dy, w, self.x_shape, *self.geometry)
         if need_w:
-            dw = self.kernel("conv2d.backward_weight")(dy, x, self.w_shape, *self.geometry)
+            dw = self.kernel("conv2d.backward_weight")(dy, x, self.w_shape, *self.geometry,
+                                                       cols=cols)
         if need_b:
             db = dy.sum(axis=(0, 2, 3))
         return (dx, dw, db) if len(self.needs_input_grad) > 2 else (dx, dw)

@@ -68,3 +68,62 @@ def test_backward_weight_reads_x_as_passed_not_as_it_was_at_forward():
             dw = backend.kernel("conv2d.backward_weight", "cpu")(dy, x, w.shape, *geometry)
         np.testing.assert_allclose(dw, definition(x, w, dy, *geometry)[2], rtol=1e-4,
                                    atol=1e-3, err_msg=impl)
+
+
+@given(conv_geometry())
+def test_kept_cols_give_the_same_forward_and_weight_gradient(case):
+    """forward(keep_cols=True) returns the same y and an im2col matrix that backward-weight
+    uses instead of x (x is not passed at all)."""
+    a, geometry = case
+    x, w, dy = a["x"], a["w"], a["dy"]
+    want_dw = definition(x, w, dy, *geometry)[2]
+    tol = 1e-4 if x.dtype == np.float32 else 1e-12
+    for *_, impl in backend.available_kernels("conv2d.forward", "cpu"):
+        with backend.use_kernels("cpu", conv2d=impl):
+            y = backend.kernel("conv2d.forward", "cpu")(x, w, *geometry)
+            y_kept, cols = backend.kernel("conv2d.forward", "cpu")(x, w, *geometry,
+                                                                   keep_cols=True)
+            dw = backend.kernel("conv2d.backward_weight", "cpu")(dy, None, w.shape, *geometry,
+                                                                 cols=cols)
+        np.testing.assert_array_equal(y_kept, y, err_msg=impl)
+        np.testing.assert_allclose(dw, want_dw, rtol=tol, atol=tol, err_msg=impl)
+
+
+def test_chunked_forward_keeps_no_cols_and_backward_recomputes(monkeypatch):
+    """Past WORKSPACE_BYTES the batch is processed in chunks, whose im2col is not kept:
+    forward returns cols=None and the Function saves x instead."""
+    import minigrad
+    from minigrad_kernels import conv2d
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 6, 6))
+    w = rng.standard_normal((3, 2, 3, 3))
+    monkeypatch.setattr(conv2d, "WORKSPACE_BYTES", 2 * 16 * 18 * 8)   # 2 samples per chunk
+    for *_, impl in backend.available_kernels("conv2d.forward", "cpu"):
+        with backend.use_kernels("cpu", conv2d=impl):
+            y, cols = backend.kernel("conv2d.forward", "cpu")(x, w, (1, 1), (0, 0), (1, 1),
+                                                              keep_cols=True)
+            assert cols is None, impl
+            xt = minigrad.tensor(x, requires_grad=True)
+            wt = minigrad.tensor(w, requires_grad=True)
+            out = minigrad.functional.conv2d(xt, wt)
+            dy = rng.standard_normal(out.shape)
+            out.backward(minigrad.tensor(dy))
+        np.testing.assert_allclose(out.numpy(), y)
+        np.testing.assert_allclose(wt.grad.numpy(), definition(x, w, dy, (1, 1), (0, 0),
+                                                               (1, 1))[2], rtol=1e-10)
+
+
+def test_conv_function_saves_cols_only_when_the_weight_gradient_is_needed():
+    import minigrad
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = minigrad.functional.conv2d(x, w)
+    saved_x, _, cols = y._fn.saved
+    assert saved_x is None and cols.shape == (3 * 9, 2 * 6 * 6)
+    w.requires_grad = False
+    saved_x, _, cols = minigrad.functional.conv2d(x, w)._fn.saved
+    assert cols is None and saved_x is not None
+    w.requires_grad = True
+    with minigrad.no_grad():
+        assert minigrad.functional.conv2d(x, w)._fn is None
