@@ -66,8 +66,8 @@ class OpSpec:
 # the seed CNNs' layers
 
 def model_layers(level):
-    """Every layer's shapes in the seed CNNs: dicts with ``kind`` (conv, pool, linear, loss,
-    params), ``label``, ``origin`` and shapes.  ``tiny`` keeps model C at batch 2; the
+    """Every layer's shapes in the seed CNNs: dicts with ``kind`` (conv, pool, relu, linear,
+    loss, params), ``label``, ``origin`` and shapes.  ``tiny`` keeps model C at batch 2; the
     simulator level has none."""
     names = {"tiny": ["C"], SIMULATOR: []}.get(level, list(MODELS))
     for name in names:
@@ -86,6 +86,8 @@ def model_layers(level):
             elif kind == "pool":
                 yield dict(kind="pool", label=label, origin=f"model {name}", x=shape)
                 shape = shape[:2] + (shape[2] // 2, shape[3] // 2)
+            elif kind == "relu":
+                yield dict(kind="relu", label=label, origin=f"model {name}", x=shape)
             elif kind == "flatten":
                 shape = (n, math.prod(shape[1:]))
             elif kind == "linear":
@@ -301,6 +303,48 @@ def _torch_xent_backward(torch, args, context):
 
 
 # ---------------------------------------------------------------------------------------
+# relu: on every conv output and hidden linear output of the seed CNNs
+
+def _relu_shapes(level):
+    if level == SIMULATOR:
+        return [("sim.relu", "sweep", (3, 37))]
+    shapes = [(layer["label"], layer["origin"], layer["x"]) for layer in _layers(level, "relu")]
+    if level == "full":
+        shapes.append(("sweep.relu", "sweep", (32, 64, 32, 32)))
+    return shapes
+
+
+def _relu_case(entry, label, origin, shape):
+    size = math.prod(shape)
+
+    def make(rng):
+        from minigrad_kernels.relu import relu_numpy
+        x = _rand(rng, shape)
+        if entry == "forward":
+            return (x,), {}
+        return (_rand(rng, shape), relu_numpy(x)), {}
+    moved = F32 * size * (2 if entry == "forward" else 3)
+    return Case(f"relu.{entry}", f"{label} {'x'.join(map(str, shape))}", make,
+                float(size), moved, origin)
+
+
+def relu_cases(entry):
+    def cases(level):
+        return [_relu_case(entry, *s) for s in _relu_shapes(level)]
+    return cases
+
+
+def _torch_relu_forward(torch, args, context):
+    (x,) = _to_torch(torch, args)
+    return lambda: torch.relu(x)
+
+
+def _torch_relu_backward(torch, args, context):
+    dy, y = _to_torch(torch, args)
+    return lambda: torch.ops.aten.threshold_backward(dy, y, 0)
+
+
+# ---------------------------------------------------------------------------------------
 # erf (the exact GELU's)
 
 def _erf_case(size):
@@ -459,6 +503,8 @@ SPECS = {spec.op: spec for spec in [
            ref_out=_first),
     OpSpec("softmax_xent.backward", "memory", xent_cases("backward"), 1e-5,
            _torch_xent_backward),
+    OpSpec("relu.forward", "memory", relu_cases("forward"), 0.0, _torch_relu_forward),
+    OpSpec("relu.backward", "memory", relu_cases("backward"), 0.0, _torch_relu_backward),
     # updates θ, m, v (v_max) in place: the gate compares them after one step
     OpSpec("adam_update", "memory", adam_cases, 1e-5, _torch_adam, call=_adam_step,
            in_place=True),

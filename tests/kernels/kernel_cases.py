@@ -153,6 +153,28 @@ def adam_args(draw):
             maximize)
 
 
+@st.composite
+def relu_case(draw):
+    """x with exact zeros, negative zeros and NaN mixed in, sometimes a transposed view."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.lists(st.integers(1, 7), max_size=4).map(tuple))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal(shape).astype(dtype)
+    specials = np.array([0.0, -0.0, np.nan, np.inf, -np.inf], dtype)
+    picks = rng.random(shape) < 0.2
+    x[picks] = rng.choice(specials, int(picks.sum()))
+    return x.T if draw(st.booleans()) else x
+
+
+def relu_backward_args():
+    def build(x):
+        from minigrad_kernels.relu import relu_numpy
+        dy = np.random.default_rng(3).standard_normal(x.shape).astype(x.dtype)
+        dy[np.isnan(x)] = np.inf          # where y is NaN or ≤ 0, dx is 0 whatever dy is
+        return dy, relu_numpy(x)
+    return relu_case().map(build)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -165,6 +187,8 @@ CASES = {
     "softmax_xent.forward": (xent_case(), 1e-5, 1e-12),
     "softmax_xent.backward": (xent_backward_args(), 1e-5, 1e-12),
     "adam_update": (adam_args(), 1e-5, 1e-12),
+    "relu.forward": (relu_case().map(lambda x: (x,)), 0, 0),
+    "relu.backward": (relu_backward_args(), 0, 0),
 }
 
 
