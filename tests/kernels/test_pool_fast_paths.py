@@ -41,3 +41,14 @@ def test_2x2_backward_matches_reference(case):
     rtol = 1e-6 if x.dtype == np.float32 else 1e-15   # overlapping windows add in any order
     np.testing.assert_allclose(dx, pool.max_pool2d_backward_numpy(dy, arg, x.shape, *geometry),
                                rtol=rtol, atol=rtol)
+
+
+def test_2x2_backward_writes_exact_zeros_off_the_maximum():
+    """An infinite dy goes to its window's maximum only: the other three elements are 0,
+    not inf·0 = NaN (and +0, like PyTorch, not −0 for a negative dy)."""
+    x = np.array([[[[1.0, 0.0, 0.0, 5.0], [0.0, 0.0, 0.0, 0.0]]]], np.float32)
+    _, arg = pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))
+    dy = np.array([[[[np.inf, -3.0]]]], np.float32)
+    dx = pool.max_pool2d_backward_numba(dy, arg, x.shape, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(dx, [[[[np.inf, 0, 0, -3], [0, 0, 0, 0]]]])
+    assert not np.signbit(dx[dx == 0]).any()
