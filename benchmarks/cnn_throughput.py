@@ -2,10 +2,16 @@
 
     python -m benchmarks.cnn_throughput [--steps 30] [--warmup 5] [--repeats 3]
         [--models A,B,C] [--threads 2] [--out results.json] [--unset-openblas-env]
+        [--same-process]
 
 Each model trains on random MNIST-shaped batches (float32, cross-entropy on logits, Adam
 lr 1e-3), forward + backward + update per step.  The two frameworks alternate repeat by
 repeat so machine drift hits both; the figure is the median over repeats of samples/s.
+Each repeat of each framework runs in a fresh process of its own (started by this one):
+in one shared process each framework's speed depends on the other's allocations, through
+malloc's thresholds (PyTorch measured from 0 to 4 300 page faults per step, and 16 to 22 ms
+a step on model B, depending on what minigrad had allocated before it).  ``--same-process``
+measures both in this process instead (what ``python -m benchmarks`` does).
 Prints a table (ratio = minigrad / PyTorch), the first step's time separately (it holds
 the one-time costs: Numba compilation, or loading it from Numba's on-disk cache), which
 BLAS ran (threadpoolctl), and writes JSON.  PyTorch is optional: without it, only
@@ -120,6 +126,59 @@ def samples_per_second(runner, batch, steps):
     return rate, None if faults is None else (_minor_faults() - faults) / steps
 
 
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_worker(framework, model, steps, warmup, device="cpu"):
+    """One repeat in this process: build, first step, warm-up, then ``steps`` timed steps;
+    the figures as a dict (what a worker process prints as JSON)."""
+    runner_type = {"minigrad": MinigradRunner, "pytorch": TorchRunner}[framework]
+    layers, batch = MODELS[model]
+    runner = runner_type(layers, batch, device=device)
+    start = time.perf_counter()
+    runner.step()
+    first_step = time.perf_counter() - start
+    for _ in range(warmup):
+        runner.step()
+    rate, faults = samples_per_second(runner, batch, steps)
+    return {"samples_per_s": rate, "faults_per_step": faults, "first_step_s": first_step}
+
+
+def measure_isolated(model_names, frameworks, steps, warmup, repeats, threads):
+    """Like ``measure``, each (model, repeat, framework) in a fresh worker process."""
+    import subprocess
+    results = []
+    for name in model_names:
+        _, batch = MODELS[name]
+        figures, faults, first = ({f: [] for f in frameworks} for _ in range(3))
+        for _ in range(repeats):
+            for framework in frameworks:            # interleaved, so drift hits both
+                done = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.cnn_throughput", "--worker",
+                     framework, "--models", name, "--steps", str(steps),
+                     "--warmup", str(warmup), "--threads", str(threads)],
+                    capture_output=True, text=True, check=False, cwd=_REPO)
+                if done.returncode != 0:
+                    raise RuntimeError(f"{framework} worker for model {name} failed:\n"
+                                       f"{done.stderr[-2000:]}")
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                figures[framework].append(row["samples_per_s"])
+                faults[framework].append(row["faults_per_step"])
+                first[framework].append(row["first_step_s"])
+        row = {"model": name, "batch": batch, "device": "cpu", "isolated_processes": True,
+               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
+               "runs": figures, "first_step_s": {k: v[0] for k, v in first.items()},
+               "minor_faults_per_step": {k: None if None in v else statistics.median(v)
+                                         for k, v in faults.items()}}
+        if "pytorch" in figures:
+            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
+        results.append(row)
+        print(f"model {name} (cpu, one process per repeat): " + "  ".join(
+            f"{k} {statistics.median(v):,.0f} samples/s (first step {first[k][0]:.2f} s)"
+            for k, v in figures.items()), flush=True)
+    return results
+
+
 def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
     """Samples/s of every model for every runner type, interleaved; one dict per model."""
     results = []
@@ -192,6 +251,11 @@ def main(argv=None):
     parser.add_argument("--unset-openblas-env", action="store_true",
                         help="re-run this benchmark with OPENBLAS_CORETYPE and "
                              "OPENBLAS_L2_SIZE unset (both together)")
+    parser.add_argument("--same-process", action="store_true",
+                        help="measure both frameworks in this process (default: a fresh "
+                             "process per framework and repeat)")
+    parser.add_argument("--worker", choices=["minigrad", "pytorch"], default=None,
+                        help=argparse.SUPPRESS)       # one repeat, printed as JSON
     args = parser.parse_args(argv)
     if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ
                                     or "OPENBLAS_L2_SIZE" in os.environ):
@@ -202,21 +266,29 @@ def main(argv=None):
         os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_throughput"] + rest,
                   env)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-        runner_types = [MinigradRunner, TorchRunner]
-    except ImportError:
-        print("PyTorch is not installed: measuring minigrad only (pip install torch)")
-        runner_types = [MinigradRunner]
+    runner_types = [MinigradRunner]
+    if args.worker != "minigrad":      # a minigrad worker never imports PyTorch
+        try:
+            import torch
+            torch.set_num_threads(args.threads)
+            runner_types.append(TorchRunner)
+        except ImportError:
+            print("PyTorch is not installed: measuring minigrad only (pip install torch)")
     try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
     except ImportError:
         pass
+    if args.worker:
+        print(json.dumps(run_worker(args.worker, args.models, args.steps, args.warmup)))
+        return
 
-    results = measure(args.models.split(","), runner_types, args.steps, args.warmup,
-                      args.repeats)
+    if args.same_process:
+        results = measure(args.models.split(","), runner_types, args.steps, args.warmup,
+                          args.repeats)
+    else:
+        results = measure_isolated(args.models.split(","), [r.name for r in runner_types],
+                                   args.steps, args.warmup, args.repeats, args.threads)
 
     info = machine_info()
     print(f"\nBLAS: {info['blas']}")
