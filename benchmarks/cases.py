@@ -149,7 +149,8 @@ def _conv_geometries(level):
     return geometries
 
 
-def _conv_case(entry, label, origin, x_shape, w_shape, padding):
+def _conv_case(entry, label, origin, x_shape, w_shape, padding, kept_cols=False):
+    """``kept_cols``: backward-weight given the forward's im2col matrix, as in training."""
     n, c, h, w = x_shape
     o, _, kh, kw = w_shape
     stride, dilation = (1, 1), (1, 1)
@@ -165,15 +166,26 @@ def _conv_case(entry, label, origin, x_shape, w_shape, padding):
             return (x, wt) + geometry, {}
         if entry == "backward_input":
             return (dy, wt, x_shape) + geometry, {}
+        if kept_cols:
+            from minigrad_kernels.conv2d import im2col_numpy
+            return (dy, x, w_shape) + geometry + (im2col_numpy(x, kh, kw, *geometry),), {}
         return (dy, x, w_shape) + geometry, {}
     moved = F32 * sum(sizes.values())     # each entry reads two of x, w, y and writes the third
+    if kept_cols:                         # reads the im2col matrix instead of x
+        moved += F32 * (n * oh * ow * c * kh * kw - sizes["x"])
     shapes = f"{'x'.join(map(str, x_shape))} * {'x'.join(map(str, w_shape))}"
-    return Case(f"conv2d.{entry}", f"{label} {shapes}", make, flops, moved, origin)
+    return Case(f"conv2d.{entry}", f"{label} {shapes}{' kept cols' if kept_cols else ''}",
+                make, flops, moved, origin)
 
 
 def conv_cases(entry):
     def cases(level):
-        return [_conv_case(entry, *g) for g in _conv_geometries(level)]
+        found = [_conv_case(entry, *g) for g in _conv_geometries(level)]
+        if entry == "backward_weight" and level in ("quick", "full"):
+            # what a training step runs: the forward kept its im2col (Conv2d's keep_cols)
+            found += [_conv_case(entry, *g, kept_cols=True) for g in _conv_geometries(level)
+                      if g[1] != "sweep"]
+        return found
     return cases
 
 
@@ -187,7 +199,7 @@ def _torch_conv(entry):
             dy, w, x_shape, stride, padding, dilation = t
             return lambda: torch.nn.grad.conv2d_input(x_shape, w, dy, stride, padding,
                                                       dilation)
-        dy, x, w_shape, stride, padding, dilation = t
+        dy, x, w_shape, stride, padding, dilation = t[:6]      # (PyTorch keeps no cols)
         return lambda: torch.nn.grad.conv2d_weight(x, w_shape, dy, stride, padding, dilation)
     return call
 

@@ -17,11 +17,11 @@ The bias is not part of the kernel (the Conv2d Function adds it and sums dy for 
 Shapes and dtypes are validated by the caller; kernels assume them valid.  Kernels keep
 no state between calls except scratch buffers (``workspace``).
 
-``keep_cols=True`` asks forward to also return the im2col matrix it built (``None`` when it
-built it in batch chunks, which it does not keep); given back to backward-weight as
-``cols``, it replaces recomputing the im2col of ``x`` (x is then not read).  The caller
-owns that matrix: the Conv2d Function saves it for backward instead of x, like any saved
-array, so dw is the gradient at the x the forward saw.
+``keep_cols=True`` asks forward to also return the im2col matrix it built (``None`` when
+it is above ``KEEP_COLS_BYTES`` or was built in batch chunks); given back to
+backward-weight as ``cols``, it replaces recomputing the im2col of ``x`` (x is then not
+read).  The caller owns that matrix: the Conv2d Function saves it for backward, like any
+saved array, so dw is the gradient at the x the forward saw.
 
 im2col: the patches of x_pad become the columns of a matrix ``cols`` of shape
 (C·KH·KW, N·OH·OW), laid out (C, KH, KW, N, OH, OW), so the convolution is one GEMM,
@@ -39,6 +39,10 @@ from . import host_cache
 from ._arrays import array_module, empty, zeros
 
 WORKSPACE_BYTES = 256 * 2**20
+# The most a forward keeps of its im2col matrix for backward-weight (keep_cols), per call:
+# it lives until backward, KH·KW times x's size.  Above it, forward keeps nothing (returns
+# cols=None) and backward-weight builds the matrix again.  0 turns keeping off.
+KEEP_COLS_BYTES = 64 * 2**20
 _scratch = threading.local()
 
 
@@ -135,7 +139,8 @@ def conv2d_forward_numpy(x, w, stride, padding, dilation, keep_cols=False,
     w_mat = w.reshape(o, c * kh * kw)
     per_sample = _per_sample_gemms(oh, ow, c * kh * kw)
     chunks = _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize)
-    keep = keep_cols and len(chunks) == 1     # a chunked im2col is not kept: too large
+    keep = (keep_cols and len(chunks) == 1      # a chunked im2col is not kept: too large
+            and n * oh * ow * c * kh * kw * x.itemsize <= KEEP_COLS_BYTES)
     for s, e in chunks:
         ckk, m = c * kh * kw, (e - s) * oh * ow
         cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
@@ -501,7 +506,9 @@ def conv2d_forward_cupy(x, w, stride, padding, dilation, keep_cols=False):
     ow = output_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
     y = (w.reshape(o, c * kh * kw) @ cols).reshape(o, n, oh, ow)
     y = y.transpose(1, 0, 2, 3).copy()                   # C order, (N, O, OH, OW)
-    return (y, cols) if keep_cols else y
+    if keep_cols:
+        return y, (cols if cols.nbytes <= KEEP_COLS_BYTES else None)
+    return y
 
 
 def conv2d_backward_input_cupy(dy, w, x_shape, stride, padding, dilation):

@@ -9,18 +9,21 @@ process-wide (``minigrad.backend.keep_freed_cpu_memory``, opt-in); this cache fi
 minigrad's own arrays only, the way CuPy's memory pool does on the GPU.
 
 How: ``empty(shape, dtype)`` hands out a view of a cached block (a 1-D ``uint8`` array) of
-exactly the rounded size, starting on a 64-byte boundary.  A block is free again when nothing references it: every view of
-it, however derived (reshape, slice, ``.T``, a Tensor, a saved array, ``t.numpy()``), holds
-a reference to the block as its ``.base``, so a block whose reference count is back to
-the cache's own reference has no user left.  The check is CPython's reference count
-(``sys.getrefcount``), so the cache switches itself off on an interpreter without a GIL.
+exactly the rounded size, starting on a 64-byte boundary.  A block is free again when
+nothing references it: every view of it, however derived (reshape, slice, ``.T``, a
+Tensor, a saved array, ``t.numpy()``), holds a reference to the block as its ``.base``, so
+a block whose reference count is back to the cache's own reference has no user left.
+The check is CPython's reference count (``sys.getrefcount``), so the cache switches itself
+off on an interpreter without a GIL.
 
 Bounds: requests under ``MIN_BYTES`` go to ``numpy.empty`` (malloc keeps small blocks
 without faulting them again).  Blocks in use are the caller's memory, exactly as with
-``numpy.empty``; idle blocks are kept up to ``limit`` bytes: when a request misses, the
-least recently used idle blocks beyond the limit are released first.  ``limit = 0`` turns
-the cache off (every request is a plain ``numpy.empty``).  ``release()`` frees every idle
-block now.
+``numpy.empty``; idle blocks are kept up to ``limit`` bytes, a bound enforced whenever the
+cache would grow (a request that finds no idle block of its size first releases the least
+recently used idle blocks beyond the limit), so the cache holds at most what was in use at
+its last growth plus ``limit``.  ``limit = 0`` turns the cache off (every request is a
+plain ``numpy.empty``, and blocks still cached are released as they become idle).
+``release()`` frees every idle block now.
 
 Arrays in, arrays out: nothing here knows about Tensors; minigrad's backend sets the limit
 from ``MINIGRAD_CPU_CACHE_MB`` and exposes ``cpu_cache_info`` / ``empty_cpu_cache``.
@@ -67,6 +70,9 @@ class _Cache:
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         nbytes = dtype.itemsize * math.prod(shape)
         if nbytes < MIN_BYTES or self.limit <= 0 or not _GIL or dtype.hasobject:
+            if self.limit <= 0 and self.blocks:       # turned off: let go of what is left
+                with self.lock:
+                    self._trim(0)
             return np.empty(shape, dtype)
         size = -(-nbytes // _PAGE) * _PAGE
         with self.lock:
@@ -153,7 +159,8 @@ def limit():
 
 
 def set_limit(nbytes):
-    """Keep at most ``nbytes`` of idle blocks (0: no caching).  Returns the old limit."""
+    """Keep at most ``nbytes`` of idle blocks (0: no caching), enforced now and whenever the
+    cache would grow.  Returns the old limit."""
     nbytes = int(nbytes)
     if nbytes < 0:
         raise ValueError(f"host cache limit must be >= 0 bytes, got {nbytes}")

@@ -73,11 +73,14 @@ def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, oh, ow = dy.shape
     dx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dy.dtype)
+    zero = np.zeros((), dtype=dy.dtype)
     for p in range(kh):
         for q in range(kw):
             rows = slice(p, p + sh * (oh - 1) + 1, sh)
             cols = slice(q, q + sw * (ow - 1) + 1, sw)
-            dx[:, :, rows, cols] += dy * (arg == p * kw + q)
+            # where, not dy·mask: dy is added at the maximum only (an infinite dy would
+            # put inf·0 = NaN everywhere else)
+            dx[:, :, rows, cols] += np.where(arg == p * kw + q, dy, zero)
     return dx[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -236,9 +239,11 @@ def max_pool2d_backward_cupy(dy, arg, x_shape, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = dy.shape[2], dy.shape[3]
     dx = zeros(dy, (n, c, h + 2 * ph, w + 2 * pw))
+    xp = array_module(dy)
+    zero = xp.zeros((), dtype=dy.dtype)
     for p in range(kh):
         for q in range(kw):
             rows = slice(p, p + sh * (oh - 1) + 1, sh)
             cols = slice(q, q + sw * (ow - 1) + 1, sw)
-            dx[:, :, rows, cols] += dy * (arg == p * kw + q)
+            dx[:, :, rows, cols] += xp.where(arg == p * kw + q, dy, zero)
     return dx[:, :, ph:ph + h, pw:pw + w].copy()        # C order

@@ -20,6 +20,8 @@ from ._arrays import array_module, empty
 
 def relu_numpy(x):
     """Reference: ``maximum(x, 0)`` (any array module: it uses x's)."""
+    if x.dtype.kind not in "fc":       # ints and bools: NumPy's own result dtype
+        return array_module(x).maximum(x, 0)
     return array_module(x).maximum(x, 0, out=empty(x, x.shape))
 
 

@@ -105,14 +105,17 @@ def _cache_limit_from_env():
     try:
         megabytes = float(text)
     except ValueError:
-        raise ValueError(f"MINIGRAD_CPU_CACHE_MB must be a number of megabytes (0 turns the "
-                         f"cache off), got {text!r}") from None
+        megabytes = -1.0
+    if not 0 <= megabytes < float("inf"):          # also refuses nan
+        raise ValueError(f"MINIGRAD_CPU_CACHE_MB must be a number of megabytes >= 0 (0 turns "
+                         f"the cache off), got {text!r}")
     set_cpu_cache_limit(int(megabytes * 2**20))
 
 
 def set_cpu_cache_limit(nbytes):
     """Keep at most ``nbytes`` of idle memory in minigrad's host cache (0 turns it off);
     returns the previous limit.  Default 1 GiB, or ``MINIGRAD_CPU_CACHE_MB`` at import.
+    The bound is enforced now and whenever the cache would grow.
 
     minigrad's large CPU arrays (kernel outputs, activations, gradients) come from a cache
     of blocks that is reused once nothing references an array any more, so a training step

@@ -21,7 +21,7 @@ import numpy as np
 from numba import cuda, types
 
 from .._arrays import empty
-from ..conv2d import output_size
+from ..conv2d import KEEP_COLS_BYTES, output_size
 from ._launch import SIMULATOR, blocks_for, launch, numba_type
 from .matmul import gemm3
 
@@ -128,7 +128,9 @@ def conv2d_forward_numba_cuda(x, w, stride, padding, dilation, keep_cols=False,
     cols = im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads)
     y = _gemm(w.reshape(o, c * kh * kw), cols, tiles)              # (O, N·OH·OW)
     y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).copy()       # (N, O, OH, OW), C order
-    return (y, cols) if keep_cols else y
+    if keep_cols:
+        return y, (cols if cols.nbytes <= KEEP_COLS_BYTES else None)
+    return y
 
 
 def conv2d_backward_input_numba_cuda(dy, w, x_shape, stride, padding, dilation,

@@ -25,7 +25,7 @@ class ReLU(Function):
         return y
 
     def backward(self, dy):
-        (y,) = self.saved
+        (y,) = self.saved          # y > 0 ⇔ x > 0; the kernel writes an exact 0 elsewhere
         return self.kernel("relu.backward")(dy, y)
 
 

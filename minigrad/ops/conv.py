@@ -4,6 +4,9 @@
 Function whose three products run in the registered ``conv2d.*`` kernels.
 """
 
+import functools
+import inspect
+
 from .. import dtypes
 from ..grad_mode import is_grad_enabled
 from ..function import Function
@@ -76,21 +79,22 @@ class Conv2d(Function):
                dw[o, c, p, q] = Σ_n,i,j dy[n, o, i, j] · x_pad[n, c, i·sh + p·dh, j·sw + q·dw]
                db[o] = Σ_n,i,j dy[n, o, i, j]
 
-    When dw will be needed, forward keeps the kernel's im2col matrix (the x_pad patches,
-    KH·KW times x's size) and saves it instead of x, so backward does not build it again.
+    When dw will be needed, forward asks the kernel to keep its im2col matrix (the x_pad
+    patches, KH·KW times x's size; a kernel keeps it only up to
+    ``minigrad_kernels.conv2d.KEEP_COLS_BYTES``) and saves it with x, so backward-weight
+    does not build it again; dw is then the gradient at the x the forward saw.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         self.geometry = (stride, padding, dilation)
         self.x_shape, self.w_shape = x.shape, w.shape
+        forward = self.kernel("conv2d.forward")
         cols = None
-        if self.needs_input_grad[1] and is_grad_enabled():
-            y, cols = self.kernel("conv2d.forward")(x, w, stride, padding, dilation,
-                                                    keep_cols=True)
-        else:
-            y = self.kernel("conv2d.forward")(x, w, stride, padding, dilation)
-        # x only when the kernel kept no cols (x's shape is all backward-input needs)
-        self.save_for_backward(x if cols is None else None, w, cols)
+        if self.needs_input_grad[1] and is_grad_enabled() and _takes(forward, "keep_cols"):
+            y, cols = forward(x, w, stride, padding, dilation, keep_cols=True)
+        else:   # no dw to compute, or a kernel registered without the keep_cols option
+            y = forward(x, w, stride, padding, dilation)
+        self.save_for_backward(x, w, cols)
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         return y
@@ -103,11 +107,24 @@ class Conv2d(Function):
         if need_x:
             dx = self.kernel("conv2d.backward_input")(dy, w, self.x_shape, *self.geometry)
         if need_w:
-            dw = self.kernel("conv2d.backward_weight")(dy, x, self.w_shape, *self.geometry,
-                                                       cols=cols)
+            backward_weight = self.kernel("conv2d.backward_weight")
+            kept = {"cols": cols} if cols is not None and _takes(backward_weight, "cols") \
+                else {}
+            dw = backward_weight(dy, x, self.w_shape, *self.geometry, **kept)
         if need_b:   # as one einsum over (N, O, OH·OW): 4x faster than sum(axis=(0, 2, 3))
-            db = self.xp.einsum("nop->o", dy.reshape(dy.shape[0], dy.shape[1], -1))
+            n, o, oh, ow = dy.shape
+            db = self.xp.einsum("nop->o", dy.reshape(n, o, oh * ow))
         return (dx, dw, db) if len(self.needs_input_grad) > 2 else (dx, dw)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes(kernel, option):
+    """Whether a kernel function has the keyword ``option``: one registered (with
+    ``backend.register_kernel``) before conv2d's keep_cols/cols options existed has not."""
+    try:
+        return option in inspect.signature(kernel).parameters
+    except (TypeError, ValueError):        # a builtin or callable without a signature
+        return False
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -120,10 +120,90 @@ def test_conv_function_saves_cols_only_when_the_weight_gradient_is_needed():
     w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     y = minigrad.functional.conv2d(x, w)
     saved_x, _, cols = y._fn.saved
-    assert saved_x is None and cols.shape == (3 * 9, 2 * 6 * 6)
+    assert saved_x is not None and cols.shape == (3 * 9, 2 * 6 * 6)
     w.requires_grad = False
     saved_x, _, cols = minigrad.functional.conv2d(x, w)._fn.saved
     assert cols is None and saved_x is not None
     w.requires_grad = True
     with minigrad.no_grad():
         assert minigrad.functional.conv2d(x, w)._fn is None
+
+
+def test_cols_above_the_keep_limit_are_not_kept(monkeypatch):
+    """A forward keeps its im2col only up to KEEP_COLS_BYTES; above it, backward-weight
+    builds it again, with the same gradient."""
+    import minigrad
+    from minigrad_kernels import conv2d
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)))
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    minigrad.functional.conv2d(x, w).sum().backward()
+    kept_grad = w.grad.numpy().copy()
+    monkeypatch.setattr(conv2d, "KEEP_COLS_BYTES", 27 * 72 * 8 - 1)     # one byte short
+    w.grad = None
+    y = minigrad.functional.conv2d(x, w)
+    assert y._fn.saved[2] is None
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), kept_grad, rtol=1e-12)
+
+
+def test_a_change_to_x_after_forward_is_reported_whether_or_not_cols_are_kept(monkeypatch):
+    import pytest
+
+    import minigrad
+    from minigrad_kernels import conv2d
+    rng = np.random.default_rng(0)
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    for limit in (conv2d.KEEP_COLS_BYTES, 0):
+        monkeypatch.setattr(conv2d, "KEEP_COLS_BYTES", limit)
+        x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True) * 1.0
+        y = minigrad.functional.conv2d(x, w)
+        with minigrad.no_grad():
+            x += 1.0
+        with pytest.raises(RuntimeError, match="changed"):
+            y.sum().backward()
+
+
+def test_kernels_registered_without_the_cols_options_still_work():
+    """A plug-in written to the contract before keep_cols/cols existed is called without
+    them (and gives the same gradients)."""
+    import minigrad
+    from minigrad_kernels import conv2d
+
+    def old_forward(x, w, stride, padding, dilation):
+        return conv2d.conv2d_forward_numpy(x, w, stride, padding, dilation)
+
+    def old_backward_weight(dy, x, w_shape, stride, padding, dilation):
+        return conv2d.conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation)
+
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    minigrad.functional.conv2d(x, w).sum().backward()
+    want = (x.grad.numpy().copy(), w.grad.numpy().copy())
+    backend.register_kernel("conv2d.forward", "cpu", "old_contract", old_forward)
+    backend.register_kernel("conv2d.backward_weight", "cpu", "old_contract",
+                            old_backward_weight)
+    try:
+        x.grad = w.grad = None
+        with backend.use_kernels("cpu", **{"conv2d.forward": "old_contract",
+                                           "conv2d.backward_weight": "old_contract"}):
+            minigrad.functional.conv2d(x, w).sum().backward()
+        with backend.use_kernels("cpu", **{"conv2d.backward_weight": "old_contract"}):
+            x.grad = w.grad = None          # new forward keeps cols, old backward ignores them
+            minigrad.functional.conv2d(x, w).sum().backward()
+    finally:
+        backend.unregister_kernel("conv2d.forward", "cpu", "old_contract")
+        backend.unregister_kernel("conv2d.backward_weight", "cpu", "old_contract")
+    np.testing.assert_allclose(x.grad.numpy(), want[0], rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), want[1], rtol=1e-12)
+
+
+def test_bias_gradient_of_an_empty_batch_is_zero():
+    import minigrad
+    x = minigrad.zeros(0, 2, 5, 5, requires_grad=True)
+    w = minigrad.zeros(3, 2, 3, 3, requires_grad=True)
+    b = minigrad.zeros(3, requires_grad=True)
+    minigrad.functional.conv2d(x, w, b).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [0, 0, 0])
+    assert w.grad.shape == (3, 2, 3, 3)

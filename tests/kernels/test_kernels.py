@@ -152,3 +152,13 @@ def test_numba_adam_is_bit_identical_to_the_reference(data):
         assert g.dtype == w.dtype
         np.testing.assert_array_equal(np.atleast_1d(g).view(np.uint8),
                                       np.atleast_1d(w).view(np.uint8))
+
+
+@pytest.mark.parametrize("values", [[True, False], [3, -2, 0], [-1.5, 2.0]])
+def test_relu_keeps_numpys_result_for_every_dtype(values):
+    import minigrad
+    x = np.array(values)
+    y = minigrad.functional.relu(minigrad.tensor(x)).numpy()
+    want = np.maximum(x, 0)
+    assert y.dtype == (want.dtype if x.dtype.kind != "f" else np.float64)
+    np.testing.assert_array_equal(y, want)

@@ -1,6 +1,7 @@
 """The Numba max-pool kernels' 2 × 2 fast paths (unrolled forward, tiled backward) against
 the NumPy reference: the generic kernel tests rarely draw that geometry."""
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,12 +44,23 @@ def test_2x2_backward_matches_reference(case):
                                rtol=rtol, atol=rtol)
 
 
-def test_2x2_backward_writes_exact_zeros_off_the_maximum():
-    """An infinite dy goes to its window's maximum only: the other three elements are 0,
-    not inf·0 = NaN (and +0, like PyTorch, not −0 for a negative dy)."""
-    x = np.array([[[[1.0, 0.0, 0.0, 5.0], [0.0, 0.0, 0.0, 0.0]]]], np.float32)
-    _, arg = pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))
-    dy = np.array([[[[np.inf, -3.0]]]], np.float32)
-    dx = pool.max_pool2d_backward_numba(dy, arg, x.shape, (2, 2), (2, 2), (0, 0))
-    np.testing.assert_array_equal(dx, [[[[np.inf, 0, 0, -3], [0, 0, 0, 0]]]])
+@pytest.mark.parametrize("impl", ["numpy", "numba"])
+@pytest.mark.parametrize("geometry", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1))])
+def test_backward_writes_exact_zeros_off_the_maximum(impl, geometry):
+    """An infinite dy goes to its window's maximum only: every other element is 0, not
+    inf·0 = NaN (and +0, like PyTorch, not −0 for a negative dy), in every implementation."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 6, 8)).astype(np.float32)
+    forward = getattr(pool, f"max_pool2d_forward_{impl}")
+    backward = getattr(pool, f"max_pool2d_backward_{impl}")
+    _, arg = forward(x, *geometry)
+    dy = rng.standard_normal(arg.shape).astype(np.float32)
+    dy[0, 0, 0, 0], dy[1, 2, 0, 1] = np.inf, -np.inf
+    dx = backward(dy, arg, x.shape, *geometry)
+    assert not np.isnan(dx).any()
+    assert np.isinf(dx).sum() == 2
+    finite = np.where(np.isinf(dy), 0, dy)
+    np.testing.assert_allclose(np.where(np.isinf(dx), 0, dx),
+                               pool.max_pool2d_backward_numpy(finite, arg, x.shape, *geometry),
+                               rtol=1e-6)     # overlapping windows: sums in another order
     assert not np.signbit(dx[dx == 0]).any()
