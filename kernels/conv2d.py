@@ -168,8 +168,10 @@ def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
         m = (e - s) * oh * ow
         dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
         dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
+        # from the host cache, not a workspace: when the Conv2d Function has just let go of
+        # the forward's im2col matrix, this is that same memory, still in cache
         dcols = np.matmul(w_mat.T, dy_mat.reshape(o, m),
-                          out=workspace("cols", (c * kh * kw, m), dx.dtype))
+                          out=host_cache.empty((c * kh * kw, m), dx.dtype))
         col2im(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride, padding, dilation,
                out=dx[s:e])
     return dx
@@ -183,7 +185,8 @@ def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation, cols
     n, _, oh, ow = dy.shape
     ckk = c * kh * kw
     source = cols if cols is not None else x
-    dw = np.zeros((o, ckk), dtype=np.result_type(dy, source))
+    dw = host_cache.empty((o, ckk), np.result_type(dy, source))
+    dw.fill(0)
     per_sample = _per_sample_gemms(oh, ow, ckk)
     kept = cols
     chunks = [(0, n)] if kept is not None else _batch_chunks(n, oh * ow * ckk * x.itemsize)

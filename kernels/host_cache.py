@@ -37,7 +37,9 @@ import numpy as np
 
 __all__ = ["MIN_BYTES", "DEFAULT_LIMIT", "empty", "release", "info", "set_limit", "limit"]
 
-MIN_BYTES = 256 * 2**10        # smaller requests: numpy.empty (malloc reuses them itself)
+# Smaller requests go to numpy.empty: below glibc's default mmap threshold (128 KiB) malloc
+# serves them from its heap, which reuses freed blocks without page faults.
+MIN_BYTES = 128 * 2**10
 DEFAULT_LIMIT = 1 * 2**30      # idle bytes kept; the working set of a step is far below
 _PAGE = 4096
 # Arrays start on a 64-byte boundary (a cache line, an AVX-512 vector), as PyTorch's do:

@@ -104,13 +104,17 @@ class Conv2d(Function):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         dx = dw = db = None
-        if need_x:
-            dx = self.kernel("conv2d.backward_input")(dy, w, self.x_shape, *self.geometry)
         if need_w:
             backward_weight = self.kernel("conv2d.backward_weight")
             kept = {"cols": cols} if cols is not None and _takes(backward_weight, "cols") \
                 else {}
             dw = backward_weight(dy, x, self.w_shape, *self.geometry, **kept)
+            # cols is read once: let go of it before backward-input, whose matrix of the
+            # same size then reuses that memory while it is still in cache (a retained
+            # graph's next backward rebuilds it from x)
+            self.saved, cols, kept = (x, w, None), None, None
+        if need_x:
+            dx = self.kernel("conv2d.backward_input")(dy, w, self.x_shape, *self.geometry)
         if need_b:   # as one einsum over (N, O, OH·OW): 4x faster than sum(axis=(0, 2, 3))
             n, o, oh, ow = dy.shape
             db = self.xp.einsum("nop->o", dy.reshape(n, o, oh * ow))

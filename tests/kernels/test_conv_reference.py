@@ -207,3 +207,20 @@ def test_bias_gradient_of_an_empty_batch_is_zero():
     minigrad.functional.conv2d(x, w, b).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), [0, 0, 0])
     assert w.grad.shape == (3, 2, 3, 3)
+
+
+def test_a_retained_graph_rebuilds_the_released_cols():
+    """Backward-weight reads the kept im2col once and lets it go (its memory then serves
+    backward-input); a second backward through a retained graph builds it again from x."""
+    import minigrad
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = minigrad.functional.conv2d(x, w)
+    node = y._fn
+    y.sum().backward(retain_graph=True)
+    assert node.saved[2] is None and node.saved[0] is not None
+    once = (x.grad.numpy().copy(), w.grad.numpy().copy())
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * once[0], rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * once[1], rtol=1e-12)
