@@ -311,6 +311,13 @@ class Run:
         for device in devices:
             if device.simulated:
                 continue
+            if device is self.host:   # a fresh process per framework and repeat, as
+                # cnn_throughput does by default: in one process each framework's speed
+                # depends on what the other allocated (malloc's thresholds)
+                rows += cnn_throughput.measure_isolated(
+                    models.split(","), [r.name for r in runner_types], steps, warmup,
+                    repeats, self.args.threads)
+                continue
             rows += cnn_throughput.measure(models.split(","), runner_types, steps, warmup,
                                            repeats, device=device.name)
         return rows
