@@ -103,35 +103,51 @@ def _max_pool_2x2_first_max_row(x, y, arg, plane, i, sh, sw):
         arg[plane, i, j] = best_k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, boundscheck=False)
 def _max_pool_2x2_planes(x, y, arg, sh, sw):
-    """x (P, H, W) planes → y, arg (P, OH, OW) for 2 × 2 windows without padding (every
-    window inside the plane).  The four comparisons are unrolled, which lets LLVM turn them
-    into selects (a loop over a window of run-time size compiles to unpredictable branches:
-    measured 3-4× slower than NumPy's vectorised passes).  Plain ``>`` ignores NaN, so each
-    row also sums its inputs and is redone NaN-aware when that sum is NaN (rare)."""
-    planes = x.shape[0]
+    """x (P, H, W) planes → y, arg (P, OH, OW), C-contiguous, for 2 × 2 windows without
+    padding (every window inside the plane).  The four comparisons are unrolled, which lets
+    LLVM turn them into selects (a loop over a window of run-time size compiles to
+    unpredictable branches: measured 3-4× slower than NumPy's vectorised passes), on flat
+    views with unsigned indices (no wraparound checks: 2.5-3.5× faster than 3-d indexing,
+    measured on 64×32×26×26).  Plain ``>`` ignores NaN, so each row also ORs a NaN test of
+    its inputs (an OR, unlike a float sum, vectorises: 1.6× faster than summing them) and
+    is redone NaN-aware when it found one (rare)."""
+    planes, h, w = x.shape
     oh, ow = y.shape[1], y.shape[2]
+    xf, yf, argf = x.reshape(-1), y.reshape(-1), arg.reshape(-1)
     for plane in range(planes):
         for i in range(oh):
-            r = i * sh
-            total = x[plane, r, 0] * 0
-            for j in range(ow):
-                s = j * sw
-                a, b = x[plane, r, s], x[plane, r, s + 1]
-                c, d = x[plane, r + 1, s], x[plane, r + 1, s + 1]
-                total += a + b + c + d
-                best, best_k = a, 0          # strict >: the first maximum wins ties
-                if b > best:
-                    best, best_k = b, 1
-                if c > best:
-                    best, best_k = c, 2
-                if d > best:
-                    best, best_k = d, 3
-                y[plane, i, j] = best
-                arg[plane, i, j] = best_k
-            if total != total:
+            top = (plane * h + i * sh) * w            # first input row of the windows
+            out = (plane * oh + i) * ow
+            if sw == 2:       # the constant stride lets LLVM vectorise (no gathers)
+                nan = _max_pool_2x2_row(xf, yf, argf, top, top + w, out, ow, 2)
+            else:
+                nan = _max_pool_2x2_row(xf, yf, argf, top, top + w, out, ow, sw)
+            if nan:
                 _max_pool_2x2_first_max_row(x, y, arg, plane, i, sh, sw)
+
+
+@numba.njit(inline="always")
+def _max_pool_2x2_row(xf, yf, argf, top, bottom, out, ow, sw):
+    """One output row from input rows ``top`` and ``bottom`` (flat offsets); True if an
+    input was NaN."""
+    nan = False
+    for j in range(ow):
+        s = j * sw
+        a, b = xf[_U(top + s)], xf[_U(top + s + 1)]
+        c, d = xf[_U(bottom + s)], xf[_U(bottom + s + 1)]
+        nan |= (a != a) | (b != b) | (c != c) | (d != d)
+        best, best_k = a, 0          # strict >: the first maximum wins ties
+        if b > best:
+            best, best_k = b, 1
+        if c > best:
+            best, best_k = c, 2
+        if d > best:
+            best, best_k = d, 3
+        yf[_U(out + j)] = best
+        argf[_U(out + j)] = best_k
+    return nan
 
 
 @numba.njit(cache=True)
