@@ -61,7 +61,7 @@ _GIL = getattr(sys, "_is_gil_enabled", lambda: True)()   # reference counts are 
 class _Cache:
     def __init__(self, limit_bytes):
         self.lock = threading.Lock()
-        self.blocks = {}            # rounded size -> [[block, last use], ...]
+        self.blocks = {}    # rounded size -> [[block, last use, offset of byte 0], ...]
         self.limit = int(limit_bytes)
         self.tick = 0
         self.hits = 0
