@@ -165,18 +165,26 @@ def measure_isolated(model_names, frameworks, steps, warmup, repeats, threads):
                 figures[framework].append(row["samples_per_s"])
                 faults[framework].append(row["faults_per_step"])
                 first[framework].append(row["first_step_s"])
-        row = {"model": name, "batch": batch, "device": "cpu", "isolated_processes": True,
-               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
-               "runs": figures, "first_step_s": {k: v[0] for k, v in first.items()},
-               "minor_faults_per_step": {k: None if None in v else statistics.median(v)
-                                         for k, v in faults.items()}}
-        if "pytorch" in figures:
-            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
-        results.append(row)
-        print(f"model {name} (cpu, one process per repeat): " + "  ".join(
-            f"{k} {statistics.median(v):,.0f} samples/s (first step {first[k][0]:.2f} s)"
-            for k, v in figures.items()), flush=True)
+        row = _summary(name, batch, "cpu", figures, faults,
+                       {k: v[0] for k, v in first.items()}, "cpu, one process per repeat")
+        results.append({**row, "isolated_processes": True})
     return results
+
+
+def _summary(name, batch, device, figures, faults, first_step, where):
+    """One model's row (medians over repeats, ratio, page faults), printed as it is made."""
+    row = {"model": name, "batch": batch, "device": device,
+           **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
+           "runs": figures, "first_step_s": first_step,
+           # page faults per step: fresh memory the OS had to map (and zero) in the step
+           "minor_faults_per_step": {k: None if None in v else statistics.median(v)
+                                     for k, v in faults.items()}}
+    if "pytorch" in figures:
+        row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
+    print(f"model {name} ({where}): " + "  ".join(
+        f"{k} {statistics.median(v):,.0f} samples/s (first step {first_step[k]:.2f} s)"
+        for k, v in figures.items()), flush=True)
+    return row
 
 
 def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
@@ -199,18 +207,7 @@ def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
                 rate, per_step = samples_per_second(r, batch, steps)
                 figures[r.name].append(rate)
                 faults[r.name].append(per_step)
-        row = {"model": name, "batch": batch, "device": device,
-               **{f"{k}_samples_per_s": statistics.median(v) for k, v in figures.items()},
-               "runs": figures, "first_step_s": first_step,
-               # page faults per step: fresh memory the OS had to map (and zero) in the step
-               "minor_faults_per_step": {k: None if None in v else statistics.median(v)
-                                         for k, v in faults.items()}}
-        if "pytorch" in figures:
-            row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
-        results.append(row)
-        print(f"model {name} ({device}): " + "  ".join(
-            f"{k} {statistics.median(v):,.0f} samples/s (first step {first_step[k]:.2f} s)"
-            for k, v in figures.items()), flush=True)
+        results.append(_summary(name, batch, device, figures, faults, first_step, device))
     return results
 
 
