@@ -68,19 +68,21 @@ def max_pool2d_forward_numpy(x, kernel, stride, padding):
 
 
 def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
-    """Reference: for each window offset (p, q), a strided add of dy where arg == offset."""
+    """Reference: for each window offset (p, q), a strided add of dy where arg == offset
+    (on dy's array module, so the CuPy implementation runs the same passes)."""
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, oh, ow = dy.shape
-    dx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dy.dtype)
-    zero = np.zeros((), dtype=dy.dtype)
+    xp = array_module(dy)
+    dx = zeros(dy, (n, c, h + 2 * ph, w + 2 * pw))
+    zero = xp.zeros((), dtype=dy.dtype)
     for p in range(kh):
         for q in range(kw):
             rows = slice(p, p + sh * (oh - 1) + 1, sh)
             cols = slice(q, q + sw * (ow - 1) + 1, sw)
             # where, not dy·mask: dy is added at the maximum only (an infinite dy would
             # put inf·0 = NaN everywhere else)
-            dx[:, :, rows, cols] += np.where(arg == p * kw + q, dy, zero)
+            dx[:, :, rows, cols] += xp.where(arg == p * kw + q, dy, zero)
     return dx[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -250,16 +252,5 @@ def max_pool2d_forward_cupy(x, kernel, stride, padding):
 
 
 def max_pool2d_backward_cupy(dy, arg, x_shape, kernel, stride, padding):
-    """CuPy: for each window offset, a strided add of dy where arg points to it."""
-    n, c, h, w = x_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = dy.shape[2], dy.shape[3]
-    dx = zeros(dy, (n, c, h + 2 * ph, w + 2 * pw))
-    xp = array_module(dy)
-    zero = xp.zeros((), dtype=dy.dtype)
-    for p in range(kh):
-        for q in range(kw):
-            rows = slice(p, p + sh * (oh - 1) + 1, sh)
-            cols = slice(q, q + sw * (ow - 1) + 1, sw)
-            dx[:, :, rows, cols] += xp.where(arg == p * kw + q, dy, zero)
-    return dx[:, :, ph:ph + h, pw:pw + w].copy()        # C order
+    """CuPy: the reference's strided adds, as CuPy elementwise kernels."""
+    return max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding).copy()  # C order
