@@ -2,7 +2,9 @@
 
 Installed as ``minigrad_kernels`` (see docs/architecture.md for why not ``kernels`` or
 ``minigrad.kernels``).  Each op has one file, ``<op>.py``, whose implementations share one
-signature written at the top of the file; the NumPy reference comes first.
+signature written at the top of the file; the NumPy reference comes first, written on
+its inputs' array module so that it is also the CuPy implementation.  A kernel that
+allocates an array itself takes it from ``memory.empty``: memory reuse lives there only.
 
 ``KERNELS`` is the manifest of every implementation: ``(op, device, impl, module, function)``.
 An op with several entry points is a family named ``<family>.<entry>`` (``conv2d.forward``,
@@ -45,26 +47,10 @@ KERNELS = (
     ("relu.backward", "cpu", "numpy", "minigrad_kernels.relu", "relu_backward_numpy"),
     ("relu.forward", "cpu", "numba", "minigrad_kernels.relu", "relu_numba"),
     ("relu.backward", "cpu", "numba", "minigrad_kernels.relu", "relu_backward_numba"),
-    # CUDA: CuPy (cuBLAS, CuPy elementwise kernels) and our own Numba CUDA kernels
-    # (minigrad_kernels.cuda, imported only when one is used).  Both take device arrays and
-    # return arrays of the input's kind; see docs/kernels.md.
-    ("matmul", "cuda", "cupy", "minigrad_kernels.matmul", "matmul_cupy"),
+    # CUDA: our own Numba CUDA kernels (minigrad_kernels.cuda, imported only when one is
+    # used), and CuPy below.  Both take device arrays and return arrays of the input's kind;
+    # see docs/kernels.md.
     ("erf", "cuda", "cupy", "minigrad_kernels.erf", "erf_cupy"),
-    ("conv2d.forward", "cuda", "cupy", "minigrad_kernels.conv2d", "conv2d_forward_cupy"),
-    ("conv2d.backward_input", "cuda", "cupy", "minigrad_kernels.conv2d",
-     "conv2d_backward_input_cupy"),
-    ("conv2d.backward_weight", "cuda", "cupy", "minigrad_kernels.conv2d",
-     "conv2d_backward_weight_cupy"),
-    ("max_pool2d.forward", "cuda", "cupy", "minigrad_kernels.pool", "max_pool2d_forward_cupy"),
-    ("max_pool2d.backward", "cuda", "cupy", "minigrad_kernels.pool",
-     "max_pool2d_backward_cupy"),
-    ("softmax_xent.forward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
-     "softmax_xent_cupy"),
-    ("softmax_xent.backward", "cuda", "cupy", "minigrad_kernels.softmax_xent",
-     "softmax_xent_backward_cupy"),
-    ("adam_update", "cuda", "cupy", "minigrad_kernels.adam_update", "adam_update_cupy"),
-    ("relu.forward", "cuda", "cupy", "minigrad_kernels.relu", "relu_cupy"),
-    ("relu.backward", "cuda", "cupy", "minigrad_kernels.relu", "relu_backward_cupy"),
     ("matmul", "cuda", "numba_cuda", "minigrad_kernels.cuda.matmul", "matmul_numba_cuda"),
     ("conv2d.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.conv2d",
      "conv2d_forward_numba_cuda"),
@@ -83,6 +69,11 @@ KERNELS = (
     ("adam_update", "cuda", "numba_cuda", "minigrad_kernels.cuda.adam_update",
      "adam_update_numba_cuda"),
 )
+# CuPy: the NumPy reference of every op but erf (erf_cupy above), as it is, on CuPy arrays:
+# a reference uses its inputs' array module (cuBLAS for the products, CuPy elementwise
+# kernels and reductions for the rest).
+KERNELS += tuple((op, "cuda", "cupy", module, function)
+                 for op, _, impl, module, function in KERNELS if impl == "numpy" and op != "erf")
 
 # The default per (op, device) is the fastest implementation measured on the development
 # machine (2-core x86-64, OpenBLAS; python -m benchmarks); NumPy where nothing beats it.

@@ -1,15 +1,13 @@
-"""Array-module helpers shared by the CuPy and CUDA implementations.
+"""Array-module helpers shared by the kernels (allocation is ``memory.empty``).
 
-A GPU implementation takes device arrays and returns arrays of the same kind: CuPy arrays
-in, CuPy arrays out; NumPy arrays in (the CUDA simulator, the tests' CPU stand-in for the
-device, whose arrays are a NumPy subclass), arrays of the input's own type out.  CuPy is
-never imported here unless a CuPy array was given, so this module costs nothing on a CPU.
+A kernel takes arrays of one kind and returns arrays of that kind: CuPy arrays in, CuPy
+arrays out; NumPy arrays in (the CUDA simulator, the tests' CPU stand-in for the device,
+whose arrays are a NumPy subclass), arrays of the input's own type out.  CuPy is never
+imported here unless a CuPy array was given, so this module costs nothing on a CPU.
 """
 import sys
 
 import numpy as np
-
-from . import host_cache
 
 
 def is_cupy(array):
@@ -19,24 +17,9 @@ def is_cupy(array):
 def array_module(array):
     """``cupy`` for a CuPy array, else ``numpy`` (whose functions keep a NumPy subclass
     through ``__array_function__``)."""
+    if type(array) is np.ndarray:       # the common case, without the module-name test
+        return np
     return sys.modules["cupy"] if is_cupy(array) else np
-
-
-def empty(like, shape, dtype=None):
-    """An uninitialised array of ``shape`` on ``like``'s device, of ``like``'s array type
-    (a plain NumPy array comes from the host cache, see ``host_cache``)."""
-    dtype = like.dtype if dtype is None else dtype
-    if is_cupy(like):
-        return sys.modules["cupy"].empty(shape, dtype=dtype)
-    if type(like) is np.ndarray:
-        return host_cache.empty(shape, dtype)
-    return np.empty_like(like, shape=shape, dtype=dtype, order="C")
-
-
-def zeros(like, shape, dtype=None):
-    out = empty(like, shape, dtype)
-    out.fill(0)
-    return out
 
 
 def from_host(host, like):

@@ -37,7 +37,8 @@ def _lerp(a, b, w, xp):
 
 def adam_update_numpy(p, g, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay,
                       decoupled, maximize):
-    """Reference: whole-array NumPy operations (any array module: it uses p's)."""
+    """Reference: whole-array operations (any array module: it uses p's; also the CuPy
+    implementation)."""
     xp = array_module(p)
     if maximize:
         g = -g
@@ -116,9 +117,3 @@ def adam_update_numba(p, g, m, v, v_max, step, lr, beta1, beta2, eps, weight_dec
                cast(1 - beta2), cast(bias_correction2_sqrt), cast(eps),
                cast(lr / bias_correction1))
 
-
-def adam_update_cupy(p, g, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay,
-                     decoupled, maximize):
-    """CuPy: the reference's passes as CuPy elementwise kernels."""
-    adam_update_numpy(p, g, m, v, v_max, step, lr, beta1, beta2, eps, weight_decay,
-                      decoupled, maximize)

@@ -13,49 +13,34 @@ Contract (every implementation):
     y[n, o, i, j] = Σ_c Σ_p Σ_q x_pad[n, c, i·sh + p·dh, j·sw + q·dw] · w[o, c, p, q]
     dx = the adjoint of that map applied to dy;  dw[o, c, p, q] = Σ_n,i,j dy[n, o, i, j] · x_pad[…]
 
-The bias is not part of the kernel (the Conv2d Function adds it and sums dy for db).
-Shapes and dtypes are validated by the caller; kernels assume them valid.  Kernels keep
-no state between calls except scratch buffers (``workspace``).
+    keep_cols=True: forward also returns the im2col matrix ``cols`` it built, or None (an
+    implementation may decline: above KEEP_COLS_BYTES, or built in batch chunks); given
+    back to backward-weight as ``cols``, it replaces the im2col of x (x is then not read).
+    The caller owns that matrix: the Conv2d Function saves it for backward, like any saved
+    array, so dw is the gradient at the x the forward saw.
 
-``keep_cols=True`` asks forward to also return the im2col matrix it built (``None`` when
-it is above ``KEEP_COLS_BYTES`` or was built in batch chunks); given back to
-backward-weight as ``cols``, it replaces recomputing the im2col of ``x`` (x is then not
-read).  The caller owns that matrix: the Conv2d Function saves it for backward, like any
-saved array, so dw is the gradient at the x the forward saw.
+The bias is not part of the kernel (the Conv2d Function adds it and sums dy for db).
+Shapes and dtypes are validated by the caller; kernels assume them valid and keep no
+state between calls.
 
 im2col: the patches of x_pad become the columns of a matrix ``cols`` of shape
 (C·KH·KW, N·OH·OW), laid out (C, KH, KW, N, OH, OW), so the convolution is one GEMM,
 y = w.reshape(O, −1) @ cols.  That layout is filled by KH·KW strided copies of whole
 (N, OH, OW) planes per channel — each a contiguous write — and the GEMM's long dimension
-is N·OH·OW.  Its workspace is KH·KW times the input: the batch is processed in chunks so
-that ``cols`` stays under WORKSPACE_BYTES.
+is N·OH·OW.  The reference below runs on any array module (it is also the CuPy
+implementation); the Numba one, the CPU default, adds the speed.
 """
-import threading
-
 import numba
 import numpy as np
 
-from . import host_cache
-from ._arrays import array_module, empty, zeros
+from ._arrays import array_module
+from .memory import empty, zeros
 
-WORKSPACE_BYTES = 256 * 2**20
 # The most a forward keeps of its im2col matrix for backward-weight (keep_cols), per call:
-# it lives until backward, KH·KW times x's size.  Above it, forward keeps nothing (returns
-# cols=None) and backward-weight builds the matrix again.  0 turns keeping off.
+# it lives until backward, KH·KW times x's size (most costly on a GPU, whose default is the
+# reference).  Above it, forward keeps nothing (returns cols=None) and backward-weight
+# builds the matrix again.  0 turns keeping off.
 KEEP_COLS_BYTES = 64 * 2**20
-_scratch = threading.local()
-
-
-def workspace(name, shape, dtype):
-    """A scratch array reused across calls (per thread, per name): the im2col matrices and
-    GEMM results are large and short-lived, and allocating them fresh costs page faults on
-    every call.  Never returned to the caller."""
-    cache = _scratch.__dict__.setdefault("buffers", {})
-    size = int(np.prod(shape, dtype=np.int64))
-    buf = cache.get(name)
-    if buf is None or buf.dtype != dtype or buf.size < size:
-        buf = cache[name] = np.empty(size, dtype=dtype)
-    return buf[:size].reshape(shape)
 
 
 def output_size(size, k, stride, padding, dilation):
@@ -63,16 +48,10 @@ def output_size(size, k, stride, padding, dilation):
     return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
 
 
-def _pad(x, padding):
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-
-
-def _batch_chunks(n, per_sample_bytes):
-    step = max(1, WORKSPACE_BYTES // max(per_sample_bytes, 1))
-    return [(s, min(s + step, n)) for s in range(0, n, step)]
+def output_hw(x_shape, kh, kw, stride, padding, dilation):
+    """(OH, OW) for an input of shape (N, C, H, W)."""
+    return (output_size(x_shape[2], kh, stride[0], padding[0], dilation[0]),
+            output_size(x_shape[3], kw, stride[1], padding[1], dilation[1]))
 
 
 def _window(offset, stride, dilation, out):
@@ -81,14 +60,12 @@ def _window(offset, stride, dilation, out):
     return slice(start, start + stride * (out - 1) + 1, stride)
 
 
-def im2col_numpy(x, kh, kw, stride, padding, dilation, out=None):
+def im2col_numpy(x, kh, kw, stride, padding, dilation):
     """cols (C·KH·KW, N·OH·OW): column (n, i, j) holds the patch under output pixel (i, j)."""
     n, c, h, w = x.shape
-    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    x_pad = _pad(x, padding)
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype) if out is None else \
-        out.reshape(c, kh, kw, n, oh, ow)
+    (ph, pw), (oh, ow) = padding, output_hw(x.shape, kh, kw, stride, padding, dilation)
+    x_pad = array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    cols = empty((c, kh, kw, n, oh, ow), like=x)
     for p in range(kh):          # one strided copy per kernel offset (p, q)
         rows = _window(p, stride[0], dilation[0], oh)
         for q in range(kw):
@@ -97,115 +74,48 @@ def im2col_numpy(x, kh, kw, stride, padding, dilation, out=None):
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im_numpy(cols, x_shape, kh, kw, stride, padding, dilation, out=None):
-    """The adjoint of im2col: add every column of ``cols`` back where its patch came from
-    (into ``out`` when given, which is overwritten)."""
+def col2im_numpy(cols, x_shape, kh, kw, stride, padding, dilation):
+    """The adjoint of im2col: every column of ``cols`` added back where its patch came from."""
     n, c, h, w = x_shape
-    (ph, pw) = padding
-    oh = output_size(h, kh, stride[0], ph, dilation[0])
-    ow = output_size(w, kw, stride[1], pw, dilation[1])
+    (ph, pw), (oh, ow) = padding, output_hw(x_shape, kh, kw, stride, padding, dilation)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
-    x_pad = workspace("x_pad", (n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
-    x_pad.fill(0)
+    x_pad = zeros((n, c, h + 2 * ph, w + 2 * pw), like=cols)
     for p in range(kh):          # one strided add per kernel offset (p, q)
         rows = _window(p, stride[0], dilation[0], oh)
         for q in range(kw):
             x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] += \
                 cols[:, p, q].transpose(1, 0, 2, 3)
-    out = np.empty(x_shape, dtype=cols.dtype) if out is None else out
-    out[...] = x_pad[:, :, ph:ph + h, pw:pw + w]
-    return out
+    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()      # C order
 
 
-def _per_sample_gemms(oh, ow, ckk):
-    """Whether to run one GEMM per sample instead of one for the whole chunk.
-
-    With few patch rows (C·KH·KW ≤ OH·OW, typically a first layer on 1-3 channels) the GEMM
-    is memory-bound, and the single GEMM's (O, N, OH, OW) result costs as much again to
-    transpose into NCHW.  Per-sample GEMMs write each sample's (O, OH·OW) block in place
-    (and dw sums N small products): measured 2x faster on (32, 1, 5, 5) and (32, 1, 3, 3)
-    weights over 28 × 28 inputs; slower for deeper layers, which keep the one GEMM."""
-    return ckk <= oh * ow
-
-
-def conv2d_forward_numpy(x, w, stride, padding, dilation, keep_cols=False,
-                         im2col=im2col_numpy):
-    """Reference: im2col of batch chunks, then one GEMM per chunk (or per sample)."""
-    n = x.shape[0]
-    o, c, kh, kw = w.shape
-    oh = output_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
-    ow = output_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    y = host_cache.empty((n, o, oh, ow), np.result_type(x, w))
-    w_mat = w.reshape(o, c * kh * kw)
-    per_sample = _per_sample_gemms(oh, ow, c * kh * kw)
-    chunks = _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize)
-    keep = (keep_cols and len(chunks) == 1      # a chunked im2col is not kept: too large
-            and n * oh * ow * c * kh * kw * x.itemsize <= KEEP_COLS_BYTES)
-    for s, e in chunks:
-        ckk, m = c * kh * kw, (e - s) * oh * ow
-        cols = im2col(x[s:e], kh, kw, stride, padding, dilation,
-                      out=host_cache.empty((ckk, m), x.dtype) if keep
-                      else workspace("cols", (ckk, m), x.dtype))         # (CKK, n·OH·OW)
-        if per_sample:   # y[a] = w_mat @ cols[:, a], each GEMM writing into y
-            np.matmul(w_mat, cols.reshape(ckk, e - s, oh * ow).transpose(1, 0, 2),
-                      out=y[s:e].reshape(e - s, o, oh * ow))
-            continue
-        prod = np.matmul(w_mat, cols, out=workspace("gemm", (o, m), y.dtype))
-        y[s:e] = prod.reshape(o, e - s, oh, ow).transpose(1, 0, 2, 3)
+def conv2d_forward_numpy(x, w, stride, padding, dilation, keep_cols=False):
+    """Reference (any array module): im2col of the batch, then one GEMM, y = w_mat @ cols."""
+    n, (o, c, kh, kw) = x.shape[0], w.shape
+    oh, ow = output_hw(x.shape, kh, kw, stride, padding, dilation)
+    cols = im2col_numpy(x, kh, kw, stride, padding, dilation)        # (C·KH·KW, N·OH·OW)
+    y = (w.reshape(o, c * kh * kw) @ cols).reshape(o, n, oh, ow)
+    y = y.transpose(1, 0, 2, 3).copy()                              # (N, O, OH, OW), C order
     if keep_cols:
-        return y, (cols if keep else None)
+        return y, (cols if cols.nbytes <= KEEP_COLS_BYTES else None)
     return y
 
 
-def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
-                                col2im=col2im_numpy):
-    """Reference: dcols = w_matᵀ @ dy_mat, then col2im."""
+def conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation):
+    """Reference (any array module): dcols = w_matᵀ @ dy_mat, then col2im."""
     o, c, kh, kw = w.shape
-    n, _, oh, ow = dy.shape
-    dx = host_cache.empty(x_shape, np.result_type(dy, w))
-    w_mat = w.reshape(o, c * kh * kw)
-    for s, e in _batch_chunks(n, oh * ow * c * kh * kw * dy.itemsize):
-        m = (e - s) * oh * ow
-        dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
-        dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
-        # from the host cache, not a workspace: when the Conv2d Function has just let go of
-        # the forward's im2col matrix, this is that same memory, still in cache
-        dcols = np.matmul(w_mat.T, dy_mat.reshape(o, m),
-                          out=host_cache.empty((c * kh * kw, m), dx.dtype))
-        col2im(dcols, (e - s,) + tuple(x_shape[1:]), kh, kw, stride, padding, dilation,
-               out=dx[s:e])
-    return dx
+    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)                  # (O, N·OH·OW)
+    dcols = w.reshape(o, c * kh * kw).T @ dy_mat
+    return col2im_numpy(dcols, tuple(x_shape), kh, kw, stride, padding, dilation)
 
 
-def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation, cols=None,
-                                 im2col=im2col_numpy):
-    """Reference: dw = dy_mat @ colsᵀ (or Σ_a dy[a] @ cols[:, a]ᵀ), summed over batch chunks
-    (one chunk, no im2col, when forward's ``cols`` is given)."""
+def conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation, cols=None):
+    """Reference (any array module): dw = dy_mat @ colsᵀ, cols from forward or a new
+    im2col of x."""
     o, c, kh, kw = w_shape
-    n, _, oh, ow = dy.shape
-    ckk = c * kh * kw
-    source = cols if cols is not None else x
-    dw = host_cache.empty((o, ckk), np.result_type(dy, source))
-    dw.fill(0)
-    per_sample = _per_sample_gemms(oh, ow, ckk)
-    kept = cols
-    chunks = [(0, n)] if kept is not None else _batch_chunks(n, oh * ow * ckk * x.itemsize)
-    for s, e in chunks:
-        m = (e - s) * oh * ow
-        cols = kept if kept is not None else im2col(
-            x[s:e], kh, kw, stride, padding, dilation,
-            out=workspace("cols", (ckk, m), x.dtype))
-        if per_sample:   # no transposed copy of dy: N products of (O, OH·OW) @ (OH·OW, CKK)
-            dw += np.matmul(dy[s:e].reshape(e - s, o, oh * ow),
-                            cols.reshape(ckk, e - s, oh * ow).transpose(1, 2, 0),
-                            out=workspace("dw_per_sample", (e - s, o, ckk), dw.dtype)).sum(0)
-            continue
-        dy_mat = workspace("dy", (o, e - s, oh, ow), dy.dtype)
-        dy_mat[...] = dy[s:e].transpose(1, 0, 2, 3)                      # (O, n·OH·OW)
-        # (cols @ dy_matᵀ)ᵀ rather than dy_mat @ colsᵀ: the same product, ~15% faster in
-        # OpenBLAS for these long-K shapes (measured)
-        dw += (cols @ dy_mat.reshape(o, m).T).T
-    return dw.reshape(w_shape)
+    if cols is None:
+        cols = im2col_numpy(x, kh, kw, stride, padding, dilation)
+    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)                  # (O, N·OH·OW)
+    return (dy_mat @ cols.T).reshape(tuple(w_shape))
 
 
 # ---------------------------------------------------------------------------------------
@@ -425,107 +335,124 @@ def _col2im_loops(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
                               sh * w, sw)
 
 
-def im2col_numba(x, kh, kw, stride, padding, dilation, out=None):
-    n, c, h, w = x.shape
-    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype) if out is None else \
-        out.reshape(c, kh, kw, n, oh, ow)
+
+
+def im2col_numba(x, kh, kw, stride, padding, dilation):
+    n, c = x.shape[:2]
+    oh, ow = output_hw(x.shape, kh, kw, stride, padding, dilation)
+    cols = empty((c, kh, kw, n, oh, ow), x.dtype)
     _im2col_loops(np.ascontiguousarray(x), cols, kh, kw, *stride, *padding, *dilation)
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation, out=None):
-    n, c, h, w = x_shape
-    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    dx = np.empty(x_shape, dtype=cols.dtype) if out is None else out
-    _col2im_loops(np.ascontiguousarray(cols).reshape(c, kh, kw, n, oh, ow), dx, kh, kw,
+def col2im_numba(cols, x_shape, kh, kw, stride, padding, dilation, out):
+    """col2im into ``out`` (overwritten)."""
+    n, c = x_shape[:2]
+    oh, ow = output_hw(x_shape, kh, kw, stride, padding, dilation)
+    _col2im_loops(np.ascontiguousarray(cols).reshape(c, kh, kw, n, oh, ow), out, kh, kw,
                   *stride, *padding, *dilation)
-    return dx
+    return out
+
+
+# The fast path around the loops: the batch in chunks whose im2col matrix stays under
+# WORKSPACE_BYTES (it is KH·KW times the input), every array from memory.empty (scratch
+# goes back to the cache when a chunk's helper returns, and the next chunk or call reuses
+# it), and one GEMM per sample where that is faster.
+WORKSPACE_BYTES = 256 * 2**20
+
+
+def _batch_chunks(n, per_sample_bytes):
+    step = max(1, WORKSPACE_BYTES // max(per_sample_bytes, 1))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+def _per_sample_gemms(oh, ow, ckk):
+    """Whether to run one GEMM per sample instead of one for the whole chunk.
+
+    With few patch rows (C·KH·KW ≤ OH·OW, typically a first layer on 1-3 channels) the GEMM
+    is memory-bound, and the single GEMM's (O, N, OH, OW) result costs as much again to
+    transpose into NCHW.  Per-sample GEMMs write each sample's (O, OH·OW) block in place
+    (and dw sums N small products): measured 2x faster on (32, 1, 5, 5) and (32, 1, 3, 3)
+    weights over 28 × 28 inputs; slower for deeper layers, which keep the one GEMM."""
+    return ckk <= oh * ow
+
+
+def _forward_chunk(x, w, y, stride, padding, dilation, keep):
+    """y (n, O, OH, OW) ← the convolution of x (n, C, H, W); its cols if ``keep``."""
+    n, o, oh, ow = y.shape
+    w_mat = w.reshape(o, -1)
+    ckk = w_mat.shape[1]
+    cols = im2col_numba(x, *w.shape[2:], stride, padding, dilation)    # (CKK, n·OH·OW)
+    if _per_sample_gemms(oh, ow, ckk):   # y[a] = w_mat @ cols[:, a], each GEMM writing into y
+        np.matmul(w_mat, cols.reshape(ckk, n, oh * ow).transpose(1, 0, 2),
+                  out=y.reshape(n, o, oh * ow))
+    else:
+        prod = np.matmul(w_mat, cols, out=empty((o, n * oh * ow), y.dtype))
+        y[...] = prod.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    return cols if keep else None
+
+
+def _dcols(dy, w):
+    """dcols = w_matᵀ @ dy_mat (C·KH·KW, n·OH·OW) for dy (n, O, OH, OW)."""
+    n, o, oh, ow = dy.shape
+    dy_mat = empty((o, n, oh, ow), dy.dtype)
+    dy_mat[...] = dy.transpose(1, 0, 2, 3)                            # (O, n·OH·OW)
+    w_mat = w.reshape(o, -1)
+    return np.matmul(w_mat.T, dy_mat.reshape(o, n * oh * ow),
+                     out=empty((w_mat.shape[1], n * oh * ow), np.result_type(dy, w)))
+
+
+def _add_dw(dw, dy, cols):
+    """dw (O, C·KH·KW) += the weight gradient of dy (n, O, OH, OW) and cols (C·KH·KW, n·OH·OW)."""
+    n, o, oh, ow = dy.shape
+    ckk = cols.shape[0]
+    if _per_sample_gemms(oh, ow, ckk):   # no transposed copy of dy: n (O, OH·OW) @ (OH·OW, CKK)
+        dw += np.matmul(dy.reshape(n, o, oh * ow),
+                        cols.reshape(ckk, n, oh * ow).transpose(1, 2, 0),
+                        out=empty((n, o, ckk), dw.dtype)).sum(0)
+        return
+    dy_mat = empty((o, n, oh, ow), dy.dtype)
+    dy_mat[...] = dy.transpose(1, 0, 2, 3)                            # (O, n·OH·OW)
+    # (cols @ dy_matᵀ)ᵀ rather than dy_mat @ colsᵀ: the same product, ~15% faster in
+    # OpenBLAS for these long-K shapes (measured)
+    dw += (cols @ dy_mat.reshape(o, n * oh * ow).T).T
 
 
 def conv2d_forward_numba(x, w, stride, padding, dilation, keep_cols=False):
-    """im2col as a compiled loop, then the same GEMM as the reference."""
-    return conv2d_forward_numpy(x, w, stride, padding, dilation, keep_cols,
-                                im2col=im2col_numba)
+    """The reference's im2col (a compiled loop) and GEMM, per batch chunk; cols kept up to
+    KEEP_COLS_BYTES, and not when the batch needed several chunks."""
+    n, (o, c, kh, kw) = x.shape[0], w.shape
+    oh, ow = output_hw(x.shape, kh, kw, stride, padding, dilation)
+    y = empty((n, o, oh, ow), np.result_type(x, w))
+    chunks = _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize)
+    keep = (keep_cols and len(chunks) == 1
+            and n * oh * ow * c * kh * kw * x.itemsize <= KEEP_COLS_BYTES)
+    cols = None
+    for s, e in chunks:
+        cols = _forward_chunk(x[s:e], w, y[s:e], stride, padding, dilation, keep)
+    return (y, cols) if keep_cols else y
 
 
 def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
-    """The reference's GEMM, then col2im as a compiled loop."""
-    return conv2d_backward_input_numpy(dy, w, x_shape, stride, padding, dilation,
-                                       col2im=col2im_numba)
+    """The reference's GEMM per batch chunk, then col2im as a compiled loop into dx."""
+    o, c, kh, kw = w.shape
+    n, _, oh, ow = dy.shape
+    dx = empty(tuple(x_shape), np.result_type(dy, w))
+    for s, e in _batch_chunks(n, oh * ow * c * kh * kw * dy.itemsize):
+        col2im_numba(_dcols(dy[s:e], w), (e - s,) + tuple(x_shape[1:]), kh, kw, stride,
+                     padding, dilation, out=dx[s:e])
+    return dx
 
 
 def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation, cols=None):
-    """im2col as a compiled loop (unless forward's ``cols`` is given), then the reference's
-    GEMM."""
-    return conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation, cols,
-                                        im2col=im2col_numba)
-
-
-# ---------------------------------------------------------------------------------------
-# CuPy: the same im2col/col2im strided copies and one GEMM (cuBLAS) for the whole batch,
-# on the input's array module; CuPy's memory pool replaces the host workspace.
-
-def im2col_cupy(x, kh, kw, stride, padding, dilation):
-    """im2col_numpy's strided copies, allocated on x's device."""
-    n, c, h, w = x.shape
-    oh = output_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = output_size(w, kw, stride[1], padding[1], dilation[1])
-    ph, pw = padding
-    x_pad = array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-    cols = empty(x, (c, kh, kw, n, oh, ow))
-    for p in range(kh):
-        rows = _window(p, stride[0], dilation[0], oh)
-        for q in range(kw):
-            cols[:, p, q] = x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] \
-                .transpose(1, 0, 2, 3)
-    return cols.reshape(c * kh * kw, n * oh * ow)
-
-
-def col2im_cupy(cols, x_shape, kh, kw, stride, padding, dilation):
-    """col2im_numpy's strided adds, allocated on the columns' device."""
-    n, c, h, w = x_shape
-    ph, pw = padding
-    oh = output_size(h, kh, stride[0], ph, dilation[0])
-    ow = output_size(w, kw, stride[1], pw, dilation[1])
-    cols = cols.reshape(c, kh, kw, n, oh, ow)
-    x_pad = zeros(cols, (n, c, h + 2 * ph, w + 2 * pw))
-    for p in range(kh):
-        rows = _window(p, stride[0], dilation[0], oh)
-        for q in range(kw):
-            x_pad[:, :, rows, _window(q, stride[1], dilation[1], ow)] += \
-                cols[:, p, q].transpose(1, 0, 2, 3)
-    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()      # C order
-
-
-def conv2d_forward_cupy(x, w, stride, padding, dilation, keep_cols=False):
-    """CuPy: im2col, then y = w_mat @ cols (cuBLAS)."""
-    n = x.shape[0]
-    o, c, kh, kw = w.shape
-    cols = im2col_cupy(x, kh, kw, stride, padding, dilation)       # (CKK, N·OH·OW)
-    oh = output_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
-    ow = output_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    y = (w.reshape(o, c * kh * kw) @ cols).reshape(o, n, oh, ow)
-    y = y.transpose(1, 0, 2, 3).copy()                   # C order, (N, O, OH, OW)
-    if keep_cols:
-        return y, (cols if cols.nbytes <= KEEP_COLS_BYTES else None)
-    return y
-
-
-def conv2d_backward_input_cupy(dy, w, x_shape, stride, padding, dilation):
-    """CuPy: dcols = w_matᵀ @ dy_mat (cuBLAS), then col2im."""
-    o, c, kh, kw = w.shape
-    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)                  # (O, N·OH·OW)
-    dcols = w.reshape(o, c * kh * kw).T @ dy_mat
-    return col2im_cupy(dcols, tuple(x_shape), kh, kw, stride, padding, dilation)
-
-
-def conv2d_backward_weight_cupy(dy, x, w_shape, stride, padding, dilation, cols=None):
-    """CuPy: dw = dy_mat @ colsᵀ (cuBLAS), cols from forward or a new im2col of x."""
+    """The reference's GEMM, summed over batch chunks, from forward's ``cols`` (one chunk)
+    or from im2col as a compiled loop."""
     o, c, kh, kw = w_shape
-    if cols is None:
-        cols = im2col_cupy(x, kh, kw, stride, padding, dilation)
-    dy_mat = dy.transpose(1, 0, 2, 3).reshape(o, -1)
-    return (dy_mat @ cols.T).reshape(w_shape)
+    n, _, oh, ow = dy.shape
+    dw = zeros((o, c * kh * kw), np.result_type(dy, x if cols is None else cols))
+    if cols is not None:
+        _add_dw(dw, dy, cols)
+    else:
+        for s, e in _batch_chunks(n, oh * ow * c * kh * kw * x.itemsize):
+            _add_dw(dw, dy[s:e], im2col_numba(x[s:e], kh, kw, stride, padding, dilation))
+    return dw.reshape(tuple(w_shape))

@@ -10,21 +10,26 @@ Contract (every implementation):  matmul(a, b) -> c
 Inputs share a device and a floating dtype; shapes are checked by the caller (the MatMul
 Function), so a kernel may assume they are valid.
 """
+import math
+
 import numpy as np
 
-from . import host_cache
 from ._arrays import array_module
+from .memory import MIN_BYTES, empty
 
 
 def matmul_numpy(a, b):
-    """Reference: NumPy's matmul (BLAS sgemm/dgemm for 2-D float inputs), into host-cache
-    memory when both operands are matrices or stacks of them."""
-    if a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b)
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    return np.matmul(a, b, out=host_cache.empty(shape, np.result_type(a, b)))
-
-
-def matmul_cupy(a, b):
-    """CuPy: ``cupy.matmul`` (cuBLAS GEMM, batched over the leading axes)."""
-    return array_module(a).matmul(a, b)
+    """Reference: the array module's matmul (BLAS / cuBLAS GEMM for floats; also the CuPy
+    implementation), into an array from ``memory.empty`` when both operands are matrices
+    or stacks of them."""
+    xp = array_module(a)
+    if a.ndim == 2 and b.ndim == 2:
+        shape = (a.shape[0], b.shape[1])
+    elif a.ndim < 2 or b.ndim < 2:
+        return xp.matmul(a, b)
+    else:
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+    if math.prod(shape) * dtype.itemsize < MIN_BYTES:    # the cache would only pass it on
+        return xp.matmul(a, b)
+    return xp.matmul(a, b, out=empty(shape, dtype, like=a))

@@ -18,8 +18,8 @@ sending dy to every tied element would multiply the gradient.
 import numba
 import numpy as np
 
-from . import host_cache
-from ._arrays import array_module, zeros
+from ._arrays import array_module
+from .memory import empty, zeros
 
 # (the Numba implementations are at the end of the file, after the NumPy reference)
 _U = np.uint64    # unsigned flat index in Numba loops: no negative-index wraparound check
@@ -33,7 +33,7 @@ def _padded(x, padding, fill):
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    return array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
 
 
 def _arg_dtype(kernel):
@@ -42,39 +42,41 @@ def _arg_dtype(kernel):
 
 def max_pool2d_forward_numpy(x, kernel, stride, padding):
     """Reference: a running maximum over the KH·KW strided slices of x (one per window
-    offset), each an (N, C, OH, OW) view; a strict ``>`` keeps the first maximum."""
+    offset), each an (N, C, OH, OW) view; a strict ``>`` keeps the first maximum (any array
+    module: it uses x's; also the CuPy implementation)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw) = kernel, stride
     oh, ow = output_size(h, kh, sh, padding[0]), output_size(w, kw, sw, padding[1])
-    xp = _padded(x, padding, -np.inf)
-    y = xp[:, :, 0:sh * (oh - 1) + 1:sh, 0:sw * (ow - 1) + 1:sw].copy()
-    arg = np.zeros((n, c, oh, ow), dtype=_arg_dtype(kernel))
+    xp = array_module(x)
+    x_pad = _padded(x, padding, -np.inf)
+    y = x_pad[:, :, 0:sh * (oh - 1) + 1:sh, 0:sw * (ow - 1) + 1:sw].copy()
+    arg = zeros((n, c, oh, ow), _arg_dtype(kernel), like=x)
     for k in range(1, kh * kw):
         p, q = divmod(k, kw)
-        window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+        window = x_pad[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
         better = (window > y).view(np.int8)           # strict: the first maximum wins ties
-        np.maximum(y, window, out=y)                   # (np.maximum propagates NaN)
+        xp.maximum(y, window, out=y)                   # (maximum propagates NaN)
         # arg = k where better, else unchanged; arithmetic, because masked assignment
         # (arg[better] = k, copyto(where=)) is several times slower in NumPy
         arg -= better * arg
         arg += better * arg.dtype.type(k)
-    nan = np.isnan(y)
+    nan = xp.isnan(y)
     if nan.any():   # rare: point arg at each NaN window's first NaN, so dy goes there
         for k in reversed(range(kh * kw)):
             p, q = divmod(k, kw)
-            window = xp[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
-            arg[nan & np.isnan(window)] = k
+            window = x_pad[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
+            arg[nan & xp.isnan(window)] = k
     return y, arg
 
 
 def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
     """Reference: for each window offset (p, q), a strided add of dy where arg == offset
-    (on dy's array module, so the CuPy implementation runs the same passes)."""
+    (any array module: it uses dy's; also the CuPy implementation)."""
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, oh, ow = dy.shape
     xp = array_module(dy)
-    dx = zeros(dy, (n, c, h + 2 * ph, w + 2 * pw))
+    dx = zeros((n, c, h + 2 * ph, w + 2 * pw), like=dy)
     zero = xp.zeros((), dtype=dy.dtype)
     for p in range(kh):
         for q in range(kw):
@@ -83,7 +85,7 @@ def max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding):
             # where, not dy·mask: dy is added at the maximum only (an infinite dy would
             # put inf·0 = NaN everywhere else)
             dx[:, :, rows, cols] += xp.where(arg == p * kw + q, dy, zero)
-    return dx[:, :, ph:ph + h, pw:pw + w]
+    return dx[:, :, ph:ph + h, pw:pw + w].copy()      # C order
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,8 +204,8 @@ def max_pool2d_forward_numba(x, kernel, stride, padding):
     n, c, h, w = x.shape
     (sh, sw) = stride
     oh, ow = output_size(h, 2, sh, 0), output_size(w, 2, sw, 0)
-    y = host_cache.empty((n, c, oh, ow), x.dtype)
-    arg = host_cache.empty((n, c, oh, ow), _arg_dtype(kernel))
+    y = empty((n, c, oh, ow), x.dtype)
+    arg = empty((n, c, oh, ow), _arg_dtype(kernel))
     _max_pool_2x2_planes(np.ascontiguousarray(x).reshape(n * c, h, w),
                          y.reshape(n * c, oh, ow), arg.reshape(n * c, oh, ow), sh, sw)
     return y, arg
@@ -215,7 +217,7 @@ def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
     n, c, h, w = x_shape
     (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = dy.shape[2], dy.shape[3]
-    dx = host_cache.empty(x_shape, dy.dtype)
+    dx = empty(x_shape, dy.dtype)
     if tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0):
         _max_pool_2x2_tiled_backward_planes(
             np.ascontiguousarray(dy).reshape(-1), np.ascontiguousarray(arg).reshape(-1),
@@ -226,31 +228,3 @@ def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
         _max_pool_backward_planes(*planes, kw, sh, sw, ph, pw)
     return dx
 
-
-# ---------------------------------------------------------------------------------------
-# CuPy: the reference's KH·KW vectorised passes, as CuPy elementwise kernels.
-
-def max_pool2d_forward_cupy(x, kernel, stride, padding):
-    """CuPy: a running maximum over the KH·KW strided views (the first maximum wins)."""
-    xp = array_module(x)
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
-    x_pad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf) \
-        if ph or pw else x
-    y = x_pad[:, :, 0:sh * (oh - 1) + 1:sh, 0:sw * (ow - 1) + 1:sw].copy()
-    arg = zeros(x, (n, c, oh, ow), _arg_dtype(kernel))
-    first_nan = xp.isnan(y)               # a NaN counts as the maximum: keep the first one
-    for k in range(1, kh * kw):
-        p, q = divmod(k, kw)
-        window = x_pad[:, :, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw]
-        better = ((window > y) & ~first_nan) | (xp.isnan(window) & ~first_nan)
-        y = xp.where(better, window, y)
-        arg = xp.where(better, arg.dtype.type(k), arg)
-        first_nan |= xp.isnan(window)
-    return y, arg
-
-
-def max_pool2d_backward_cupy(dy, arg, x_shape, kernel, stride, padding):
-    """CuPy: the reference's strided adds, as CuPy elementwise kernels."""
-    return max_pool2d_backward_numpy(dy, arg, x_shape, kernel, stride, padding).copy()  # C order

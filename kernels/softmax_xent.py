@@ -15,39 +15,12 @@ Contract (every implementation):
 log-probabilities are formed as z − max − log Σ e^(z − max), never as log(probs): finite for
 logits of ±1e4 in float32.  The indices are validated by the caller.
 """
-import numpy as np
-
 from ._arrays import arange, array_module
 
 
 def softmax_xent_numpy(logits, target):
-    """Reference: one max-shifted pass; the loss from the shifted logits."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    probs = exp / total
-    log_total = np.log(total)[:, 0]                                    # (N,)
-    if target.ndim == 1:
-        picked = np.take_along_axis(shifted, target[:, None].astype(np.intp), axis=1)[:, 0]
-        loss = log_total - picked
-    else:
-        # −Σ t·(shifted − log_total); Σ t need not be 1 (e.g. label smoothing applied already)
-        loss = log_total * target.sum(axis=1) - (target * shifted).sum(axis=1)
-    return loss.astype(logits.dtype, copy=False), probs
-
-
-def softmax_xent_backward_numpy(probs, target, dloss):
-    """Reference: probs·Σt − t, scaled by each sample's dloss."""
-    if target.ndim == 1:
-        grad = probs.copy()
-        grad[np.arange(len(target)), target] -= 1
-    else:
-        grad = probs * target.sum(axis=1, keepdims=True) - target
-    return grad * dloss[:, None]
-
-
-def softmax_xent_cupy(logits, target):
-    """CuPy: the reference's max-shifted pass as CuPy elementwise kernels and reductions."""
+    """Reference: one max-shifted pass; the loss from the shifted logits (any array module:
+    it uses the logits'; also the CuPy implementation)."""
     xp = array_module(logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = xp.exp(shifted)
@@ -57,12 +30,13 @@ def softmax_xent_cupy(logits, target):
     if target.ndim == 1:
         loss = log_total - shifted[arange(logits, len(target)), target]
     else:
+        # −Σ t·(shifted − log_total); Σ t need not be 1 (e.g. label smoothing applied already)
         loss = log_total * target.sum(axis=1) - (target * shifted).sum(axis=1)
     return loss.astype(logits.dtype, copy=False), probs
 
 
-def softmax_xent_backward_cupy(probs, target, dloss):
-    """CuPy: probs·Σt − t, scaled by dloss, as CuPy elementwise kernels."""
+def softmax_xent_backward_numpy(probs, target, dloss):
+    """Reference: probs·Σt − t, scaled by each sample's dloss (any array module)."""
     if target.ndim == 1:
         grad = probs.copy()
         grad[arange(probs, len(target)), target] -= 1

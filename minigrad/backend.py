@@ -16,26 +16,24 @@ first use.  Which one runs is, in order of precedence:
    read once, the first time a kernel is looked up,
 3. the device's default, ``minigrad_kernels.DEFAULTS``.
 
-CPU memory: large arrays made by minigrad's ops come from a host cache
-(``minigrad_kernels.host_cache``; :func:`cpu_cache_info`, :func:`empty_cpu_cache`,
-:func:`set_cpu_cache_limit`, ``MINIGRAD_CPU_CACHE_MB``), so a training step reuses the
-memory the previous one freed.  For every other array of the process (opt-in): on Linux
-with glibc, :func:`keep_freed_cpu_memory` (or ``MINIGRAD_MALLOC_TUNING=1`` in the
-environment at import) raises malloc's mmap and trim thresholds, so that freed
-multi-megabyte blocks are reused instead of being returned to the OS and page-faulted back in.
-Importing minigrad leaves malloc alone unless asked: the setting is process-wide.
+CPU memory: the kernels allocate from one allocator, ``minigrad_kernels.memory``, whose
+host cache lets a training step reuse the memory the previous one freed; the user's knobs
+are re-exported here (:func:`cpu_cache_info`, :func:`empty_cpu_cache`,
+:func:`set_cpu_cache_limit`, ``MINIGRAD_CPU_CACHE_MB``; and, opt-in and process-wide on
+glibc, :func:`keep_freed_cpu_memory` or ``MINIGRAD_MALLOC_TUNING=1``).  :func:`empty` is
+the engine's one way to allocate.
 """
 import contextlib
 import contextvars
-import ctypes
 import importlib
 import os
-import sys
 
 import numpy as np
 
 import minigrad_kernels
-from minigrad_kernels import host_cache
+from minigrad_kernels import memory
+from minigrad_kernels.memory import (cpu_cache_info, empty_cpu_cache, keep_freed_cpu_memory,
+                                     set_cpu_cache_limit)
 
 CPU = "cpu"
 CUDA = "cuda"
@@ -59,92 +57,11 @@ class KernelNotFoundError(LookupError):
     """No implementation of the op is registered under that name for that device."""
 
 
-# ---------------------------------------------------------------------------------------
-# CPU allocator
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3        # glibc's mallopt parameter numbers
-
-
-def keep_freed_cpu_memory(mmap_threshold=64 * 2**20, trim_threshold=256 * 2**20):
-    """Make glibc's malloc keep freed memory for reuse; True if it was applied.
-
-    By default glibc serves blocks above 128 KB-32 MB from fresh ``mmap`` pages and returns
-    them to the OS on ``free``, and trims the heap top past twice that size: a training step,
-    which frees and reallocates the same multi-megabyte arrays every step, then pays a page
-    fault (and a zero-fill) for every 4 KB page of them, every step (about 4 000 faults per
-    step of the benchmark CNNs, measured; 25-30 % of the step's CPU time on the development
-    VM).  Below ``mmap_threshold`` blocks come from the heap, and up to ``trim_threshold``
-    bytes of free heap top stay mapped, so the next step reuses them without faults (the
-    cost: freed memory stays with the process, as with a caching allocator; with a
-    fragmented heap that can be well above ``trim_threshold``).
-    Opt-in: call it before training, or set ``MINIGRAD_MALLOC_TUNING=1`` before importing
-    minigrad.  A no-op (False) outside glibc.  Process-wide, like any malloc setting.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-    except OSError:
-        return False
-    if not (hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt")):
-        return False                       # glibc only: musl's mallopt does nothing
-    mallopt = libc.mallopt
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))
-                and mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
-
-
-if os.environ.get("MINIGRAD_MALLOC_TUNING", "0") == "1":
-    keep_freed_cpu_memory()
-
-
-def _cache_limit_from_env():
-    text = os.environ.get("MINIGRAD_CPU_CACHE_MB")
-    if text is None:
-        return
-    try:
-        megabytes = float(text)
-    except ValueError:
-        megabytes = -1.0
-    if not 0 <= megabytes < float("inf"):          # also refuses nan
-        raise ValueError(f"MINIGRAD_CPU_CACHE_MB must be a number of megabytes >= 0 (0 turns "
-                         f"the cache off), got {text!r}")
-    set_cpu_cache_limit(int(megabytes * 2**20))
-
-
-def set_cpu_cache_limit(nbytes):
-    """Keep at most ``nbytes`` of idle memory in minigrad's host cache (0 turns it off);
-    returns the previous limit.  Default 1 GiB, or ``MINIGRAD_CPU_CACHE_MB`` at import.
-    The bound is enforced now and whenever the cache would grow.
-
-    minigrad's large CPU arrays (kernel outputs, activations, gradients) come from a cache
-    of blocks that is reused once nothing references an array any more, so a training step
-    reuses the memory the previous step freed instead of page-faulting it in again (see
-    ``minigrad_kernels.host_cache``).  Only minigrad's own allocations use it; nothing
-    process-wide changes."""
-    return host_cache.set_limit(nbytes)
-
-
-def empty_cpu_cache():
-    """Free the idle blocks of the host cache now (like ``torch.cuda.empty_cache``);
-    returns the bytes released.  Arrays still in use are not touched."""
-    return host_cache.release()
-
-
-def cpu_cache_info():
-    """The host cache's counters: ``limit_bytes``, ``held_bytes`` (``in_use_bytes`` +
-    ``idle_bytes``), ``blocks``, ``hits``, ``misses``, ``enabled``."""
-    return host_cache.info()
-
-
 def empty(device, shape, dtype):
     """An uninitialised array on ``device``; large CPU arrays come from the host cache."""
     if normalize_device(device) == CPU:
-        return host_cache.empty(shape, dtype)
+        return memory.empty(shape, dtype)
     return xp_for(device).empty(shape, dtype=dtype)
-
-
-_cache_limit_from_env()
 
 
 # ---------------------------------------------------------------------------------------
@@ -275,6 +192,7 @@ _SPECS = {(op, device, impl): (module, func)
 _loaded = {}                     # (op, device, impl) -> function, filled on first use
 _env_choice = None               # {(op, device): impl} from MINIGRAD_KERNELS, read once
 _context_choice = contextvars.ContextVar("minigrad_kernel_choice", default=None)
+_resolved = {}                   # (op, device) -> function outside use_kernels (kernel())
 
 
 def register_kernel(op, device, impl, fn):
@@ -290,6 +208,7 @@ def register_kernel(op, device, impl, fn):
         raise TypeError(f"register_kernel: fn must be callable, got {type(fn).__name__}")
     _SPECS[key] = None
     _loaded[key] = fn
+    _resolved.clear()
 
 
 def unregister_kernel(op, device, impl):
@@ -299,6 +218,7 @@ def unregister_kernel(op, device, impl):
         raise ValueError(f"unregister_kernel: {key} was not added with register_kernel")
     del _SPECS[key]
     _loaded.pop(key, None)
+    _resolved.clear()
 
 
 def available_kernels(op=None, device=None):
@@ -308,20 +228,28 @@ def available_kernels(op=None, device=None):
                   and (device is None or key[1] == normalize_device(device)))
 
 
-def _impls(op, device):
-    return [impl for o, d, impl in available_kernels(op, device)]
-
-
 def _check_choice(op, device, impl, source):
     if (op, device, impl) not in _SPECS:
-        known = _impls(op, device)
-        if not known:
-            ops = sorted({o for o, _, _ in _SPECS})
-            raise KernelNotFoundError(
-                f"{source}: no kernel for op {op!r} on device {device!r}; ops with kernels: {ops}")
-        raise KernelNotFoundError(
-            f"{source}: op {op!r} has no implementation {impl!r} on {device!r}; "
-            f"available: {known}")
+        raise _not_found(source, op, device, impl)
+
+
+def _not_found(source, op, device, impl=None):
+    """The KernelNotFoundError for ``impl`` of ``op`` on ``device`` (None: any device; no
+    ``impl``: the default), listing what exists."""
+    where = "any device" if device is None else repr(device)
+    known = sorted((d, i) for o, d, i in _SPECS if o == op and device in (None, d))
+    if not known:
+        ops = sorted({o for o, _, _ in _SPECS})
+        return KernelNotFoundError(f"{source}: no kernel for op {op!r} on {where}; ops with "
+                                   f"kernels: {ops}")
+    if device is not None:
+        known = [i for _, i in known]
+    if impl is None:
+        return KernelNotFoundError(f"{source}: op {op!r} has kernels on {where} but no "
+                                   f"default; pick one of {known} with use_kernels()")
+    listed = "available" if device is not None else "available (device, impl)"
+    return KernelNotFoundError(f"{source}: op {op!r} has no implementation {impl!r} on "
+                               f"{where}; {listed}: {known}")
 
 
 def _parse_choices(text, source):
@@ -359,13 +287,7 @@ def _expand_one(op, device, impl, source):
         return {(op, device): impl}
     devices = [d for d in DEVICES if (op, d, impl) in _SPECS]
     if not devices:
-        known = sorted({(d, i) for o, d, i in _SPECS if o == op})
-        if not known:
-            ops = sorted({o for o, _, _ in _SPECS})
-            raise KernelNotFoundError(f"{source}: no kernel for op {op!r} on any device; "
-                                      f"ops with kernels: {ops}")
-        raise KernelNotFoundError(f"{source}: op {op!r} has no implementation {impl!r} on "
-                                  f"any device; available (device, impl): {known}")
+        raise _not_found(source, op, None, impl)
     return {(op, d): impl for d in devices}
 
 
@@ -384,13 +306,7 @@ def selected_kernel(op, device):
     impl = ((_context_choice.get() or {}).get(key) or _env_choices().get(key)
             or minigrad_kernels.DEFAULTS.get(key))
     if impl is None:
-        known = _impls(op, device)
-        if not known:
-            ops = sorted({o for o, _, _ in _SPECS})
-            raise KernelNotFoundError(f"kernel lookup: no kernel for op {op!r} on device "
-                                      f"{device!r}; ops with kernels: {ops}")
-        raise KernelNotFoundError(f"op {op!r} has kernels on {device!r} but no default; "
-                                  f"pick one of {known} with use_kernels()")
+        raise _not_found("kernel lookup", op, device)
     if (op, device, impl) not in _SPECS:   # e.g. unregistered while still selected
         _check_choice(op, device, impl, "kernel lookup")
     return impl
@@ -398,6 +314,15 @@ def selected_kernel(op, device):
 
 def kernel(op, device):
     """The function that computes ``op`` on ``device`` (see the module docstring for the choice)."""
+    if _context_choice.get() is None:       # outside use_kernels: the answer is remembered
+        fn = _resolved.get((op, device))
+        if fn is None:
+            fn = _resolved[op, device] = _lookup(op, device)
+        return fn
+    return _lookup(op, device)
+
+
+def _lookup(op, device):
     key = (op, normalize_device(device), selected_kernel(op, device))
     fn = _loaded.get(key)
     if fn is None:

@@ -1,9 +1,9 @@
 """2-d convolution in Numba CUDA: im2col / col2im kernels feeding the tiled GEMM.
 
-Contract (minigrad_kernels.conv2d):
-    conv2d_forward(x, w, stride, padding, dilation) -> y
+Contract (minigrad_kernels.conv2d, keep_cols and cols included):
+    conv2d_forward(x, w, stride, padding, dilation, keep_cols=False) -> y, or (y, cols)
     conv2d_backward_input(dy, w, x_shape, stride, padding, dilation) -> dx
-    conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation) -> dw
+    conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, cols=None) -> dw
 
 ``cols`` is the reference's layout, (C·KH·KW, N·OH·OW): row (c, p, q), column (n, i, j).
 - im2col: one thread per element of cols (grid-stride), consecutive threads along a row, so
@@ -20,8 +20,8 @@ import functools
 import numpy as np
 from numba import cuda, types
 
-from .._arrays import empty
-from ..conv2d import KEEP_COLS_BYTES, output_size
+from ..conv2d import KEEP_COLS_BYTES, output_hw
+from ..memory import empty
 from ._launch import SIMULATOR, blocks_for, launch, numba_type
 from .matmul import gemm3
 
@@ -81,12 +81,6 @@ def kernels(dtype):
     return im2col_kernel, col2im_kernel
 
 
-def _geometry(x_shape, kh, kw, stride, padding, dilation):
-    oh = output_size(x_shape[2], kh, stride[0], padding[0], dilation[0])
-    ow = output_size(x_shape[3], kw, stride[1], padding[1], dilation[1])
-    return oh, ow
-
-
 def _grid(total, threads):
     threads = threads or (SIMULATOR_THREADS if SIMULATOR else DEFAULT_THREADS)
     return min(blocks_for(total, threads), MAX_BLOCKS), threads
@@ -95,8 +89,8 @@ def _grid(total, threads):
 def im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads=None):
     """cols (C·KH·KW, N·OH·OW) of x (N, C, H, W) on x's device."""
     n, c = x.shape[:2]
-    oh, ow = _geometry(x.shape, kh, kw, stride, padding, dilation)
-    cols = empty(x, (c * kh * kw, n * oh * ow))
+    oh, ow = output_hw(x.shape, kh, kw, stride, padding, dilation)
+    cols = empty((c * kh * kw, n * oh * ow), like=x)
     if cols.size:
         blocks, threads = _grid(cols.size, threads)
         launch(kernels(x.dtype.str)[0], blocks, threads, x, x, cols, kh, kw, *stride,
@@ -106,8 +100,8 @@ def im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads=None):
 
 def col2im_numba_cuda(cols, x_shape, kh, kw, stride, padding, dilation, threads=None):
     """The adjoint of im2col: dx (N, C, H, W) gathered from cols."""
-    oh, ow = _geometry(x_shape, kh, kw, stride, padding, dilation)
-    dx = empty(cols, tuple(x_shape))
+    oh, ow = output_hw(x_shape, kh, kw, stride, padding, dilation)
+    dx = empty(tuple(x_shape), like=cols)
     if dx.size:
         blocks, threads = _grid(dx.size, threads)
         launch(kernels(cols.dtype.str)[1], blocks, threads, cols, cols, dx, kh, kw,
@@ -124,7 +118,7 @@ def conv2d_forward_numba_cuda(x, w, stride, padding, dilation, keep_cols=False,
     """im2col kernel, then y = w_mat @ cols in the tiled GEMM."""
     n = x.shape[0]
     o, c, kh, kw = w.shape
-    oh, ow = _geometry(x.shape, kh, kw, stride, padding, dilation)
+    oh, ow = output_hw(x.shape, kh, kw, stride, padding, dilation)
     cols = im2col_numba_cuda(x, kh, kw, stride, padding, dilation, threads)
     y = _gemm(w.reshape(o, c * kh * kw), cols, tiles)              # (O, N·OH·OW)
     y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).copy()       # (N, O, OH, OW), C order

@@ -16,7 +16,7 @@ import functools
 import numpy as np
 from numba import cuda, types
 
-from .._arrays import empty
+from ..memory import empty
 from ._launch import SIMULATOR, launch, numba_type
 
 # (BM, BN, BK, TM, TN): 256 threads, 8×8 outputs each; under the simulator 16 threads
@@ -93,7 +93,7 @@ def gemm3(a, b, tiles=None):
     batch = max(a.shape[0], b.shape[0])
     m, n = a.shape[1], b.shape[2]
     dtype = np.result_type(a.dtype, b.dtype)
-    c = empty(a, (batch, m, n), dtype)
+    c = empty((batch, m, n), dtype, like=a)
     if c.size == 0:
         return c
     if a.shape[2] == 0:

@@ -15,7 +15,7 @@ import functools
 import numpy as np
 from numba import cuda, types
 
-from .._arrays import empty
+from ..memory import empty
 from ..pool import _arg_dtype, output_size
 from ._launch import SIMULATOR, blocks_for, launch, numba_type
 
@@ -86,8 +86,8 @@ def max_pool2d_forward_numba_cuda(x, kernel, stride, padding, threads=None):
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
-    y = empty(x, (n, c, oh, ow))
-    arg = empty(x, (n, c, oh, ow), _arg_dtype(kernel))
+    y = empty((n, c, oh, ow), like=x)
+    arg = empty((n, c, oh, ow), _arg_dtype(kernel), like=x)
     if y.size:
         blocks, threads = _grid(y.size, threads)
         launch(kernels(x.dtype.str)[0], blocks, threads, x, x, y, arg, kh, kw, sh, sw, ph, pw)
@@ -97,7 +97,7 @@ def max_pool2d_forward_numba_cuda(x, kernel, stride, padding, threads=None):
 def max_pool2d_backward_numba_cuda(dy, arg, x_shape, kernel, stride, padding, threads=None):
     """One thread per input element, gathering from the windows that cover it."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    dx = empty(dy, tuple(x_shape))
+    dx = empty(tuple(x_shape), like=dy)
     if dx.size:
         blocks, threads = _grid(dx.size, threads)
         launch(kernels(dy.dtype.str)[1], blocks, threads, dy, dy, arg, dx, kh, kw, sh, sw,

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import cuda, types
 
-from .._arrays import empty
+from ..memory import empty
 from ._launch import SIMULATOR, launch, numba_type
 
 DEFAULT_THREADS = 256
@@ -154,8 +154,8 @@ def softmax_xent_numba_cuda(logits, target, threads=None):
     """Fused forward (see the module docstring); ``threads`` per block (a power of two)."""
     threads = _threads(threads)
     n, k = logits.shape
-    loss = empty(logits, (n,))
-    probs = empty(logits, (n, k))
+    loss = empty((n,), like=logits)
+    probs = empty((n, k), like=logits)
     if n == 0:
         return loss, probs
     index_target = target.ndim == 1
@@ -170,7 +170,7 @@ def softmax_xent_backward_numba_cuda(probs, target, dloss, threads=None):
     """Fused backward: dlogits = dloss · (probs · Σt − t), one block per row."""
     threads = _threads(threads)
     n, k = probs.shape
-    dlogits = empty(probs, (n, k))
+    dlogits = empty((n, k), like=probs)
     if n == 0:
         return dlogits
     index_target = target.ndim == 1

@@ -1,7 +1,8 @@
 """2-d convolution layer: ``Conv2d``."""
 
 from .. import functional as F
-from ._util import empty_parameter, pair, reset_weight_and_bias, size, unsupported
+from ..ops._util import conv_padding, pair
+from ._util import empty_parameter, reset_weight_and_bias, size, unsupported
 from .module import Module
 
 __all__ = ["Conv2d"]
@@ -38,21 +39,8 @@ class Conv2d(Module):
             raise ValueError(f"{name}: kernel_size must be ≥ 1, got {kernel_size!r}")
         self.stride = pair(stride, "stride", name)
         self.dilation = pair(dilation, "dilation", name)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, a pair, 'same' or "
-                                 f"'valid', got {padding!r}")
-            if padding == "same":
-                if self.stride != (1, 1):
-                    raise ValueError(f"{name}: padding='same' is not supported for strided "
-                                     f"convolutions (stride={self.stride})")
-                if any(d * (k - 1) % 2 for d, k in zip(self.dilation, self.kernel_size)):
-                    raise ValueError(f"{name}: padding='same' with kernel_size "
-                                     f"{self.kernel_size} and dilation {self.dilation} "
-                                     f"would need uneven padding, which is not supported")
-            self.padding = padding
-        else:
-            self.padding = pair(padding, "padding", name)
+        resolved = conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)
+        self.padding = padding if isinstance(padding, str) else resolved
         self.groups, self.padding_mode = groups, padding_mode
         shape = (self.out_channels, self.in_channels) + self.kernel_size
         self.weight = empty_parameter(shape, dtype, device)

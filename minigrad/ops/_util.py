@@ -27,6 +27,11 @@ def binary_operands(a, b, op, floating=False, elementwise=True):
     ``floating=True`` (true division) also turns two integer operands into float32.
     ``elementwise`` ops get their shapes checked for broadcasting (matmul checks its own).
     """
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype \
+            and (not floating or a.data.dtype.kind == "f"):       # nothing to convert
+        if elementwise and a.data.shape != b.data.shape:
+            check_broadcast(op, a.data.shape, b.data.shape)
+        return a, b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand")
     a = as_operand(a, b, op) if not isinstance(a, Tensor) else a
@@ -127,3 +132,59 @@ def pair(value, name, op):
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return tuple(int(v) for v in pair)
+
+
+def conv_padding(padding, kernel_size, stride, dilation, op):
+    """A convolution's (h, w) padding from an int, a pair, ``"valid"`` (none) or ``"same"``
+    (output as large as the input: stride 1 and an odd dilated kernel only, as PyTorch)."""
+    if not isinstance(padding, str):
+        return pair(padding, "padding", op)
+    if padding not in ("same", "valid"):
+        raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got "
+                         f"{padding!r}")
+    if padding == "valid":
+        return (0, 0)
+    if tuple(stride) != (1, 1):
+        raise ValueError(f"{op}: padding='same' needs stride 1 (it is not supported for "
+                         f"strided convolutions), got stride {tuple(stride)}")
+    total = [d * (k - 1) for d, k in zip(dilation, kernel_size)]      # the dilated extent − 1
+    if total[0] % 2 or total[1] % 2:
+        raise ValueError(f"{op}: padding='same' with an even kernel {tuple(kernel_size)} "
+                         f"(dilation {tuple(dilation)}) would need uneven padding; pad "
+                         f"explicitly with F.pad")
+    return (total[0] // 2, total[1] // 2)
+
+
+def check_float(op, **tensors):
+    """Each given tensor must be a floating-point Tensor."""
+    for name, t in tensors.items():
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if not dtypes.is_floating(t.dtype):
+            raise TypeError(f"{op}: {name} must be floating point, got dtype {t.dtype} "
+                            f"(convert with .float())")
+
+
+def check_params(op, x, check_dtype=True, **params):
+    """A layer's parameters must be on its input's device and (``check_dtype``) of its dtype.
+
+    A float32 layer given float64 input (``minigrad.tensor`` keeps a NumPy array's float64)
+    would otherwise compute and return float64 silently, at twice the memory and time;
+    like PyTorch, minigrad asks for an explicit cast instead.
+    """
+    for name, p in params.items():
+        if p is not None and p.device != x.device:
+            raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {p.device}; "
+                               f"move the input (x.to({p.device!r})) or the layer "
+                               f"(.to({x.device!r})) so that they match")
+    for name, p in params.items():
+        if check_dtype and p is not None and p.dtype != x.dtype:
+            raise TypeError(f"{op}: input has dtype {x.dtype} but {name} has dtype {p.dtype}; "
+                            f"cast the input (x.to({str(p.dtype)!r}) or x.{_caster(p.dtype)}()) "
+                            f"or the layer (.to({str(x.dtype)!r})) so that they match")
+
+
+def _caster(dtype):
+    return {"float32": "float", "float64": "double"}.get(str(dtype), f"to('{dtype}')")

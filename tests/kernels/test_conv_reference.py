@@ -90,27 +90,26 @@ def test_kept_cols_give_the_same_forward_and_weight_gradient(case):
 
 
 def test_chunked_forward_keeps_no_cols_and_backward_recomputes(monkeypatch):
-    """Past WORKSPACE_BYTES the batch is processed in chunks, whose im2col is not kept:
-    forward returns cols=None and the Function saves x instead."""
+    """Past WORKSPACE_BYTES the fast path processes the batch in chunks, whose im2col is not
+    kept: forward returns cols=None and backward-weight builds it again from x."""
     import minigrad
     from minigrad_kernels import conv2d
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 2, 6, 6))
     w = rng.standard_normal((3, 2, 3, 3))
     monkeypatch.setattr(conv2d, "WORKSPACE_BYTES", 2 * 16 * 18 * 8)   # 2 samples per chunk
-    for *_, impl in backend.available_kernels("conv2d.forward", "cpu"):
-        with backend.use_kernels("cpu", conv2d=impl):
-            y, cols = backend.kernel("conv2d.forward", "cpu")(x, w, (1, 1), (0, 0), (1, 1),
-                                                              keep_cols=True)
-            assert cols is None, impl
-            xt = minigrad.tensor(x, requires_grad=True)
-            wt = minigrad.tensor(w, requires_grad=True)
-            out = minigrad.functional.conv2d(xt, wt)
-            dy = rng.standard_normal(out.shape)
-            out.backward(minigrad.tensor(dy))
-        np.testing.assert_allclose(out.numpy(), y)
-        np.testing.assert_allclose(wt.grad.numpy(), definition(x, w, dy, (1, 1), (0, 0),
-                                                               (1, 1))[2], rtol=1e-10)
+    y, cols = conv2d.conv2d_forward_numba(x, w, (1, 1), (0, 0), (1, 1), keep_cols=True)
+    assert cols is None
+    xt = minigrad.tensor(x, requires_grad=True)
+    wt = minigrad.tensor(w, requires_grad=True)
+    with backend.use_kernels("cpu", conv2d="numba"):
+        out = minigrad.functional.conv2d(xt, wt)
+        dy = rng.standard_normal(out.shape)
+        out.backward(minigrad.tensor(dy))
+    np.testing.assert_allclose(out.numpy(), y)
+    want_dx, want_dw = definition(x, w, dy, (1, 1), (0, 0), (1, 1))[1:]
+    np.testing.assert_allclose(wt.grad.numpy(), want_dw, rtol=1e-10)
+    np.testing.assert_allclose(xt.grad.numpy(), want_dx, rtol=1e-10)
 
 
 def test_conv_function_saves_cols_only_when_the_weight_gradient_is_needed():
@@ -164,39 +163,21 @@ def test_a_change_to_x_after_forward_is_reported_whether_or_not_cols_are_kept(mo
             y.sum().backward()
 
 
-def test_kernels_registered_without_the_cols_options_still_work():
-    """A plug-in written to the contract before keep_cols/cols existed is called without
-    them (and gives the same gradients)."""
-    import minigrad
+def test_every_forward_keeps_cols_under_its_limit_and_none_above(monkeypatch):
+    """keep_cols is part of every implementation's contract (the Conv2d Function asks for
+    it whenever dw is needed): the reference and the fast path keep the same matrix."""
     from minigrad_kernels import conv2d
-
-    def old_forward(x, w, stride, padding, dilation):
-        return conv2d.conv2d_forward_numpy(x, w, stride, padding, dilation)
-
-    def old_backward_weight(dy, x, w_shape, stride, padding, dilation):
-        return conv2d.conv2d_backward_weight_numpy(dy, x, w_shape, stride, padding, dilation)
-
     rng = np.random.default_rng(0)
-    x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
-    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
-    minigrad.functional.conv2d(x, w).sum().backward()
-    want = (x.grad.numpy().copy(), w.grad.numpy().copy())
-    backend.register_kernel("conv2d.forward", "cpu", "old_contract", old_forward)
-    backend.register_kernel("conv2d.backward_weight", "cpu", "old_contract",
-                            old_backward_weight)
-    try:
-        x.grad = w.grad = None
-        with backend.use_kernels("cpu", **{"conv2d.forward": "old_contract",
-                                           "conv2d.backward_weight": "old_contract"}):
-            minigrad.functional.conv2d(x, w).sum().backward()
-        with backend.use_kernels("cpu", **{"conv2d.backward_weight": "old_contract"}):
-            x.grad = w.grad = None          # new forward keeps cols, old backward ignores them
-            minigrad.functional.conv2d(x, w).sum().backward()
-    finally:
-        backend.unregister_kernel("conv2d.forward", "cpu", "old_contract")
-        backend.unregister_kernel("conv2d.backward_weight", "cpu", "old_contract")
-    np.testing.assert_allclose(x.grad.numpy(), want[0], rtol=1e-12)
-    np.testing.assert_allclose(w.grad.numpy(), want[1], rtol=1e-12)
+    x = rng.standard_normal((2, 3, 8, 8))
+    w = rng.standard_normal((4, 3, 3, 3))
+    for limit, kept in ((conv2d.KEEP_COLS_BYTES, True), (27 * 72 * 8 - 1, False)):
+        monkeypatch.setattr(conv2d, "KEEP_COLS_BYTES", limit)
+        got = [getattr(conv2d, f"conv2d_forward_{impl}")(x, w, (1, 1), (0, 0), (1, 1),
+                                                         keep_cols=True)[1]
+               for impl in ("numpy", "numba")]
+        assert all((cols is not None) == kept for cols in got)
+        if kept:
+            np.testing.assert_array_equal(got[0], got[1])
 
 
 def test_bias_gradient_of_an_empty_batch_is_zero():
@@ -209,9 +190,9 @@ def test_bias_gradient_of_an_empty_batch_is_zero():
     assert w.grad.shape == (3, 2, 3, 3)
 
 
-def test_a_retained_graph_rebuilds_the_released_cols():
-    """Backward-weight reads the kept im2col once and lets it go (its memory then serves
-    backward-input); a second backward through a retained graph builds it again from x."""
+def test_a_retained_graph_reuses_the_kept_cols():
+    """The kept im2col stays saved until the engine frees the node: a second backward
+    through a retained graph reads it again."""
     import minigrad
     rng = np.random.default_rng(0)
     x = minigrad.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
@@ -219,7 +200,7 @@ def test_a_retained_graph_rebuilds_the_released_cols():
     y = minigrad.functional.conv2d(x, w)
     node = y._fn
     y.sum().backward(retain_graph=True)
-    assert node.saved[2] is None and node.saved[0] is not None
+    assert node.saved[2] is not None and node.saved[0] is not None
     once = (x.grad.numpy().copy(), w.grad.numpy().copy())
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * once[0], rtol=1e-12)
