@@ -31,10 +31,10 @@ def load(data_dir):
 
 def train_minigrad(layers, batch, epochs, seed, data):
     import minigrad
-    from minigrad import nn
+    from minigrad import nn, train
     x_train, y_train, x_test, y_test = data
     minigrad.manual_seed(seed)
-    model = build(nn, layers)
+    model = train.Sequential(*build(nn, layers))      # the same layers, compilable
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=epochs, batch_size=batch, seed=seed, verbose=0)

@@ -125,13 +125,15 @@ def _source_defaults(obj):
 
 
 def signature(obj, method=False):
-    """``(a, b=1)``; for a method defined in a class, without ``self`` / ``cls``."""
+    """``(a, b=1)``; for a method defined in a class, without ``self`` / ``cls``;
+    ``method="bound"``: without the first parameter, whatever its name (a module-level
+    function assigned in a class body, e.g. ``train.Model.fit = train.fit``)."""
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return "(...)"
     params = list(sig.parameters.values())
-    if method and params and params[0].name in ("self", "cls"):
+    if method and params and (method == "bound" or params[0].name in ("self", "cls")):
         params = params[1:]
     source = _source_defaults(obj)
     params = [p.replace(default=_Source(source[p.name]))
@@ -155,7 +157,7 @@ def class_members(cls):
             members.append((f"{name}{signature(func, method=True)}", type(value).__name__,
                             first_paragraph(func)))
         elif inspect.isfunction(value):
-            members.append((f"{name}{signature(value, method=True)}", "",
+            members.append((f"{name}{signature(value, method='bound')}", "",
                             first_paragraph(value)))
         elif not callable(value):
             members.append((f"{name} = {_clean(repr(value))}", "attribute", ""))

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from . import backend
+from .parameter import Parameter
 from .tensor import Tensor, _is_cupy
 
 __all__ = ["save", "load", "CheckpointFormatError"]
@@ -71,8 +72,6 @@ class _Writer:
         return name
 
     def node(self, obj, where):
-        from .nn.parameter import Parameter   # nn builds on this layer; imported when used
-
         if isinstance(obj, np.generic):     # before float: np.float64 is a float subclass
             return {"type": "scalar", "member": self.member(np.asarray(obj), where)}
         if obj is None or isinstance(obj, (bool, int, str)):
@@ -397,8 +396,6 @@ class _Reader:
         raise _CorruptFile(f"{where}: unknown entry type {kind[:80]!r}")
 
     def tensor(self, node, kind, where):
-        from .nn.parameter import Parameter   # nn builds on this layer; imported when used
-
         array = self.array(node, where)
         grad = node.get("requires_grad", False)
         if not isinstance(grad, bool):

@@ -14,15 +14,16 @@ import pytest
 
 import minigrad
 import minigrad.functional as F
-from minigrad import backend, nn, optim
+from minigrad import backend, nn, optim, train
 
 from .cuda_standin import HostDeviceMixError, StandinArray, standin
 
 
 def small_cnn(device=None):
     minigrad.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.1), nn.Linear(3 * 4 * 4, 4))
+    model = train.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.1),
+                             nn.Linear(3 * 4 * 4, 4))
     return model if device is None else model.to(device)
 
 

@@ -157,8 +157,8 @@ def test_fit_progress_bar_in_a_kernel():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import numpy as np\n"
         "import minigrad\n"
-        "from minigrad import nn\n"
-        "model = nn.Sequential(nn.Linear(2, 1))\n"
+        "from minigrad import nn, train\n"
+        "model = train.Sequential(nn.Linear(2, 1))\n"
         "model.compile(optimizer='sgd', loss='mse')\n"
         "x = np.zeros((8, 2), np.float32)\n"
         "history = model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=1)\n"

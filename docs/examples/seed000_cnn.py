@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, train
 from minigrad.data import datasets, to_categorical
 from minigrad.metrics import classification_report, confusion_matrix
 
@@ -39,7 +39,7 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
 
 def build_model():
     """The seed000 CNN (input (N, 1, 28, 28), output 10 logits)."""
-    return nn.Sequential(
+    return train.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),        # (N, 32, 13, 13)
         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),       # (N, 64, 5, 5)
         nn.Conv2d(64, 64, 3), nn.ReLU(),                        # (N, 64, 3, 3)

@@ -41,12 +41,12 @@ import time
 import numpy as np
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, train
 
 
 def build_model():
     """Dense(10, relu) → Dense(1) on 2 input features."""
-    return nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 1))
+    return train.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 1))
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@
 The source document (seed002, §5.2) gives this PyTorch program (data loading left as
 ``pass``):
 
-    class TextClassifier(nn.Module):
+    class TextClassifier(train.Model):
         embedding = nn.Embedding(input_dim, hidden_dim);  fc = nn.Linear(hidden_dim, output_dim)
         forward: x = embedding(x); x = fc(x)
     model = TextClassifier(input_dim=10000, hidden_dim=512, output_dim=10)
@@ -31,8 +31,9 @@ accuracy of the argmax on held-out data.  What changes, on purpose:
   averaged over the text's real tokens (padding masked out; ``padding_idx=0`` also keeps the
   padding row at zero) before ``fc``: a bag-of-embeddings classifier, (N, L) → (N, 512) →
   (N, 5).
-- training goes through ``compile``/``fit`` (the same loop the document writes out:
-  zero_grad, forward, loss, backward, step per batch, a line per epoch with --verbose 2).
+- the class derives from ``train.Model`` (an ``nn.Module`` with Keras' methods), so training
+  goes through ``compile``/``fit`` (the same loop the document writes out: zero_grad,
+  forward, loss, backward, step per batch, a line per epoch with --verbose 2).
 - added: a per-class report (precision, recall, F1).
 
 If the fortunes packages are not installed, the script says which to install and returns
@@ -48,13 +49,13 @@ import time
 import numpy as np
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, train
 from minigrad.data import Vocabulary
 from minigrad.data.fortunes import fortune_languages
 from minigrad.metrics import classification_report
 
 
-class TextClassifier(nn.Module):
+class TextClassifier(train.Model):
     """Embedding → mean over the real (non-padding) tokens → Linear; outputs logits."""
 
     def __init__(self, input_dim, hidden_dim, output_dim, padding_idx=0):

@@ -37,7 +37,7 @@ import time
 import numpy as np
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, train
 from minigrad.data import datasets, to_categorical
 from minigrad.metrics import classification_report, confusion_matrix
 
@@ -47,7 +47,7 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
 
 def build_model():
     """The seed003 CNN (input (N, 1, 28, 28), output 10 logits)."""
-    return nn.Sequential(
+    return train.Sequential(
         nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),        # (N, 32, 12, 12)
         nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2),       # (N, 64, 4, 4)
         nn.Flatten(),                                           # (N, 1024)

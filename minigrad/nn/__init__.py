@@ -10,6 +10,7 @@ NumPy arrays (``{k: v.numpy() for k, v in sd.items()}``) loads with ``load_state
 >>> logits = model(x)                                  # x (N, 1, 28, 28) -> (N, 10)
 >>> loss = nn.CrossEntropyLoss()(logits, labels)
 """
+from ..parameter import Parameter
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleList, Sequential
@@ -20,7 +21,6 @@ from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .parameter import Parameter
 from .pooling import AvgPool2d, MaxPool2d
 
 __all__ = [

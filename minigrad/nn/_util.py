@@ -4,9 +4,8 @@ import math
 import numpy as np
 
 from .. import creation
-from ..ops._util import pair as _op_pair
+from ..parameter import Parameter
 from . import init
-from .parameter import Parameter
 
 
 def empty_parameter(shape, dtype, device):
@@ -19,11 +18,6 @@ def size(value, name, owner, minimum=0):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{owner}: {name} must be an int ≥ {minimum}, got {value!r}")
     return int(value)
-
-
-def pair(value, name, owner):
-    """``(v, v)`` for an int, the pair itself for a pair of ints; ValueError otherwise."""
-    return _op_pair(value, name, owner)
 
 
 def reset_weight_and_bias(weight, bias):

@@ -42,9 +42,9 @@ class _ModuleSequence(Module):
             delattr(self, key)
         self._renumber()
 
-    def _renumber(self):
-        """Name the modules "0", "1", … again (after a deletion or an insertion)."""
-        modules = list(self._modules.values())
+    def _renumber(self, modules=None):
+        """Name ``modules`` (default: the current ones) "0", "1", … in order."""
+        modules = list(self._modules.values()) if modules is None else modules
         self._modules.clear()
         for i, module in enumerate(modules):
             self._modules[str(i)] = module
@@ -68,9 +68,7 @@ class _ModuleSequence(Module):
         index = max(0, min(n, index + n if index < 0 else index))
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
+        self._renumber(modules)
         return self
 
     def __dir__(self):
@@ -99,7 +97,7 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(i), module)
 
     def _slice(self, items):
-        return Sequential(collections.OrderedDict(items))
+        return type(self)(collections.OrderedDict(items))      # the same class, as PyTorch
 
     def forward(self, x):
         for name, module in self._modules.items():

@@ -1,11 +1,11 @@
 """``Embedding``: a lookup table of learned vectors, indexed by integers."""
 from .. import functional as F
 from ..grad_mode import no_grad
+from ..parameter import Parameter
 from ..tensor import Tensor
 from . import init
 from ._util import empty_parameter, size, unsupported
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["Embedding"]
 

@@ -18,9 +18,9 @@ import itertools
 
 from .. import backend, dtypes
 from ..grad_mode import no_grad
-from ..tensor import Tensor, undo_inplace_on_error
+from ..parameter import Parameter
+from ..tensor import Tensor
 from ._state import match_state_dict
-from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys"]
 
@@ -78,9 +78,7 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        # a forward that raises leaves no in-place change behind (BatchNorm's statistics)
-        with undo_inplace_on_error():
-            return self.forward(*args, **kwargs)
+        return self.forward(*args, **kwargs)
 
     # -- registration ---------------------------------------------------------------------
     def _check_initialized(self, what, name):
@@ -184,7 +182,10 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        hint = (f": Keras' {name} is a method of minigrad.train.Model (subclass it, or use "
+                f"train.Sequential), or call minigrad.train.{name}(model, ...)") \
+            if name in ("compile", "fit", "evaluate", "predict") else ""
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}")
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._buffers, self._modules):
@@ -413,96 +414,6 @@ class Module:
             for target, value in copies:
                 target.copy_(value)
         return IncompatibleKeys(missing, unexpected)
-
-    # -- Keras-style training (minigrad.train does the work) ------------------------------
-    def compile(self, optimizer="adam", loss=None, metrics=None, lr=None):
-        """Choose the optimizer, loss and metrics for :meth:`fit` / :meth:`evaluate`.
-
-        Args:
-            optimizer: "adam" | "sgd" | "rmsprop" | "adamw" | "adagrad" (Keras' default lr
-                for the name: 0.01 for SGD, 0.001 for the others), an Optimizer class, or
-                an Optimizer instance built on ``self.parameters()``.
-            loss: "categorical_crossentropy" (one-hot targets (N, K)),
-                "sparse_categorical_crossentropy" (labels (N,)), "binary_crossentropy",
-                "mse", "mae", a ``minigrad.train.losses.Loss`` or ``fn(pred, target)``.
-                The cross-entropies take LOGITS (from_logits=True: the model ends in a
-                Linear layer, the softmax/sigmoid is in the loss); for probabilities use
-                ``minigrad.train.losses.CategoricalCrossentropy(from_logits=False)`` etc.
-            metrics: e.g. ``["accuracy"]`` (sparse labels, one-hot targets and binary
-                outputs), "mse", "mae", or ``fn(pred, target)`` on NumPy arrays.
-            lr: learning rate (overrides the default).
-
-        Returns:
-            ``minigrad.train.CompiledConfig``; the optimizer is also ``self.optimizer``.
-        """
-        from .. import train
-        return train.compile(self, optimizer=optimizer, loss=loss, metrics=metrics, lr=lr)
-
-    def fit(self, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
-            validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
-            initial_epoch=0, checkpoint=None, resume=None, checkpoint_every=None):
-        """Train the compiled model; returns a ``minigrad.train.History``.
-
-        Args:
-            x, y: NumPy arrays or Tensors (N, ...) — batches are taken by indexing, floats
-                cast to the model's dtype and put on its device — or ``x`` an iterable of
-                (x, y) batches (a DataLoader, a list) used as given, with ``y=None``.
-            epochs: train until this epoch (counted from ``initial_epoch``).
-            batch_size: samples per batch (arrays only).
-            validation_split: the LAST fraction of x/y (before shuffling) is held out for
-                validation (Keras' rule).
-            validation_data: ``(x_val, y_val)`` or an iterable of batches; overrides
-                validation_split.
-            shuffle: a new permutation each epoch, from ``minigrad.random``'s generator.
-            callbacks: ``minigrad.train`` Callbacks (and lr schedulers, stepped per epoch).
-            verbose: 0 silent, 1 a tqdm bar per epoch, 2 one line per epoch.
-            seed: if given, ``minigrad.manual_seed(seed)`` first: shuffling and dropout
-                masks are reproducible.
-            checkpoint: a file to which the whole training state is written (atomically)
-                at the end of every epoch: model, optimizer, lr schedulers, callbacks'
-                states, History, random generators (see ``minigrad.save_checkpoint``).
-            resume: a checkpoint file written by ``checkpoint=``: training continues after
-                its last epoch, and gives bit-identical results to a run that was never
-                interrupted (CPU, same arguments and callbacks).  ``resume=True``: resume
-                from ``checkpoint`` if that file exists, else start afresh.
-            checkpoint_every: also write the checkpoint every this many training batches,
-                so that a resumed run continues inside the epoch (bit-identically too).
-
-        The model is in train mode for the batches and eval mode (under no_grad) for the
-        validation; every sub-module's previous mode is restored at the end.
-
-        Ctrl-C (KeyboardInterrupt) stops training at once and is NOT re-raised: the
-        optimizer step in progress completes first (no half-updated parameters), the
-        callbacks' ``on_train_end`` runs (EarlyStopping may restore the best weights),
-        a one-line notice goes to stderr and the History of the completed epochs is
-        returned, with ``history.interrupted = True``.  (Ctrl-C is held back only in the
-        main thread and while Python's default SIGINT handler is installed; a
-        KeyboardInterrupt raised by a callback stops training the same way.)
-        """
-        from .. import train
-        return train.fit(self, x, y, epochs=epochs, batch_size=batch_size,
-                         validation_split=validation_split, validation_data=validation_data,
-                         shuffle=shuffle, callbacks=callbacks, verbose=verbose, seed=seed,
-                         initial_epoch=initial_epoch, checkpoint=checkpoint, resume=resume,
-                         checkpoint_every=checkpoint_every)
-
-    def evaluate(self, x, y=None, batch_size=32, verbose=1, return_dict=False):
-        """Loss and metrics of the compiled model on (x, y), in eval mode under no_grad.
-
-        Returns:
-            The loss (a float) when compiled without metrics, else ``[loss, *metrics]`` in
-            compile's order (Keras), or ``{"loss": ..., name: ...}`` with
-            ``return_dict=True``.  Means over samples.
-        """
-        from .. import train
-        return train.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
-                              return_dict=return_dict)
-
-    def predict(self, x, batch_size=32, verbose=0):
-        """The model's outputs on x (array, Tensor or iterable of batches) as one NumPy
-        array, batch by batch, in eval mode under no_grad (logits for a classifier)."""
-        from .. import train
-        return train.predict(self, x, batch_size=batch_size, verbose=verbose)
 
     # -- repr -----------------------------------------------------------------------------
     def _get_name(self):

@@ -136,7 +136,7 @@ def compile(model, optimizer="adam", loss=None, metrics=None, lr=None):
     """Attach an optimizer, a loss and metrics to ``model`` for ``fit``/``evaluate``.
 
     Args:
-        model: the Module.
+        model: the Module (``model.compile(...)`` on a :class:`Model`).
         optimizer: "adam" | "sgd" | "rmsprop" | "adamw" | "adagrad" (built over the
             model's trainable parameters with Keras' default lr for that name: 0.01 for
             SGD, 0.001 for the others), an Optimizer class (built with its own defaults),

@@ -266,10 +266,43 @@ def _run_eval(model, config, data, batch_size, placement, bar=None):
 def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
         validation_data=None, shuffle=True, callbacks=None, verbose=1, seed=None,
         initial_epoch=0, checkpoint=None, resume=None, checkpoint_every=None):
-    """Train a compiled model; see :meth:`minigrad.nn.Module.fit` for the arguments.
+    """Train a compiled model; returns a :class:`History`.
 
-    Returns:
-        A :class:`History`.
+    Args:
+        x, y: NumPy arrays or Tensors (N, ...) — batches are taken by indexing, floats
+            cast to the model's dtype and put on its device — or ``x`` an iterable of
+            (x, y) batches (a DataLoader, a list) used as given, with ``y=None``.
+        epochs: train until this epoch (counted from ``initial_epoch``).
+        batch_size: samples per batch (arrays only).
+        validation_split: the LAST fraction of x/y (before shuffling) is held out for
+            validation (Keras' rule).
+        validation_data: ``(x_val, y_val)`` or an iterable of batches; overrides
+            validation_split.
+        shuffle: a new permutation each epoch, from ``minigrad.random``'s generator.
+        callbacks: ``minigrad.train`` Callbacks (and lr schedulers, stepped per epoch).
+        verbose: 0 silent, 1 a tqdm bar per epoch, 2 one line per epoch.
+        seed: if given, ``minigrad.manual_seed(seed)`` first: shuffling and dropout
+            masks are reproducible.
+        checkpoint: a file to which the whole training state is written (atomically)
+            at the end of every epoch: model, optimizer, lr schedulers, callbacks'
+            states, History, random generators (see ``minigrad.save_checkpoint``).
+        resume: a checkpoint file written by ``checkpoint=``: training continues after
+            its last epoch, and gives bit-identical results to a run that was never
+            interrupted (CPU, same arguments and callbacks).  ``resume=True``: resume
+            from ``checkpoint`` if that file exists, else start afresh.
+        checkpoint_every: also write the checkpoint every this many training batches,
+            so that a resumed run continues inside the epoch (bit-identically too).
+
+    The model is in train mode for the batches and eval mode (under no_grad) for the
+    validation; every sub-module's previous mode is restored at the end.
+
+    Ctrl-C (KeyboardInterrupt) stops training at once and is NOT re-raised: the
+    optimizer step in progress completes first (no half-updated parameters), the
+    callbacks' ``on_train_end`` runs (EarlyStopping may restore the best weights),
+    a one-line notice goes to stderr and the History of the completed epochs is
+    returned, with ``history.interrupted = True``.  (Ctrl-C is held back only in the
+    main thread and while Python's default SIGINT handler is installed; a
+    KeyboardInterrupt raised by a callback stops training the same way.)
     """
     config = get_config(model)
     _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
@@ -367,7 +400,12 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
 
 # -- evaluate / predict ---------------------------------------------------------------------
 def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
-    """Loss and metrics of a compiled model on data; see :meth:`minigrad.nn.Module.evaluate`.
+    """Loss and metrics of the compiled model on (x, y), in eval mode under no_grad.
+
+    Returns:
+        The loss (a float) when compiled without metrics, else ``[loss, *metrics]`` in
+        compile's order (Keras), or ``{"loss": ..., name: ...}`` with
+        ``return_dict=True``.  Means over samples.
     """
     config = get_config(model)
     data = _data(x, y, "evaluate")
@@ -387,8 +425,8 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
 
 
 def predict(model, x, batch_size=32, verbose=0):
-    """Outputs of ``model`` on ``x``, batch by batch, in eval mode under ``no_grad``, as one
-    NumPy array; see :meth:`minigrad.nn.Module.predict`."""
+    """The model's outputs on x (array, Tensor or iterable of batches) as one NumPy
+    array, batch by batch, in eval mode under no_grad (logits for a classifier)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
         raise ValueError(f"predict: batch_size must be an int ≥ 1, got {batch_size!r}")

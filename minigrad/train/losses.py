@@ -1,4 +1,4 @@
-"""Keras-named losses for ``Module.compile``: each is called as ``loss(pred, target)`` on
+"""Keras-named losses for ``Model.compile``: each is called as ``loss(pred, target)`` on
 Tensors and returns the batch mean (a 0-d Tensor).
 
 minigrad models end in a ``Linear`` layer: they output LOGITS, so the classification losses

@@ -90,3 +90,14 @@ def test_module_list_registers_its_modules():
     assert tower(minigrad.randn(5, 2)).shape == (5, 1)
     with pytest.raises(NotImplementedError, match="forward"):
         tower.layers(minigrad.randn(1, 2))
+
+
+def test_a_model_keeps_the_update_of_a_layer_before_the_failing_one():
+    """As in PyTorch: the BatchNorm succeeds (its statistics move), then the Linear rejects
+    its output.  Each layer's call is its own transaction; a model's is not."""
+    model = nn.Sequential(nn.BatchNorm1d(3), nn.Linear(4, 2))
+    x = minigrad.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    with pytest.raises(ValueError, match=r"Sequential layer \(1\)"):
+        model(x)
+    assert model[0].num_batches_tracked.item() == 1
+    assert model[0].running_mean.numpy().any()

@@ -298,3 +298,10 @@ def test_conv2d_output_shape_and_gradients(geometry, c, o):
     np.testing.assert_array_equal(y.numpy(), want.numpy())
     assert minigrad.gradcheck(lambda t, *params: layer(t), [x, *layer.parameters()],
                               mode="direction", n_directions=2)
+
+
+def test_a_failed_dropout_draws_no_mask():
+    state = minigrad.random.get_state()
+    with pytest.raises(TypeError, match="Dropout"):
+        nn.Dropout(0.5)(np.ones(3))
+    assert minigrad.random.get_state() == state

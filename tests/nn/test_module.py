@@ -271,137 +271,17 @@ def test_layer_errors_name_the_layer():
         nn.Linear(2, 1)(np.zeros((1, 2)))
 
 
-class _CountingThenFailing(nn.Module):
-    """Updates a buffer in place (as BatchNorm does), then fails if told to."""
-
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("seen", minigrad.zeros(2))
-        self.inner = nn.Linear(2, 2)
-
-    def forward(self, x, fail=False, interrupt=False):
-        with minigrad.no_grad():
-            self.seen += 1
-            self.inner.bias += 1          # a parameter changed inside a nested call too
-        self.inner(x)
-        if interrupt:
-            raise KeyboardInterrupt
-        if fail:
-            return self.inner(minigrad.zeros(3))   # wrong shape: a ValueError
-        return x
-
-
-@pytest.mark.parametrize("kind", ["error", "interrupt"])
-def test_a_failed_forward_rolls_back_in_place_changes(kind):
-    m = _CountingThenFailing()
-    bias = m.inner.bias.numpy()
-    m(minigrad.zeros(2))                   # a successful call keeps its changes
-    np.testing.assert_array_equal(m.seen.numpy(), [1, 1])
-    np.testing.assert_array_equal(m.inner.bias.numpy(), bias + 1)
-    version = m.seen._version
-    with pytest.raises(ValueError if kind == "error" else KeyboardInterrupt):
-        m(minigrad.zeros(2), fail=kind == "error", interrupt=kind == "interrupt")
-    np.testing.assert_array_equal(m.seen.numpy(), [1, 1])
-    np.testing.assert_array_equal(m.inner.bias.numpy(), bias + 1)
-    assert m.seen._version > version       # the memory was written (twice): not hidden
-    m(minigrad.zeros(2))                   # and the journal is off again afterwards
-    np.testing.assert_array_equal(m.seen.numpy(), [2, 2])
-
-
-class _FallingBack(nn.Module):
-    """Catches its sub-module's failure and goes on with a fallback."""
-
-    def __init__(self):
-        super().__init__()
-        # BatchNorm1d(3) updates its statistics, then Linear(4, 2) refuses the 3 features
-        self.inner = nn.Sequential(nn.BatchNorm1d(3), nn.Linear(4, 2))
-
-    def forward(self, x):
-        try:
-            return self.inner(x)
-        except ValueError:
-            return x
-
-
-def test_a_failed_sub_module_call_is_rolled_back_when_its_caller_goes_on():
-    m = _FallingBack()
-    bn = m.inner[0]
-    mean, var = bn.running_mean.numpy(), bn.running_var.numpy()
-    x = minigrad.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
-    out = m(x)                             # the fallback: no exception reaches the caller
-    np.testing.assert_array_equal(out.numpy(), x.numpy())
-    np.testing.assert_array_equal(bn.running_mean.numpy(), mean)
-    np.testing.assert_array_equal(bn.running_var.numpy(), var)
-    assert bn.num_batches_tracked.item() == 0
-
-
-class _UpdatesThenMaybeFails(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("count", minigrad.zeros(2))
-        self.inner = _CountingThenFailing()
-
-    def forward(self, x, fail=False):
-        with minigrad.no_grad():
-            self.count += 1
-        self.inner(x)                      # succeeds: its changes join this call's journal
-        if fail:
-            raise ValueError("after the sub-module")
-        return x
-
-
-def test_a_successful_sub_module_call_is_still_rolled_back_with_its_failing_caller():
-    m = _UpdatesThenMaybeFails()
-    m(minigrad.zeros(2))
-    bias = m.inner.inner.bias.numpy()
-    with pytest.raises(ValueError, match="after the sub-module"):
-        m(minigrad.zeros(2), fail=True)
-    np.testing.assert_array_equal(m.count.numpy(), [1, 1])
-    np.testing.assert_array_equal(m.inner.seen.numpy(), [1, 1])
-    np.testing.assert_array_equal(m.inner.inner.bias.numpy(), bias)
-
-
-class _ViewThenBase(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("state", minigrad.zeros(4))
-
-    def forward(self, x):
-        with minigrad.no_grad():
-            self.state += 1                # the base first...
-            head = self.state[:2]
-            head += 10                     # ...then a view of it: restored newest first
-        raise ValueError("late failure")
-
-
-def test_a_view_and_its_base_both_changed_are_restored_in_order():
-    m = _ViewThenBase()
-    with pytest.raises(ValueError):
-        m(minigrad.zeros(1))
-    np.testing.assert_array_equal(m.state.numpy(), np.zeros(4))
-
-
-class _InPlaceOnTemporary(nn.Module):
-    def forward(self, x):
-        h = x * 2
-        h += x                             # a temporary born in this call: nothing to undo
-        return h
-
-
-def _peak_bytes(call, x):
-    import tracemalloc
-    tracemalloc.start()
-    try:
-        call(x)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
-def test_in_place_changes_to_temporaries_are_not_copied_by_the_journal():
-    m = _InPlaceOnTemporary()
-    x = minigrad.zeros(1 << 20)            # 4 MB of float32
-    direct = _peak_bytes(m.forward, x)
-    through_call = _peak_bytes(m, x)
-    assert direct >= 4 << 20               # NumPy's allocations are traced
-    assert through_call < direct + (1 << 20), (through_call, direct)
+def test_nn_imports_nothing_above_it():
+    """Layers point one way: ``minigrad.nn`` never imports ``minigrad.train`` (not even
+    lazily inside a function)."""
+    import ast
+    from pathlib import Path
+    for path in Path(nn.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [f"{node.module or ''}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any("train" in n.split(".") for n in names), (path.name, names)

@@ -55,11 +55,27 @@ def test_batch_norm_without_running_stats_always_uses_the_batch():
     np.testing.assert_allclose(bn.eval()(x).numpy(), train)
 
 
-def test_failed_forward_leaves_the_counter_alone():
-    bn = nn.BatchNorm1d(3)
-    with pytest.raises(ValueError, match="more than 1 value per channel"):
-        bn(minigrad.zeros(1, 3))
-    assert bn.num_batches_tracked.item() == 0
+@pytest.mark.parametrize("make, x, error", [
+    (lambda: nn.BatchNorm1d(3), minigrad.zeros(2, 4), ValueError),       # the layer's check
+    (lambda: nn.BatchNorm1d(3), minigrad.zeros(1, 3), ValueError),       # the op's check
+    (lambda: nn.BatchNorm1d(3, momentum=None), minigrad.zeros(1, 3), ValueError),
+    (lambda: nn.BatchNorm1d(3), minigrad.zeros(4, 3, dtype=minigrad.float64), TypeError),
+    (lambda: nn.BatchNorm2d(2), minigrad.zeros(1, 2, 1, 1), ValueError),
+    (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(3)), minigrad.zeros(5, 3),
+     ValueError),
+])
+def test_a_failed_forward_writes_no_state(make, x, error):
+    """No undo log: a layer that updates state in forward (BatchNorm: running statistics,
+    counter) checks and computes first and writes last, so a failed call writes nothing —
+    the version counters show that nothing was written and put back."""
+    model = make()
+    before = {k: (b.numpy().copy(), b._version) for k, b in model.named_buffers()}
+    with pytest.raises(error):
+        model(x)
+    after = {k: (b.numpy(), b._version) for k, b in model.named_buffers()}
+    for k, (value, version) in before.items():
+        np.testing.assert_array_equal(after[k][0], value)
+        assert after[k][1] == version, k
 
 
 def test_batch_norm_options_and_reset():

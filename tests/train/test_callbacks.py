@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import nn, optim, train
 from minigrad.optim import lr_scheduler
 from minigrad.train import (Callback, EarlyStopping, LearningRateScheduler,
                             LRSchedulerCallback, ModelCheckpoint, TerminateOnNaN)
@@ -21,7 +21,7 @@ def data(n=40):
 
 def model_(lr=0.05):
     minigrad.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    model = train.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
     model.compile("sgd", "mse", lr=lr)
     return model
 
@@ -187,7 +187,7 @@ class InterruptAt(Callback):
 
 def test_keyboard_interrupt_stops_gracefully(tmp_path, capsys):
     x, y = data()
-    model = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.2), nn.Linear(4, 1))
+    model = train.Sequential(nn.Linear(2, 4), nn.Dropout(0.2), nn.Linear(4, 1))
     model.compile("sgd", "mse", lr=0.05)
     model.eval()
     path = tmp_path / "ckpt.npz"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import nn, optim, train
 from minigrad.train import losses
 
 
@@ -22,7 +22,7 @@ def blobs(n=300, k=3, seed=0):
 
 def mlp(k=3, seed=0, extra=()):
     minigrad.manual_seed(seed)
-    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), *extra, nn.Linear(16, k))
+    return train.Sequential(nn.Linear(2, 16), nn.ReLU(), *extra, nn.Linear(16, k))
 
 
 def params(model):
@@ -89,7 +89,7 @@ def test_seeded_fit_is_reproducible_with_dropout():
     assert any(not np.array_equal(runs[0][k], v) for k, v in params(model).items())
 
 
-class Recorder(nn.Module):
+class Recorder(train.Model):
     """Identity-ish model that records every input batch it sees (and the mode)."""
 
     def __init__(self):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import nn, optim, train
 from minigrad.data import DataLoader, TensorDataset, transforms
 from minigrad.optim import lr_scheduler
 from minigrad.train import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
@@ -32,8 +32,8 @@ def images(n=96, seed=0):
 
 def cnn(seed):
     minigrad.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Dropout(0.3), nn.Flatten(),
-                         nn.Linear(4 * 6 * 6, 3))
+    return train.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Dropout(0.3), nn.Flatten(),
+                            nn.Linear(4 * 6 * 6, 3))
 
 
 class Crash(Callback):
@@ -191,7 +191,7 @@ def test_resume_with_other_callbacks_or_model_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match=r"callbacks \['LRSchedulerCallback', "
                                          r"'EarlyStopping', 'ModelCheckpoint'\].*has \[\]"):
         model.fit(x, y, epochs=EPOCHS, verbose=0, resume=tmp_path / "run.ckpt")
-    other = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    other = train.Sequential(nn.Flatten(), nn.Linear(64, 3))
     other.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     other_before = [p.numpy().copy() for p in other.parameters()]
     callbacks = [LRSchedulerCallback(lr_scheduler.StepLR(other.optimizer, 2)),

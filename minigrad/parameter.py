@@ -1,8 +1,9 @@
-"""``Parameter``: a Tensor that a Module registers as one of its learnable weights."""
+"""``Parameter``: a Tensor that a Module registers as one of its learnable weights (public
+as ``minigrad.nn.Parameter``; it lives below ``nn`` so that ``serialization`` can use it)."""
 import numpy as np
 
-from .. import dtypes
-from ..tensor import Tensor
+from . import dtypes
+from .tensor import Tensor
 
 __all__ = ["Parameter"]
 
