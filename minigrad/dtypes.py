@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = [
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "default_float", "as_dtype", "is_floating", "result_type", "scalar_dtype",
+    "default_float", "as_dtype", "is_floating", "result_type", "scalar_dtype", "to_array",
 ]
 
 float16 = np.dtype("float16")
@@ -65,3 +65,34 @@ def scalar_dtype(value, like):
     if isinstance(value, int) and not isinstance(value, bool) and like == bool_:
         return int64
     return like
+
+
+def to_array(data, dtype=None):
+    """A new NumPy/CuPy array holding ``data`` (a number, nested lists, a NumPy/CuPy array),
+    of ``dtype`` or the dtype the rules above give: a copy, never a view of ``data``."""
+    dtype = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or _is_cupy(data):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
+                            f"integer or floating-point numbers")
+        if isinstance(data, np.generic):   # NumPy scalars (from reductions): 0-d arrays
+            return np.array(data, dtype=dtype or data.dtype)
+        return data.astype(dtype or data.dtype, copy=True)
+    try:
+        array = np.asarray(data)
+    except ValueError as exc:
+        raise ValueError(f"cannot make a tensor from this data (ragged nested lists?): "
+                         f"{exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
+                        f"(got dtype {array.dtype}); expected numbers")
+    if dtype is None:
+        # Python floats arrive as float64: they mean "a float", which is float32 here.
+        dtype = default_float if array.dtype.kind == "f" else array.dtype
+        if array.dtype.kind in "iu":
+            dtype = int64
+    return array.astype(dtype, copy=True)
+
+
+def _is_cupy(obj):
+    return type(obj).__module__.split(".")[0] == "cupy"

@@ -24,13 +24,12 @@ In anomaly mode (``minigrad.detect_anomaly()``), ``apply`` and ``run_backward`` 
 the checks in ``minigrad.anomaly``: NaN/inf in outputs and gradients, where each op was
 created, read-only saved arrays.  Outside it they cost one flag lookup per op.
 """
-import weakref
-
 import numpy as np
 
 from . import anomaly, backend
 from .anomaly import AnomalyError
-from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled
+from .grad_mode import _state as _modes
+from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .tensor import Tensor
 
 __all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward"]
@@ -44,18 +43,21 @@ class Function:
     """Base class of every differentiable op (see the module docstring for the contract)."""
 
     moves_between_devices = False    # True only for the op that copies to another device
+    # Until apply records the node (class attributes: most nodes never set them)
+    inputs = ()                      # parent Tensors, kept only while grad is needed
+    saved = ()
+    out_dtype = None
+    freed = False
+    version_checks = ()              # (version counter, its value when saved, shape)
+    created_at = None                # the user's stack, captured in anomaly mode
+    _thaw = None                     # anomaly mode: makes saved tensors writable
 
     def __init__(self, xp, device, needs_input_grad):
         self.xp = xp                          # numpy or cupy: the inputs' array module
         self.device = device
+        # one flag per input: all False when nothing is recorded (grad mode off, or no
+        # input requires grad), so an op never needs to look at the grad mode
         self.needs_input_grad = needs_input_grad
-        self.inputs = ()                      # parent Tensors, kept only while grad is needed
-        self.saved = ()
-        self.out_dtype = None
-        self.freed = False
-        self.version_checks = ()              # (tensor or weakref to the output, version)
-        self.created_at = None                # the user's stack, captured in anomaly mode
-        self._thaw = None                     # anomaly mode: makes saved tensors writable
 
     # -- what subclasses implement --------------------------------------------------------
     def forward(self, *arrays, **params):
@@ -81,76 +83,101 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors; the result records this node when a gradient is needed."""
-        for i, t in enumerate(inputs):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"{cls.__name__}: input {i} must be a Tensor, "
-                                f"got {type(t).__name__}")
-        device = inputs[0].device
-        for t in inputs[1:]:
-            if t.device != device:
-                shapes = ", ".join(f"{tuple(x.shape)} on {x.device}" for x in inputs)
-                raise RuntimeError(
-                    f"{cls.__name__}: expected all inputs on one device, got {shapes}; "
-                    f"move them explicitly with .to(device)")
-        needs = tuple(t.requires_grad for t in inputs)
-        track = is_grad_enabled() and any(needs)
-        fn = cls(inputs[0].xp, device, needs)
-        y = fn.forward(*(t.data for t in inputs), **params)
-        if isinstance(y, np.generic):   # NumPy reductions return scalars: keep arrays
-            y = np.asarray(y)
-        if not cls.moves_between_devices and backend.device_of(y) != device:
-            # e.g. a CUDA kernel that computed on the host: caught here, not ops later
-            raise RuntimeError(f"{cls.__name__}.forward returned an array on "
-                               f"{backend.device_of(y)} for inputs on {device}")
-        debug = is_anomaly_enabled()
-        if debug and is_anomaly_check_nan_enabled():
+        first = inputs[0]
+        kind = type(getattr(first, "data", None))
+        track = False
+        for t in inputs:
+            if not isinstance(t, Tensor) or type(t.data) is not kind:
+                _check_inputs(cls, inputs)   # raises unless all are Tensors on one device
+            if t._requires_grad:
+                track = True
+        modes = _modes
+        track = track and modes.enabled
+        needs = tuple([t._requires_grad for t in inputs]) if track else (False,) * len(inputs)
+        fn = cls(np, "cpu", needs) if kind is np.ndarray else cls(first.xp, first.device, needs)
+        y = fn.forward(*[t.data for t in inputs], **params)
+        if type(y) is not kind:
+            y = _check_output(cls, y, fn.device)
+        debug = modes.anomaly
+        if debug and modes.anomaly_check_nan:
             anomaly.check_forward(fn, inputs, y)
         out = Tensor._wrap(y, requires_grad=track)
-        base = _memory_owner(y)
-        for t in inputs:   # a view of an input (reshape, slice...) shares its version count
-            if _memory_owner(t.data) is base:
+        # an output that is (a view of) an input's memory shares its version count
+        base = y if y.base is None else _memory_owner(y)
+        for t in inputs:
+            if t.data is base or (t.data.base is not None and _memory_owner(t.data) is base):
                 out._versions = t._versions
                 break
         if track:
             fn.inputs = inputs
             fn.out_dtype = y.dtype
             out._fn = fn
-            fn._watch_saved_tensors(out)
+            if fn.saved:
+                fn._watch_saved_tensors(out)
             if debug:
                 fn.created_at = anomaly.capture_stack()
                 anomaly.protect_saved(fn, out)
         return out
 
     def _watch_saved_tensors(self, out):
-        """Remember the versions of the inputs/output whose arrays backward will read, so an
-        in-place change made in between is reported instead of giving a wrong gradient."""
-        saved = {id(_memory_owner(a)) for a in self.saved if a is not None}
-        if not saved:
-            return
-        checks = [(t, t._version) for t in self.inputs if id(_memory_owner(t.data)) in saved]
-        if id(_memory_owner(out.data)) in saved:
-            checks.append((weakref.ref(out), out._version))
+        """Remember the version counts of the inputs/output whose arrays backward will read,
+        so an in-place change made in between is reported instead of giving a wrong
+        gradient.  The counter itself is kept (not the tensor): the output may be dropped
+        before backward, and its counter is all the check needs."""
+        owners = {id(_memory_owner(a)) for a in self.saved if a is not None}
+        checks = []
+        for t in (*self.inputs, out):
+            data = t.data
+            if id(data if data.base is None else _memory_owner(data)) in owners:
+                checks.append((t._versions, t._versions[0], data.shape))
         self.version_checks = tuple(checks)
 
     def _check_versions(self):
-        for ref, version in self.version_checks:
-            t = ref() if isinstance(ref, weakref.ref) else ref
-            if t is not None and t._version != version:
+        for counter, version, shape in self.version_checks:
+            if counter[0] != version:
                 raise RuntimeError(
-                    f"{self.name}.backward needs a tensor of shape {t.shape} that was changed "
-                    f"in place after {self.name} used it (version {t._version}, expected "
-                    f"{version}); change a .clone() instead, or do it after backward()")
+                    f"{self.name}.backward needs a tensor of shape {tuple(shape)} that was "
+                    f"changed in place after {self.name} used it (version {counter[0]}, "
+                    f"expected {version}); change a .clone() instead, or do it after "
+                    f"backward()")
 
     def __repr__(self):
         return f"<{self.name}>"
 
 
+def _check_inputs(cls, inputs):
+    """The slow path of apply's input check: name what is wrong."""
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{cls.__name__}: input {i} must be a Tensor, "
+                            f"got {type(t).__name__}")
+    device = inputs[0].device
+    if any(t.device != device for t in inputs):
+        shapes = ", ".join(f"{tuple(x.shape)} on {x.device}" for x in inputs)
+        raise RuntimeError(f"{cls.__name__}: expected all inputs on one device, got "
+                           f"{shapes}; move them explicitly with .to(device)")
+
+
+def _check_output(cls, y, device):
+    """forward's result when it is not an array of its input's type: a NumPy scalar (from
+    a reduction) becomes a 0-d array; one on another device is a bug in the op."""
+    if isinstance(y, np.generic):
+        y = np.asarray(y)
+    if not cls.moves_between_devices and backend.device_of(y) != device:
+        # e.g. a CUDA kernel that computed on the host: caught here, not ops later
+        raise RuntimeError(f"{cls.__name__}.forward returned an array on "
+                           f"{backend.device_of(y)} for inputs on {device}")
+    return y
+
+
 def _memory_owner(array):
     """The array that owns ``array``'s memory (itself, or the base of a view)."""
     base = getattr(array, "base", None)
-    while base is not None and getattr(base, "base", None) is not None:
+    if base is None:
+        return array
+    while getattr(base, "base", None) is not None:
         base = base.base
-    return array if base is None else base
+    return base
 
 
 def unbroadcast(dx, shape):
@@ -260,29 +287,36 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
     for fn in order:
         dy = pending.pop(id(fn))
         try:
-            fn._check_versions()
+            if fn.version_checks:
+                fn._check_versions()
             grads = fn.backward(dy)
         except Exception as exc:
             if debug:
                 anomaly.add_creation_note(exc, fn)
             raise
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) != len(fn.inputs):
+        inputs = fn.inputs
+        if len(grads) != len(inputs):
             raise RuntimeError(f"{fn.name}.backward returned {len(grads)} gradients for "
-                               f"{len(fn.inputs)} inputs")
-        checked = [None] * len(grads)
-        for i, (x, dx) in enumerate(zip(fn.inputs, grads)):
-            if not fn.needs_input_grad[i]:
+                               f"{len(inputs)} inputs")
+        checked = []
+        for i, (x, dx, needed) in enumerate(zip(inputs, grads, fn.needs_input_grad)):
+            if not needed:
+                checked.append(None)
                 continue
-            dx = checked[i] = _checked_grad(fn, i, dx, x)
+            data = x.data
+            if type(dx) is not type(data) or dx.shape != data.shape or dx.dtype != data.dtype:
+                dx = _checked_grad(fn, i, dx, x)
+            checked.append(dx)
             if check_nan:
                 anomaly.check_grad(fn, i, dx, x, dy)
-            if x._fn is None or x._retains_grad:
+            parent = x._fn
+            if parent is None or x._retains_grad:
                 key = id(x)
                 finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
-            if x._fn is not None:
-                key = id(x._fn)
+            if parent is not None:
+                key = id(parent)
                 pending[key] = dx if key not in pending else pending[key] + dx
         if on_node is not None:
             on_node(fn, dy, tuple(checked))

@@ -9,12 +9,19 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
 
-_state = threading.local()
+class _Modes(threading.local):
+    """Each thread's modes; the class attributes are a new thread's defaults."""
+    enabled = True
+    anomaly = False
+    anomaly_check_nan = True
+
+
+_state = _Modes()
 
 
 def is_grad_enabled():
     """True when new operations are recorded for backward (the default)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class set_grad_enabled:
@@ -91,12 +98,12 @@ class enable_grad(_GradModeContext):
 
 def is_anomaly_enabled():
     """True inside ``detect_anomaly()`` (or after ``set_detect_anomaly(True)``)."""
-    return getattr(_state, "anomaly", False)
+    return _state.anomaly
 
 
 def is_anomaly_check_nan_enabled():
     """True when anomaly mode also checks values for NaN/inf (its default)."""
-    return getattr(_state, "anomaly_check_nan", True)
+    return _state.anomaly_check_nan
 
 
 def _set_anomaly(mode, check_nan):

@@ -5,97 +5,13 @@ Operators and methods are thin: each calls one op wrapper from ``minigrad.ops``,
 forward and backward formulas live.  Comparisons, ``argmax`` and conversions return results
 that carry no gradient.
 """
-import contextlib
-import threading
-
 import numpy as np
 
 from . import anomaly, backend, dtypes
+from .dtypes import _is_cupy, to_array
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
-
-# In-place changes made inside ``undo_inplace_on_error`` (a Module call), per thread:
-# ``_journal.block`` is the innermost open block as (its epoch, its log), None outside; a
-# log maps id(tensor) -> (tensor, its value before its first change in that block).
-_journal = threading.local()
-# Every tensor's memory is stamped with the epoch current at its birth (``_versions[1]``,
-# shared with its views); each block raises the epoch, so a tensor born inside the block
-# (a temporary) is told apart from one that existed before it (a parameter, a buffer) by
-# one comparison.  Only the latter need undoing, so temporaries changed in place cost
-# nothing.  Raised under a lock so that it never goes back.
-_epoch = 0
-_epoch_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def undo_inplace_on_error():
-    """Undo the in-place changes made in this block if an exception escapes it.
-
-    ``Module.__call__`` runs every forward in one, so a forward that fails half-way (a
-    BatchNorm whose running statistics were updated, then a Linear given the wrong shape)
-    leaves the model as it was.  The first in-place change to each tensor that existed
-    before the block keeps a copy of its old value (a BatchNorm's statistics: a few small
-    arrays); tensors created inside the block are not copied.  A nested block (a
-    sub-module's call) keeps its own log: if it fails, its changes are undone even when
-    the caller catches the exception and goes on; if it succeeds, its copies join the
-    enclosing block's log (that block's own, older copies win).
-    """
-    global _epoch
-    with _epoch_lock:
-        _epoch += 1
-        epoch = _epoch
-    parent = getattr(_journal, "block", None)
-    log = {}
-    _journal.block = (epoch, log)
-    try:
-        yield
-    except BaseException:
-        # newest first: a view and its base both copied are restored in the right order
-        for t, old in reversed(log.values()):
-            t.xp.copyto(t.data, old)
-            t._versions[0] += 1
-        raise
-    else:
-        if parent is not None:
-            parent_epoch, parent_log = parent
-            for key, (t, old) in log.items():
-                if key not in parent_log and t._versions[1] < parent_epoch:
-                    parent_log[key] = (t, old)
-    finally:
-        _journal.block = parent
-
-
-def _to_array(data, dtype=None):
-    """Convert user data to a NumPy/CuPy array following the rules in ``minigrad.dtypes``."""
-    if isinstance(data, Tensor):
-        data = data.data
-    dtype = None if dtype is None else dtypes.as_dtype(dtype)
-    if isinstance(data, (np.ndarray, np.generic)) or _is_cupy(data):
-        if data.dtype.kind not in "biuf":
-            raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
-                            f"integer or floating-point numbers")
-        if isinstance(data, np.generic):   # NumPy scalars (from reductions): 0-d arrays
-            return np.array(data, dtype=dtype or data.dtype)
-        return data.astype(dtype or data.dtype, copy=True)
-    try:
-        array = np.asarray(data)
-    except ValueError as exc:
-        raise ValueError(f"cannot make a tensor from this data (ragged nested lists?): "
-                         f"{exc}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
-                        f"(got dtype {array.dtype}); expected numbers")
-    if dtype is None:
-        # Python floats arrive as float64: they mean "a float", which is float32 here.
-        dtype = dtypes.default_float if array.dtype.kind == "f" else array.dtype
-        if array.dtype.kind in "iu":
-            dtype = dtypes.int64
-    return array.astype(dtype, copy=True)
-
-
-def _is_cupy(obj):
-    return type(obj).__module__.split(".")[0] == "cupy"
 
 
 class Tensor:
@@ -113,15 +29,14 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        array = _to_array(data, dtype)
+        array = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         if device is not None:
             array = backend.to_device(array, device)
         self.data = array
         self.grad = None
         self._fn = None
         self._retains_grad = False
-        # in-place change count (see _version) and birth epoch, shared with views
-        self._versions = [0, _epoch]
+        self._versions = [0]         # in-place change count (see _version), shared with views
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -133,14 +48,14 @@ class Tensor:
         t.grad = None
         t._fn = None
         t._retains_grad = False
-        t._versions = [0, _epoch]
+        t._versions = [0]
         t._requires_grad = requires_grad
         return t
 
     # -- attributes -------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape
 
     @property
     def ndim(self):
@@ -152,12 +67,12 @@ class Tensor:
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return "cpu" if type(self.data) is np.ndarray else backend.device_of(self.data)
 
     @property
     def xp(self):
         """The array module of this tensor's device (numpy or cupy)."""
-        return backend.array_module(self.data)
+        return np if type(self.data) is np.ndarray else backend.array_module(self.data)
 
     @property
     def requires_grad(self):
@@ -435,9 +350,6 @@ class Tensor:
                 f"it read-only until backward (or until the graph is dropped) so that this "
                 f"write fails here instead of giving a wrong gradient; change a .clone(), or "
                 f"do it after backward()")
-        block = getattr(_journal, "block", None)
-        if block is not None and self._versions[1] < block[0] and id(self) not in block[1]:
-            block[1][id(self)] = (self, self.data.copy())
         try:
             update(self.data)
         except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals

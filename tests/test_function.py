@@ -339,3 +339,50 @@ def test_retain_grad_on_the_root_gets_dy():
     y.retain_grad()
     y.backward(minigrad.tensor([1.0, 0.5]))
     np.testing.assert_allclose(y.grad.numpy(), [1.0, 0.5])
+
+
+class _Probe(Function):
+    """Records the needs_input_grad it was given; y = a + b."""
+    seen = []
+
+    def forward(self, a, b):
+        _Probe.seen.append(self.needs_input_grad)
+        return a + b
+
+    def backward(self, dy):
+        return dy, dy
+
+
+@pytest.mark.parametrize("grad_mode, needs, expected", [
+    (True, (True, False), (True, False)),
+    (True, (False, False), (False, False)),
+    (False, (True, True), (False, False)),      # no_grad: nothing is recorded
+])
+def test_needs_input_grad_is_all_false_when_nothing_is_recorded(grad_mode, needs, expected):
+    a, b = (minigrad.tensor([1.0, 2.0], requires_grad=n) for n in needs)
+    _Probe.seen.clear()
+    with minigrad.set_grad_enabled(grad_mode):
+        y = _Probe.apply(a, b)
+    assert _Probe.seen == [expected]
+    assert y.requires_grad == any(expected) and (y.grad_fn is not None) == any(expected)
+
+
+def test_an_output_that_is_an_input_shares_its_version_count():
+    class Same(Function):
+        def forward(self, x):
+            return x
+
+        def backward(self, dy):
+            return dy
+    x = leaf([1.0, 2.0])
+    y = Same.apply(x)
+    assert y._versions is x._versions
+
+
+def test_linear_without_bias_and_with_batch_axes_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)     # float64
+    w = minigrad.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    assert minigrad.gradcheck(lambda x, w: minigrad.functional.linear(x, w), [x, w])
+    y = minigrad.functional.linear(x, w)
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-12)

@@ -2,13 +2,13 @@
 and a snake_case wrapper that checks its arguments and calls ``Function.apply``."""
 from .activation import (gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax,
                          tanh)
-from .conv import conv2d, linear
+from .conv import conv2d
 from .conversion import cast, to_device
 from .dropout import dropout
 from .elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
                           sqrt, sub, where)
 from .embedding import embedding, one_hot
-from .linalg import matmul
+from .linalg import linear, matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    l1_loss, mse_loss, nll_loss)
 from .norm import batch_norm, layer_norm

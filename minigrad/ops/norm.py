@@ -12,7 +12,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from .conv import check_params
+from ._util import check_params
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -116,11 +116,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             mean, var = x.data.mean(axis=stat_axes), x.data.var(axis=stat_axes)
         else:
             mean, var = fn.batch_mean.reshape(c), fn.batch_var.reshape(c)
+        # both new values first, then two writes: nothing can fail half-way through them
+        new_mean = (1 - momentum) * running_mean.data + momentum * mean
+        new_var = (1 - momentum) * running_var.data + momentum * var * (m / (m - 1))
         with no_grad():
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean
-            running_var *= 1 - momentum
-            running_var += momentum * var * (m / (m - 1))
+            running_mean.copy_(new_mean)
+            running_var.copy_(new_var)
     return y
 
 

@@ -158,24 +158,29 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        todo = []
+        for gi, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                if p.grad is not None:
+                    g, data = p.grad.data, p.data
+                    if type(g) is not type(data) or g.shape != data.shape \
+                            or g.dtype != data.dtype:
+                        self._check_grad(p, g, gi, i)
+                    todo.append((p, g, group))
+        # every gradient checked before any parameter changes: a bad one changes nothing
         with no_grad():
-            for gi, group in enumerate(self.param_groups):
-                for i, p in enumerate(group["params"]):
-                    if p.grad is not None:
-                        self._step_param(p, group, f"param group {gi}, params[{i}]")
+            for p, g, group in todo:
+                state = self.state[p]
+                # Through Tensor._inplace, the engine's one path for in-place changes: it
+                # counts the change, so a retained graph that saved p refuses the old values.
+                p._inplace(f"{self._name}.step", lambda data, g=g, state=state, group=group:
+                           self.update(data, g, state, group))
         self._step_count += 1
         return loss
 
-    def _step_param(self, p, group, where):
-        g = p.grad.data
-        self._check_grad(p, g, where)
-        state = self.state[p]
-        # Through Tensor._inplace, the engine's one path for in-place changes: it counts the
-        # change, so a retained graph that saved p refuses to reuse the old values.
-        p._inplace(f"{self._name}.step", lambda data: self.update(data, g, state, group))
-
-    def _check_grad(self, p, g, where):
-        where = f"{self._name}.step: {where} {p.shape} {p.dtype}"
+    def _check_grad(self, p, g, gi, i):
+        """Raise the error that says how ``g`` does not fit parameter ``p``."""
+        where = f"{self._name}.step: param group {gi}, params[{i}] {p.shape} {p.dtype}"
         if backend.device_of(g) != p.device:
             raise RuntimeError(f"{where} is on {p.device} but its grad is on "
                                f"{backend.device_of(g)}")
