@@ -20,11 +20,12 @@ zero-argument calls, one per rotating input set, and the device whose clock time
 """
 import functools
 import statistics
-import threading
 import tracemalloc
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from minigrad_kernels import memory
 
 # Exceptions that mean "cannot run here" (missing library or device), not "wrong result".
 _UNAVAILABLE = ("ModuleNotFoundError", "ImportError", "CudaUnavailableError",
@@ -147,23 +148,19 @@ def _nbytes(values):
 def host_extra_bytes(call, new_outputs=True):
     """Peak memory a call allocates beyond what it returns, from tracemalloc (NumPy reports
     its array memory to it); ``new_outputs=False`` when what it returns existed before (an
-    update in place): then all of the peak is extra.  Run in a fresh thread, so that
-    thread-local workspaces (the im2col buffers kept between calls) are allocated again and
-    counted."""
-    result = {}
-
-    def traced():
-        tracemalloc.start()
-        try:
-            out = call()
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        result["extra"] = max(0, peak - (_nbytes(out) if new_outputs else 0))
-    thread = threading.Thread(target=traced)
-    thread.start()
-    thread.join()
-    return result.get("extra")
+    update in place): then all of the peak is extra.  minigrad's host cache
+    (``minigrad_kernels.memory``) is turned off during the call, so that every array the
+    kernel allocates, outputs and scratch alike, is a fresh ``numpy.empty`` that tracemalloc
+    sees (a cache hit would allocate nothing it sees, and the figure would undercount)."""
+    old_limit = memory.set_cpu_cache_limit(0)
+    tracemalloc.start()
+    try:
+        out = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        memory.set_cpu_cache_limit(old_limit)
+    return max(0, peak - (_nbytes(out) if new_outputs else 0))
 
 
 def cupy_extra_bytes(cupy, call, new_outputs=True):

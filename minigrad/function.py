@@ -101,11 +101,12 @@ class Function:
         debug = modes.anomaly
         if debug and modes.anomaly_check_nan:
             anomaly.check_forward(fn, inputs, y)
-        out = Tensor._wrap(y, requires_grad=track)
-        # an output that is (a view of) an input's memory shares its version count
-        base = y if y.base is None else _memory_owner(y)
+        out = Tensor._wrap(y, track)
+        # an output that is an input's array, or a view of its memory, shares its version
+        # count (a new array, the common case, can only be an input itself)
+        base = y.base
         for t in inputs:
-            if t.data is base or (t.data.base is not None and _memory_owner(t.data) is base):
+            if t.data is y if base is None else _memory_owner(t.data) is _memory_owner(y):
                 out._versions = t._versions
                 break
         if track:
