@@ -2,7 +2,7 @@
 
     python -m benchmarks.cnn_throughput [--steps 30] [--warmup 5] [--repeats 3]
         [--models A,B,C] [--threads 2] [--out results.json] [--unset-openblas-env]
-        [--same-process]
+        [--same-process] [--minigrad-path DIR --label NAME]
 
 Each model trains on random MNIST-shaped batches (float32, cross-entropy on logits, Adam
 lr 1e-3), forward + backward + update per step.  The two frameworks alternate repeat by
@@ -14,7 +14,12 @@ a step on model B, depending on what minigrad had allocated before it).  ``--sam
 measures both in this process instead (what ``python -m benchmarks`` does).
 Prints a table (ratio = minigrad / PyTorch), the first step's time separately (it holds
 the one-time costs: Numba compilation, or loading it from Numba's on-disk cache), which
-BLAS ran (threadpoolctl), and writes JSON.  PyTorch is optional: without it, only
+BLAS ran (threadpoolctl), and writes JSON.  Each model's row also gives the matrix-product
+work of one training step (``step_flops``) over its time, as a fraction of this machine's
+SGEMM peak (the best of a large float32 matmul in NumPy and PyTorch, measured before and
+after the run, ``benchmarks.machine.cpu_peaks``).  ``--minigrad-path`` measures another
+checkout's minigrad too (a folder holding ``minigrad`` and ``minigrad_kernels``), so a
+before/after comparison is one run, all three alternating.  PyTorch is optional: without it, only
 minigrad's throughput is printed.
 
 The models (from the project's source documents):
@@ -44,6 +49,27 @@ MODELS = {
     "C": ([("conv", 1, 32, 3), ("relu",), ("pool",), ("flatten",), ("linear", 5408, 128),
            ("relu",), ("linear", 128, 10)], 32),
 }
+
+
+def step_flops(layers, batch):
+    """Floating-point operations of the matrix products in one training step (2 per
+    multiply-add): each conv and linear layer's forward product, its weight gradient, and
+    its input gradient except for the first layer (the images need none).  Pooling, ReLU,
+    the loss and the optimizer (a few % of the step) are not counted."""
+    flops, size, first = 0, 28, True        # square 28 × 28 single-channel images
+    for kind, *args in layers:
+        if kind == "conv":
+            c, o, k = args
+            size = size - k + 1
+            macs = batch * o * size * size * c * k * k
+        elif kind == "linear":
+            macs = batch * args[0] * args[1]
+        else:
+            size = size // 2 if kind == "pool" else size
+            continue
+        flops += 2 * macs * (2 if first else 3)
+        first = False
+    return flops
 
 
 def build(nn, layers):
@@ -132,7 +158,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def run_worker(framework, model, steps, warmup, device="cpu"):
     """One repeat in this process: build, first step, warm-up, then ``steps`` timed steps;
     the figures as a dict (what a worker process prints as JSON)."""
-    runner_type = {"minigrad": MinigradRunner, "pytorch": TorchRunner}[framework]
+    runner_type = TorchRunner if framework == "pytorch" else MinigradRunner
     layers, batch = MODELS[model]
     runner = runner_type(layers, batch, device=device)
     start = time.perf_counter()
@@ -144,9 +170,11 @@ def run_worker(framework, model, steps, warmup, device="cpu"):
     return {"samples_per_s": rate, "faults_per_step": faults, "first_step_s": first_step}
 
 
-def measure_isolated(model_names, frameworks, steps, warmup, repeats, threads):
-    """Like ``measure``, each (model, repeat, framework) in a fresh worker process."""
+def measure_isolated(model_names, frameworks, steps, warmup, repeats, threads, paths=None):
+    """Like ``measure``, each (model, repeat, framework) in a fresh worker process;
+    ``paths``: {framework: folder searched first for minigrad} for other checkouts."""
     import subprocess
+    paths = paths or {}
     results = []
     for name in model_names:
         _, batch = MODELS[name]
@@ -155,8 +183,9 @@ def measure_isolated(model_names, frameworks, steps, warmup, repeats, threads):
             for framework in frameworks:            # interleaved, so drift hits both
                 done = subprocess.run(
                     [sys.executable, "-m", "benchmarks.cnn_throughput", "--worker",
-                     framework, "--models", name, "--steps", str(steps),
-                     "--warmup", str(warmup), "--threads", str(threads)],
+                     "pytorch" if framework == "pytorch" else "minigrad", "--models", name,
+                     "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads)]
+                    + (["--minigrad-path", paths[framework]] if framework in paths else []),
                     capture_output=True, text=True, check=False, cwd=_REPO)
                 if done.returncode != 0:
                     raise RuntimeError(f"{framework} worker for model {name} failed:\n"
@@ -179,6 +208,9 @@ def _summary(name, batch, device, figures, faults, first_step, where):
            # page faults per step: fresh memory the OS had to map (and zero) in the step
            "minor_faults_per_step": {k: None if None in v else statistics.median(v)
                                      for k, v in faults.items()}}
+    row["step_gflop"] = step_flops(MODELS[name][0], batch) / 1e9
+    for k, v in figures.items():
+        row[f"{k}_gflops"] = row["step_gflop"] * statistics.median(v) / batch
     if "pytorch" in figures:
         row["ratio"] = row["minigrad_samples_per_s"] / row["pytorch_samples_per_s"]
     print(f"model {name} ({where}): " + "  ".join(
@@ -209,6 +241,16 @@ def measure(model_names, runner_types, steps, warmup, repeats, device="cpu"):
                 faults[r.name].append(per_step)
         results.append(_summary(name, batch, device, figures, faults, first_step, device))
     return results
+
+
+def _sgemm_peak(runner_types):
+    """The machine's float32 GEMM peak in GFLOP/s: the best of NumPy's and PyTorch's BLAS
+    on a large square product (``benchmarks.machine.cpu_peaks``)."""
+    from . import machine
+    torch = None
+    if any(r.name == "pytorch" for r in runner_types):
+        import torch
+    return machine.cpu_peaks("quick", torch)["gemm_gflops"]["best"]
 
 
 def machine_info():
@@ -251,9 +293,21 @@ def main(argv=None):
     parser.add_argument("--same-process", action="store_true",
                         help="measure both frameworks in this process (default: a fresh "
                              "process per framework and repeat)")
+    parser.add_argument("--minigrad-path", default=None,
+                        help="another checkout (a folder holding minigrad/ and "
+                             "minigrad_kernels/) measured too, as 'minigrad (LABEL)'")
+    parser.add_argument("--label", default="other", help="name of --minigrad-path's tree")
+    parser.add_argument("--no-peak", action="store_true",
+                        help="skip the SGEMM peak measurement (and the fractions of it)")
     parser.add_argument("--worker", choices=["minigrad", "pytorch"], default=None,
                         help=argparse.SUPPRESS)       # one repeat, printed as JSON
     args = parser.parse_args(argv)
+    if args.worker and args.minigrad_path:
+        sys.path.insert(0, os.path.abspath(args.minigrad_path))
+        import minigrad
+        if not minigrad.__file__.startswith(os.path.abspath(args.minigrad_path)):
+            raise RuntimeError(f"asked for minigrad from {args.minigrad_path}, imported "
+                               f"{minigrad.__file__}")
     if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ
                                     or "OPENBLAS_L2_SIZE" in os.environ):
         env = {k: v for k, v in os.environ.items()
@@ -280,12 +334,24 @@ def main(argv=None):
         print(json.dumps(run_worker(args.worker, args.models, args.steps, args.warmup)))
         return
 
+    peak = None if args.no_peak else _sgemm_peak(runner_types)
     if args.same_process:
         results = measure(args.models.split(","), runner_types, args.steps, args.warmup,
                           args.repeats)
     else:
-        results = measure_isolated(args.models.split(","), [r.name for r in runner_types],
-                                   args.steps, args.warmup, args.repeats, args.threads)
+        frameworks, paths = [r.name for r in runner_types], {}
+        if args.minigrad_path:
+            other = f"minigrad ({args.label})"
+            frameworks.insert(1, other)
+            paths[other] = os.path.abspath(args.minigrad_path)
+        results = measure_isolated(args.models.split(","), frameworks, args.steps,
+                                   args.warmup, args.repeats, args.threads, paths)
+    if peak is not None:
+        peak = max(peak, _sgemm_peak(runner_types))
+        for r in results:
+            r["sgemm_peak_gflops"] = peak
+            for k in [k for k in r if k.endswith("_gflops") and k != "sgemm_peak_gflops"]:
+                r[k.replace("_gflops", "_fraction_of_peak")] = r[k] / peak
 
     info = machine_info()
     print(f"\nBLAS: {info['blas']}")
@@ -300,6 +366,20 @@ def main(argv=None):
         print(f"{r['model']:<6}{r['batch']:>6}{r['minigrad_samples_per_s']:>13,.0f}"
               + (f"{torch_rate:>12,.0f}{r['ratio']:>8.2f}" if torch_rate
                  else f"{'-':>12}{'-':>8}") + f"{faults:>40}")
+    others = [k[:-len("_samples_per_s")] for k in results[0]
+              if k.endswith("_samples_per_s") and not k.startswith(("minigrad_", "pytorch_"))]
+    for other in others:
+        print(f"\n{other}:  " + "  ".join(
+            f"{r['model']} {r[other + '_samples_per_s']:,.0f}/s "
+            f"(minigrad / it {r['minigrad_samples_per_s'] / r[other + '_samples_per_s']:.2f})"
+            for r in results))
+    if peak is not None:
+        print(f"\nmatrix-product work per step over step time, SGEMM peak {peak:.1f} GFLOP/s:")
+        for r in results:
+            names = [k[:-len("_fraction_of_peak")] for k in r if k.endswith("_of_peak")]
+            print(f"  {r['model']}: {r['step_gflop']:.3f} GFLOP/step  " + "  ".join(
+                f"{name} {r[name + '_gflops']:.1f} GFLOP/s = "
+                f"{100 * r[name + '_fraction_of_peak']:.0f} %" for name in names))
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"benchmark": "cnn_throughput", "machine": info,

@@ -280,24 +280,19 @@ class Run:
 
     # -- engine overhead --------------------------------------------------------------------
     def engine_overhead(self):
+        """``overhead.probes`` in this process (``python -m benchmarks.overhead`` runs them
+        in fresh processes, the figure for comparisons)."""
         import minigrad
+        sample_s = max(self.settings["sample_s"], 0.002 if self.level != "tiny" else 0)
         results = []
-        s = self.settings
         for probe, (ops, calls) in overhead.probes(minigrad, self.torch).items():
-            participants = [timing.Participant(name, "engine", self.host, [call])
-                            for name, call in calls.items()]
-            for p in participants:
-                timing.gate(p, lambda out: None)
-            timing.measure(participants, max(s["repeats"], 1), s["warmup_s"],
-                           max(s["sample_s"], 0.002 if self.level != "tiny" else 0))
-            medians = {p.impl: timing.summary(p).get("median_s") for p in participants}
-            for p in participants:
-                row = dict(probe=probe, framework=p.impl, ops_per_call=ops, status=p.status,
-                           error=p.error, **timing.summary(p))
-                if row.get("median_s"):
-                    row["per_op_s"] = row["median_s"] / ops
-                    if medians.get("pytorch") and p.impl != "pytorch":
-                        row["time_vs_pytorch"] = row["median_s"] / medians["pytorch"]
+            per_op = {name: overhead.time_call(call, sample_s, max(self.settings["repeats"], 1))
+                      / ops for name, call in calls.items()}
+            for name, seconds in per_op.items():
+                row = dict(probe=probe, framework=name, ops_per_call=ops, status="ok",
+                           median_s=seconds * ops, per_op_s=seconds)
+                if "pytorch" in per_op and name != "pytorch":
+                    row["time_vs_pytorch"] = seconds / per_op["pytorch"]
                 results.append(row)
         return results
 

@@ -16,6 +16,17 @@ def test_harness_runs_and_writes_json(tmp_path, capsys):
     assert result["machine"]["minigrad_kernels"]["conv2d.forward"] in ("numpy", "numba")
     assert row["minor_faults_per_step"]["minigrad"] >= 0
     assert "page faults/step" in printed
+    assert row["step_gflop"] == cnn_throughput.step_flops(cnn_throughput.MODELS["C"][0], 32) / 1e9
+    assert 0 < row["minigrad_fraction_of_peak"] <= 1.5      # a noisy peak may be undershot
+    assert "SGEMM peak" in printed
+
+
+def test_step_flops_counts_forward_weight_and_input_gradient_products():
+    conv = 32 * 32 * 26 * 26 * 1 * 3 * 3          # model C, batch 32: N·O·OH·OW·C·KH·KW
+    hidden, head = 32 * 5408 * 128, 32 * 128 * 10
+    # 2 FLOPs per multiply-add; the first layer has no input gradient
+    expected = 2 * (2 * conv + 3 * hidden + 3 * head)
+    assert cnn_throughput.step_flops(cnn_throughput.MODELS["C"][0], 32) == expected
 
 
 def test_models_match_the_seed_documents():
