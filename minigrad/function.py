@@ -233,33 +233,37 @@ def _checked_grad(fn, i, dx, x):
 def _topological_order(root):
     """Nodes reachable from ``root``, each after every node that consumes its output.
 
-    An iterative depth-first search: a node is appended once all its inputs' nodes are
-    finished; the reversed list puts every consumer before its producers, so a node's dy is
-    complete (all paths summed) before its backward runs.  A node is marked when expanded,
-    not when pushed: it may sit on the stack twice, but is expanded once.
+    An iterative depth-first search (no recursion: a 100 000-op chain works): ``path`` is
+    the chain of nodes being explored, each with an iterator over its inputs; a node is
+    appended to ``order`` once all its inputs' nodes are, so the reversed list puts every
+    consumer before its producers and a node's dy is complete (all paths summed) before
+    its backward runs.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        fn, finished = stack.pop()
-        if finished:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        if fn.freed:
-            raise GraphFreedError(
-                f"backward through {fn.name} a second time: the first backward freed this "
-                f"part of the graph (its inputs and saved arrays); pass retain_graph=True to "
-                f"the first backward() to keep it")
-        visited.add(id(fn))
-        stack.append((fn, True))
-        for t in fn.inputs:
+    _check_not_freed(root)
+    order, visited = [], {root}
+    path = [(root, iter(root.inputs))]
+    while path:
+        fn, inputs = path[-1]
+        for t in inputs:
             parent = t._fn
-            if parent is not None and id(parent) not in visited:
-                stack.append((parent, False))
+            if parent is not None and parent not in visited:
+                _check_not_freed(parent)
+                visited.add(parent)
+                path.append((parent, iter(parent.inputs)))
+                break
+        else:                        # every input explored: fn is finished
+            path.pop()
+            order.append(fn)
     order.reverse()
     return order
+
+
+def _check_not_freed(fn):
+    if fn.freed:
+        raise GraphFreedError(
+            f"backward through {fn.name} a second time: the first backward freed this "
+            f"part of the graph (its inputs and saved arrays); pass retain_graph=True to "
+            f"the first backward() to keep it")
 
 
 def run_backward(root, dy, retain_graph=False, on_node=None):
@@ -281,12 +285,12 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
     if fn0 is None:                  # a leaf: its gradient is dy
         root._accumulate(dy)
         return
-    pending = {id(fn0): dy}
+    pending = {fn0: dy}              # node -> its summed dy (nodes hash by identity)
     # id(tensor) -> (tensor, its summed gradient): the .grad fields to fill at the end
     finished = {id(root): (root, dy)} if root._retains_grad else {}
     order = _topological_order(fn0)
     for fn in order:
-        dy = pending.pop(id(fn))
+        dy = pending.pop(fn)
         try:
             if fn.version_checks:
                 fn._check_versions()
@@ -317,8 +321,7 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
                 key = id(x)
                 finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
             if parent is not None:
-                key = id(parent)
-                pending[key] = dx if key not in pending else pending[key] + dx
+                pending[parent] = dx if parent not in pending else pending[parent] + dx
         if on_node is not None:
             on_node(fn, dy, tuple(checked))
         if fn._thaw is not None:

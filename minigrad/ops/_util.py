@@ -1,4 +1,6 @@
 """Helpers shared by the op files: operand conversion and axis bookkeeping."""
+import math
+
 import numpy as np
 
 from .. import backend, dtypes
@@ -118,7 +120,7 @@ def expand_reduced(dy, shape, axes, keepdims):
 
 
 def reduced_count(shape, axes):
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod(shape[a] for a in axes)
 
 
 def pair(value, name, op):
