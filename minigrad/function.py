@@ -48,7 +48,9 @@ class Function:
     saved = ()
     out_dtype = None
     freed = False
-    version_checks = ()              # (version counter, its value when saved, shape)
+    # when something was saved: (each input's version count, the output's counter, its
+    # count, id of the output's memory), checked by backward (see _check_versions)
+    saved_versions = None
     created_at = None                # the user's stack, captured in anomaly mode
     _thaw = None                     # anomaly mode: makes saved tensors writable
 
@@ -113,34 +115,34 @@ class Function:
             fn.inputs = inputs
             fn.out_dtype = y.dtype
             out._fn = fn
-            if fn.saved:
-                fn._watch_saved_tensors(out)
+            if fn.saved:       # what backward reads must not change in place before it
+                fn.saved_versions = (tuple([t._versions[0] for t in inputs]), out._versions,
+                                     out._versions[0], id(_memory_owner(y)))
             if debug:
                 fn.created_at = anomaly.capture_stack()
                 anomaly.protect_saved(fn, out)
         return out
 
-    def _watch_saved_tensors(self, out):
-        """Remember the version counts of the inputs/output whose arrays backward will read,
-        so an in-place change made in between is reported instead of giving a wrong
-        gradient.  The counter itself is kept (not the tensor): the output may be dropped
-        before backward, and its counter is all the check needs."""
-        owners = {id(_memory_owner(a)) for a in self.saved if a is not None}
-        checks = []
-        for t in (*self.inputs, out):
-            data = t.data
-            if id(data if data.base is None else _memory_owner(data)) in owners:
-                checks.append((t._versions, t._versions[0], data.shape))
-        self.version_checks = tuple(checks)
-
     def _check_versions(self):
-        for counter, version, shape in self.version_checks:
-            if counter[0] != version:
+        """Raise if an input or the output was changed in place since forward and its
+        memory is one this node saved.  The counts are compared first (cheap, at every
+        backward); memories are matched only for a count that changed: an in-place change
+        to a tensor whose memory was not saved (Mul's output, Add's inputs) is harmless."""
+        counts, out_counter, out_count, out_memory = self.saved_versions
+        changed = [(t._versions[0], count, id(_memory_owner(t.data)))
+                   for t, count in zip(self.inputs, counts) if t._versions[0] != count]
+        if out_counter[0] != out_count:
+            changed.append((out_counter[0], out_count, out_memory))
+        if not changed:
+            return
+        saved = {id(_memory_owner(a)): a for a in self.saved if a is not None}
+        for version, expected, memory in changed:
+            if memory in saved:
                 raise RuntimeError(
-                    f"{self.name}.backward needs a tensor of shape {tuple(shape)} that was "
-                    f"changed in place after {self.name} used it (version {counter[0]}, "
-                    f"expected {version}); change a .clone() instead, or do it after "
-                    f"backward()")
+                    f"{self.name}.backward needs a tensor of shape "
+                    f"{tuple(saved[memory].shape)} that was changed in place after "
+                    f"{self.name} used it (version {version}, expected {expected}); change "
+                    f"a .clone() instead, or do it after backward()")
 
     def __repr__(self):
         return f"<{self.name}>"
@@ -292,7 +294,7 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
     for fn in order:
         dy = pending.pop(fn)
         try:
-            if fn.version_checks:
+            if fn.saved_versions is not None:
                 fn._check_versions()
             grads = fn.backward(dy)
         except Exception as exc:
@@ -330,6 +332,6 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
             # backwards is legal; a later backward's version check still sees the change)
             fn._thaw()
         if not retain_graph:
-            fn.inputs, fn.saved, fn.version_checks, fn.freed = (), (), (), True
+            fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
     for x, dx in finished.values():
         x._accumulate(dx)

@@ -386,3 +386,20 @@ def test_linear_without_bias_and_with_batch_axes_matches_finite_differences():
     assert minigrad.gradcheck(lambda x, w: minigrad.functional.linear(x, w), [x, w])
     y = minigrad.functional.linear(x, w)
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-12)
+
+
+def test_an_in_place_change_to_memory_no_node_saved_is_allowed_and_one_it_saved_is_not():
+    x = leaf([1.0, 2.0])
+    c = minigrad.tensor([3.0, 4.0])
+    y = x * c                            # Mul saves c (for dx), not its output y
+    z = y * y                            # this Mul saves y
+    y2 = x * c
+    with minigrad.no_grad():
+        y2 += 1                          # y2's memory was saved by no node: harmless
+    y2.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+    with minigrad.no_grad():
+        y += 1                           # y's memory is saved by the second Mul
+    with pytest.raises(RuntimeError, match=r"Mul.backward needs a tensor of shape \(2,\) "
+                                           r"that was changed in place.*version 1, expected 0"):
+        z.sum().backward()
