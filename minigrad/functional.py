@@ -8,8 +8,9 @@ from .ops import (abs, add, avg_pool2d, batch_norm, binary_cross_entropy,
                   conv2d, cross_entropy, div, dropout, embedding, exp, flatten, gelu, l1_loss,
                   layer_norm, leaky_relu, linear, log, log_softmax, logsumexp, matmul, max,
                   max_pool2d, maximum, mean, min, minimum, mse_loss, mul, nll_loss, one_hot,
-                  pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
-                  std, sub, sum, tanh, transpose, unsqueeze, var, where)
+                  pad, permute, pow, relu, reshape, scaled_dot_product_attention, sigmoid,
+                  softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var,
+                  where)
 
 clamp = clip
 
@@ -19,7 +20,8 @@ __all__ = [
     "add", "sub", "mul", "div", "pow", "exp", "log", "sqrt", "abs", "clip", "clamp",
     "sum", "mean", "max", "min", "var", "std",
     "reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "broadcast_to",
-    "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
+    "linear", "scaled_dot_product_attention",
+    "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
     "embedding", "one_hot",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

@@ -2,6 +2,7 @@
 and a snake_case wrapper that checks its arguments and calls ``Function.apply``."""
 from .activation import (gelu, leaky_relu, log_softmax, logsumexp, relu, sigmoid, softmax,
                          tanh)
+from .attention import scaled_dot_product_attention
 from .conv import conv2d
 from .conversion import cast, to_device
 from .dropout import dropout
@@ -26,6 +27,7 @@ __all__ = [
     "max", "mean", "min", "std", "sum", "var",
     "broadcast_to", "cat", "concatenate", "flatten", "getitem", "pad", "permute", "reshape",
     "squeeze", "stack", "transpose", "unsqueeze",
+    "scaled_dot_product_attention",
     "conv2d", "linear", "dropout", "embedding", "one_hot", "batch_norm", "layer_norm",
     "avg_pool2d", "max_pool2d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss",
