@@ -480,6 +480,69 @@ def _torch_adam(torch, args, context):
 
 
 # ---------------------------------------------------------------------------------------
+# attention: causal self-attention over heads of a character-level GPT
+
+def _attention_shapes(level):
+    """(label, heads B = batch·heads, length L = S, head size E)."""
+    return {"tiny": [("sweep.attention", 2, 16, 8)],
+            SIMULATOR: [("sim.attention", 2, 13, 8)],           # ragged against the tiles
+            "quick": [("gpt.attention", 32, 128, 32), ("gpt.attention", 32, 256, 32)],
+            "full": [("gpt.attention", 32, n, 32) for n in (64, 128, 256, 512, 1024)]}[level]
+
+
+def _attention_case(entry, label, heads, length, e):
+    shape = (heads, length, e)
+
+    def make(rng):
+        from minigrad_kernels.attention import attention_forward_numpy
+        q, k, v = (_rand(rng, shape) for _ in range(3))
+        if entry == "forward":
+            return (q, k, v, 1 / math.sqrt(e), True), {}
+        out, lse = attention_forward_numpy(q, k, v, 1 / math.sqrt(e), True)
+        return (_rand(rng, shape), q, k, v, out, lse, 1 / math.sqrt(e), True), {}
+    # causal: about half of the L × S products; forward q·kᵀ and p·v, backward recomputes
+    # q·kᵀ and adds dy·vᵀ, dS·k, dSᵀ·q and pᵀ·dy
+    products = heads * length * (length + 1) / 2 * e * 2
+    moved = F32 * heads * length * (4 * e + 1 if entry == "forward" else 8 * e + 1)
+    return Case(f"attention.{entry}", f"{label} {heads}x{length}x{e} causal", make,
+                products * (2 if entry == "forward" else 5), float(moved))
+
+
+def attention_cases(entry):
+    def cases(level):
+        return [_attention_case(entry, *s) for s in _attention_shapes(level)]
+    return cases
+
+
+def _torch_attention_forward(torch, args, context):
+    q, k, v, scale, is_causal = _to_torch(torch, args)
+    return lambda: torch.nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=is_causal, scale=scale)
+
+
+def _torch_attention_backward(torch, args, context):
+    """PyTorch's CPU flash-attention backward, given our output and log-sum-exp (the same
+    (heads, L) layout, seen as one batch of B heads); on a GPU, where that op does not
+    take our layout, the backward's formulas in PyTorch ops (P from lse, then four
+    products)."""
+    dy, q, k, v, out, lse, scale, is_causal = _to_torch(torch, args)
+    if not dy.is_cuda:
+        backward = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward
+        tensors = [a.unsqueeze(0) for a in (dy, q, k, v, out, lse)]
+        return lambda: tuple(g[0] for g in backward(*tensors, 0.0, is_causal, scale=scale))
+
+    def run():
+        s = (q @ k.transpose(1, 2)) * scale
+        if is_causal:
+            s = s.masked_fill(torch.ones(s.shape[1:], dtype=torch.bool,
+                                         device=s.device).triu(1), float("-inf"))
+        p = torch.exp(s - lse.unsqueeze(-1))
+        ds = p * (dy @ v.transpose(1, 2) - (dy * out).sum(-1, keepdim=True)) * scale
+        return ds @ k, ds.transpose(1, 2) @ q, p.transpose(1, 2) @ dy
+    return run
+
+
+# ---------------------------------------------------------------------------------------
 
 def _to_torch(torch, args):
     """Arrays as tensors sharing their memory (host or GPU); other arguments unchanged."""
@@ -517,6 +580,12 @@ SPECS = {spec.op: spec for spec in [
            _torch_xent_backward),
     OpSpec("relu.forward", "memory", relu_cases("forward"), 0.0, _torch_relu_forward),
     OpSpec("relu.backward", "memory", relu_cases("backward"), 0.0, _torch_relu_backward),
+    # PyTorch's twin returns the output only (its log-sum-exp stays inside); its backward
+    # is its CPU flash-attention backward (on a GPU: the formulas in PyTorch ops)
+    OpSpec("attention.forward", "compute", attention_cases("forward"), 1e-4,
+           _torch_attention_forward, ref_out=_first),
+    OpSpec("attention.backward", "compute", attention_cases("backward"), 1e-4,
+           _torch_attention_backward),
     # updates θ, m, v (v_max) in place: the gate compares them after one step
     OpSpec("adam_update", "memory", adam_cases, 1e-5, _torch_adam, call=_adam_step,
            in_place=True),

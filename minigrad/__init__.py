@@ -11,8 +11,8 @@ tensor([[5., 6.],
 """
 from . import backend, cuda, dtypes, random
 from .backend import CudaUnavailableError, use_kernels
-from .creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randint,
-                       randn, zeros, zeros_like)
+from .creation import (arange, eye, from_numpy, full, multinomial, ones, ones_like, rand,
+                       randint, randn, zeros, zeros_like)
 from .dtypes import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)
 from .function import AnomalyError, Function, GraphFreedError
 from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled,
@@ -21,6 +21,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
+from .functional import gather, masked_fill, topk, tril, triu  # noqa: E402
 from . import data, metrics, nn, optim  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
@@ -32,7 +33,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Function", "GraphFreedError",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "randn", "rand", "randint", "from_numpy",
+    "randn", "rand", "randint", "multinomial", "from_numpy",
+    "tril", "triu", "gather", "masked_fill", "topk",
     "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",

@@ -6,7 +6,7 @@ from . import backend, dtypes, random
 from .tensor import Tensor
 
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-           "randn", "rand", "randint", "from_numpy"]
+           "randn", "rand", "randint", "multinomial", "from_numpy"]
 
 
 def _shape(shape):
@@ -105,6 +105,39 @@ def randint(low, high=None, size=(), dtype=None, device="cpu"):
         low, high = 0, low
     draw = random.generator().integers(low, high, size=size)
     return _make(draw.astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device)
+
+
+def multinomial(input, num_samples, replacement=False):
+    """Indices drawn from the categorical distributions in the rows of ``input`` (1-d (K,)
+    or 2-d (N, K) non-negative weights, normalised per row) → int64 (num_samples,) or
+    (N, num_samples), PyTorch's ``multinomial``; without ``replacement`` each index is drawn
+    at most once per row.  Drawn on the host from minigrad's seeded generator."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
+    if input.ndim not in (1, 2) or not dtypes.is_floating(input.dtype):
+        raise ValueError(f"multinomial: expected 1-d or 2-d floating-point weights, got "
+                         f"shape {input.shape} and dtype {input.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+            or num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be a positive int, got "
+                         f"{num_samples!r}")
+    weights = np.asarray(backend.to_device(input.data, "cpu"), dtype=np.float64)
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: weights must be finite and non-negative")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise ValueError(f"multinomial: row {int(np.argmin(totals))} of the weights sums to "
+                         f"0; every row needs a positive weight")
+    if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
+        raise ValueError(f"multinomial: cannot draw {num_samples} distinct indices without "
+                         f"replacement from a row with {int((rows > 0).sum(axis=1).min())} "
+                         f"non-zero weights")
+    rng = random.generator()
+    draws = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement,
+                                 p=row / total) for row, total in zip(rows, totals)])
+    return _make(draws.reshape(*weights.shape[:-1], num_samples).astype(np.int64), False,
+                 input.device)
 
 
 def from_numpy(array):

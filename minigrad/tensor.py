@@ -541,6 +541,25 @@ class Tensor:
     def matmul(self, other):
         return _ops.matmul(self, other)
 
+    # -- masks, selection, sampling -------------------------------------------------------
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    def tril(self, diagonal=0):
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _ops.triu(self, diagonal)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def multinomial(self, num_samples, replacement=False):
+        return _creation.multinomial(self, num_samples, replacement)
+
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """Make a tensor from data (a number, nested lists, a NumPy/CuPy array or a Tensor).
@@ -564,3 +583,4 @@ def as_tensor(data, dtype=None, device=None):
 
 
 from . import ops as _ops  # noqa: E402  (ops build on Tensor; imported once it exists)
+from . import creation as _creation  # noqa: E402  (likewise)

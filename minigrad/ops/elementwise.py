@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ._util import as_operand, binary_operands, check_broadcast, floating
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "where",
-           "exp", "log", "sqrt", "abs", "clip"]
+           "masked_fill", "exp", "log", "sqrt", "abs", "clip"]
 
 
 class Add(Function):
@@ -319,6 +319,27 @@ def where(cond, a, b):
     if not cond.shape == a.shape == b.shape:
         check_broadcast("where", cond.shape, a.shape, b.shape)
     return Where.apply(cond, a, b)
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` wherever the bool ``mask`` (broadcastable to x's shape) is True;
+    the gradient flows to x only where mask is False (PyTorch's ``masked_fill``)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"masked_fill: expected a Tensor, got {type(x).__name__}")
+    mask = as_operand(mask, x, "masked_fill")
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
+    check_broadcast("masked_fill", mask.shape, x.shape)
+    if len(mask.shape) > x.ndim or any(m not in (1, n) for m, n in
+                                       zip(mask.shape[::-1], x.shape[::-1])):
+        raise ValueError(f"masked_fill: mask {mask.shape} must broadcast to the tensor's "
+                         f"shape {x.shape} without enlarging it")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                             f"shape {value.shape}")
+        value = value.item()
+    return where(mask, Tensor._wrap(x.xp.asarray(value, dtype=x.dtype)), x)
 
 
 def neg(x):

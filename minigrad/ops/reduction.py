@@ -4,14 +4,22 @@ Each takes ``axis`` (None = all, an int or a tuple) and ``keepdims``; PyTorch's 
 ``keepdim`` are accepted as aliases.  Backward broadcasts dy back over the reduced axes.
 """
 import builtins
+from typing import NamedTuple
 
 import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
+from .shape import gather
 from ._util import expand_reduced, floating, normalize_axes, pick, reduced_count
 
-__all__ = ["sum", "mean", "max", "min", "var", "std"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "topk"]
+
+
+class TopK(NamedTuple):
+    """What ``topk`` returns: the values (differentiable) and their int64 indices."""
+    values: Tensor
+    indices: Tensor
 
 
 class Sum(Function):
@@ -157,3 +165,32 @@ def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     return _reduce(Var, floating(x), axis, keepdims, dim, keepdim, "std",
                    correction=float(correction), root=True)
 
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` and their
+    indices, as PyTorch's ``topk`` → (values, indices); sorted from the best unless
+    ``sorted=False``.  The gradient flows back to the selected entries only."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"topk: expected a Tensor, got {type(x).__name__}")
+    (axis,) = normalize_axes(dim, x.ndim, "topk") or (0,)
+    n = x.shape[axis] if x.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+        raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim}), "
+                         f"got {k!r}")
+    xp, data = x.xp, (x.data if x.ndim else x.data.reshape(1))
+    key = -data if largest else data          # the k smallest keys are the ones wanted
+    if data.dtype.kind == "f":                # NaN counts as the largest, as in PyTorch
+        key = xp.where(xp.isnan(data), -xp.inf if largest else xp.inf, key)
+    if 0 < k < n:
+        idx = xp.take_along_axis(xp.argpartition(key, k - 1, axis=axis),
+                                 xp.arange(k).reshape([k if a == axis else 1
+                                                       for a in range(data.ndim)]), axis)
+    else:
+        idx = xp.argsort(key, axis=axis, kind="stable")[(slice(None),) * axis + (slice(k),)]
+    if sorted and 0 < k:
+        idx = xp.take_along_axis(idx, xp.argsort(xp.take_along_axis(key, idx, axis),
+                                                 axis=axis, kind="stable"), axis)
+    idx = Tensor._wrap(idx.astype(np.int64).reshape(idx.shape if x.ndim else ()))
+    values = gather(x, axis, idx) if x.ndim else x.reshape(())
+    return TopK(values, idx)

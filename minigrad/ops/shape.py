@@ -11,7 +11,8 @@ from ..tensor import Tensor
 from ._util import normalize_axes
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze",
-           "broadcast_to", "getitem", "concatenate", "cat", "stack", "pad"]
+           "broadcast_to", "getitem", "gather", "concatenate", "cat", "stack", "pad", "tril",
+           "triu"]
 
 
 class Reshape(Function):
@@ -76,6 +77,24 @@ class GetItem(Function):
         else:
             self.xp.add.at(dx, self.index, dy)
         return dx
+
+
+class Triangle(Function):
+    """The lower (tril) or upper (triu) triangle of the last two axes; the rest set to 0.
+
+    forward:   y[..., i, j] = x[..., i, j] if j − i ≤ k (tril) / j − i ≥ k (triu), else 0
+    backward:  dx = the same triangle of dy
+    """
+
+    def forward(self, x, diagonal=0, upper=False):
+        self.diagonal, self.upper = diagonal, upper
+        return self._triangle(x)
+
+    def backward(self, dy):
+        return self._triangle(dy)
+
+    def _triangle(self, a):
+        return (self.xp.triu if self.upper else self.xp.tril)(a, self.diagonal)
 
 
 class Concatenate(Function):
@@ -249,6 +268,55 @@ def getitem(x, index):
     except IndexError as exc:
         raise IndexError(f"getitem: {exc} (tensor shape {x.shape})") from None
     return GetItem.apply(x, index=parts, unique=unique)
+
+
+def _triangle(x, diagonal, upper, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected a tensor with at least 2 axes, got shape {x.shape}")
+    if isinstance(diagonal, bool) or not isinstance(diagonal, (int, np.integer)):
+        raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
+    return Triangle.apply(x, diagonal=int(diagonal), upper=upper)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two axes (entries with j − i ≤ diagonal), zeros above."""
+    return _triangle(x, diagonal, False, "tril")
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two axes (entries with j − i ≥ diagonal), zeros below."""
+    return _triangle(x, diagonal, True, "triu")
+
+
+def gather(x, dim, index):
+    """PyTorch's ``gather``: y[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and so on);
+    ``index`` has x's number of axes and is no larger than x along the other axes.
+    The gradient adds dy back at the gathered positions (repeats accumulate)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"gather: expected a Tensor, got {type(x).__name__}")
+    index = index if isinstance(index, Tensor) else Tensor(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
+    if index.device != x.device:
+        raise RuntimeError(f"gather: index on {index.device}, input on {x.device}")
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index must have as many axes as the input, got index "
+                         f"{index.shape} for input {x.shape}")
+    (dim,) = normalize_axes(dim, x.ndim, "gather") or (0,)
+    if any(i > n for a, (i, n) in enumerate(zip(index.shape, x.shape)) if a != dim):
+        raise ValueError(f"gather: index {index.shape} is larger than the input {x.shape} "
+                         f"along an axis other than dim={dim}")
+    n = x.shape[dim]
+    if index.data.size and (int(index.data.min()) < 0 or int(index.data.max()) >= n):
+        raise IndexError(f"gather: index values must be in [0, {n}) along dim={dim}, got "
+                         f"{int(index.data.min())} … {int(index.data.max())}")
+    xp = x.xp
+    parts = [xp.arange(n).reshape([n if a == b else 1 for b in range(x.ndim)])
+             for a, n in enumerate(index.shape)]
+    parts[dim] = index.data
+    return getitem(x, tuple(parts))
 
 
 def _check_join(tensors, op):

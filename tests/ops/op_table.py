@@ -148,6 +148,20 @@ def int_array_index(shapes):
         lambda idx: {"index": np.array(idx)})
 
 
+def diagonal(shapes):
+    return st.integers(-2, 2).map(lambda d: {"diagonal": d})
+
+
+def gather_params(shapes):
+    """An axis and an index no larger than the input along the other axes."""
+    shape = shapes[0]
+    return st.integers(0, len(shape) - 1).flatmap(lambda dim: st.tuples(
+        st.just(dim), st.tuples(*[st.integers(1, n) if a != dim else st.integers(1, 5)
+                                  for a, n in enumerate(shape)]),
+        st.integers(0, 2**32 - 1))).map(lambda t: {"dim": t[0], "index": np.random.default_rng(
+            t[2]).integers(0, shape[t[0]], t[1])})
+
+
 def pad_params(shapes):
     ndim = len(shapes[0])
     return st.integers(1, ndim).flatmap(lambda k: st.lists(
@@ -183,6 +197,10 @@ def broadcast_target(shapes):
         lambda lead: {"shape": tuple(lead) + tuple(n if n != 1 else 3 for n in shape)})
 
 
+matrices = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4).map(
+    lambda s: (s,))
+
+
 # -- NumPy references -------------------------------------------------------------------
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -195,6 +213,15 @@ def np_softmax(x, axis):
 
 def np_index(x, index):
     return x[index]
+
+
+def np_gather(x, dim, index):
+    return np.take_along_axis(x[tuple(slice(0, n) if a != dim else slice(None)
+                                      for a, n in enumerate(index.shape))], index, dim)
+
+
+def np_topk(x, k):
+    return -np.sort(-x, axis=-1)[..., :k]
 
 
 def np_pad(x, pad, value):
@@ -316,4 +343,14 @@ OPS = [
        one_shape.map(lambda s: (s[0], s[0])), params=stack_axis),
     Op("pad", lambda a, pad, value: F.pad(a, pad, value), np_pad, nonscalar,
        params=pad_params),
+    Op("tril", lambda a, diagonal: a.tril(diagonal), lambda a, diagonal: np.tril(a, diagonal),
+       matrices, params=diagonal),
+    Op("triu", lambda a, diagonal: minigrad.triu(a, diagonal),
+       lambda a, diagonal: np.triu(a, diagonal), matrices, params=diagonal),
+    Op("masked_fill", lambda a: a.masked_fill(a.detach() > 0, 0.5),
+       lambda a: np.where(a > 0, 0.5, a), one_shape, (away_from(0.0),)),
+    Op("gather", lambda a, dim, index: a.gather(dim, minigrad.tensor(index)), np_gather,
+       nonscalar, params=gather_params),
+    Op("topk", lambda a: a.topk(min(2, a.shape[-1])).values,
+       lambda a: np_topk(a, min(2, a.shape[-1])), nonscalar, (distinct,)),
 ]

@@ -156,6 +156,44 @@ def np_bce_logits(z, t, reduction):
     return np_bce(p, t, reduction)
 
 
+@st.composite
+def attention_case(draw):
+    """q (..., L, E), k (..., S, E), v (..., S, Ev) and a mask kind: none, causal, a bool
+    mask (a fully masked row included) or a float bias, shared or per batch."""
+    batch = draw(st.sampled_from([(), (2,), (2, 3)]))
+    length, keys, e, ev = (draw(st.integers(1, 5)) for _ in range(4))
+    kind = draw(st.sampled_from(["none", "causal", "bool", "bias", "shared"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    params = {"is_causal": kind == "causal", "attn_mask": None}
+    if kind == "bool":
+        keep = rng.random(batch + (length, keys)) > 0.3
+        keep.reshape(-1, keys)[0] = False                     # a row that attends to nothing
+        params["attn_mask"] = keep
+    elif kind in ("bias", "shared"):
+        params["attn_mask"] = rng.standard_normal(((1,) * len(batch) if kind == "shared" else batch)
+                                                  + (length, keys))
+    return (batch + (length, e), batch + (keys, e), batch + (keys, ev)), params
+
+
+def np_attention(q, k, v, attn_mask, is_causal):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if is_causal:
+        s = np.where(np.tril(np.ones(s.shape[-2:], dtype=bool)), s, -np.inf)
+    if attn_mask is not None:
+        s = s + (np.where(attn_mask, 0, -np.inf) if attn_mask.dtype == bool else attn_mask)
+    with np.errstate(invalid="ignore"):
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        p = np.nan_to_num(e / e.sum(axis=-1, keepdims=True))     # a row with no key: 0
+    return p @ v
+
+
+def sdpa(q, k, v, attn_mask, is_causal):
+    mask = attn_mask
+    if mask is not None:
+        mask = minigrad.tensor(mask if mask.dtype == bool else mask.astype(q.dtype))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
+
+
 def unit_interval(rng, shape):
     return rng.uniform(0.05, 0.95, shape)
 
@@ -207,4 +245,5 @@ NN_OPS = [
        np_layer_norm, layer_norm_case(), (normal, positive, normal), joint=True),
     Op("embedding", lambda w, idx: F.embedding(minigrad.tensor(idx), w),
        lambda w, idx: w[idx], embedding_case(), joint=True),
+    Op("scaled_dot_product_attention", sdpa, np_attention, attention_case(), joint=True),
 ]

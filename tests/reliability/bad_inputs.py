@@ -397,6 +397,40 @@ case("layer_norm_shape", SHAPES, "`F.layer_norm` whose normalized_shape is not t
 case("layer_norm_weight", SHAPES, "`F.layer_norm` with a weight of the wrong shape",
      lambda tmp: {"x": T(4, 3), "w": T(4, seed=1)}, lambda o: F.layer_norm(o.x, (3,), o.w),
      ValueError, ["layer_norm: weight has shape (4,)", "expected (3,)"], ["layer_norm"])
+case("attention_feature_size", SHAPES, "`F.scaled_dot_product_attention` with query and "
+     "key of different feature sizes",
+     lambda tmp: {"q": T(2, 5, 4), "k": T(2, 6, 3, seed=1), "v": T(2, 6, 3, seed=2)},
+     lambda o: F.scaled_dot_product_attention(o.q, o.k, o.v), ValueError,
+     ["scaled_dot_product_attention: query and key must have the same feature size E",
+      "query (2, 5, 4)", "key (2, 6, 3)"], ["scaled_dot_product_attention"])
+case("attention_mask_shape", SHAPES, "an attention mask that does not broadcast to (L, S)",
+     lambda tmp: {"q": T(2, 5, 4), "k": T(2, 6, 4, seed=1), "m": minigrad.ones(
+         5, 5, dtype=minigrad.bool_)},
+     lambda o: F.scaled_dot_product_attention(o.q, o.k, o.k, attn_mask=o.m), ValueError,
+     ["scaled_dot_product_attention: shapes (5, 5) and (2, 5, 6) do not broadcast"],
+     ["scaled_dot_product_attention"])
+case("attention_mask_and_causal", SHAPES, "both `attn_mask` and `is_causal=True`",
+     lambda tmp: {"q": T(2, 5, 4), "m": minigrad.ones(5, 5, dtype=minigrad.bool_)},
+     lambda o: F.scaled_dot_product_attention(o.q, o.q, o.q, attn_mask=o.m, is_causal=True),
+     ValueError, ["scaled_dot_product_attention: pass either attn_mask or is_causal=True"],
+     ["scaled_dot_product_attention"])
+case("tril_vector", SHAPES, "`tril` of a 1-d tensor", lambda tmp: {"x": T(4)},
+     lambda o: minigrad.tril(o.x), ValueError,
+     ["tril: expected a tensor with at least 2 axes", "got shape (4,)"], ["tril"])
+case("triu_vector", SHAPES, "`triu` of a 1-d tensor", lambda tmp: {"x": T(4)},
+     lambda o: o.x.triu(1), ValueError,
+     ["triu: expected a tensor with at least 2 axes", "got shape (4,)"], ["triu"])
+case("masked_fill_larger_mask", SHAPES, "`masked_fill` with a mask larger than the tensor",
+     lambda tmp: {"x": T(3), "m": minigrad.ones(2, 3, dtype=minigrad.bool_)},
+     lambda o: o.x.masked_fill(o.m, 0.0), ValueError,
+     ["masked_fill: mask (2, 3) must broadcast to the tensor's shape (3,)"], ["masked_fill"])
+case("gather_index_rank", SHAPES, "`gather` with an index of another number of axes",
+     lambda tmp: {"x": T(2, 3), "i": labels(0, 1)}, lambda o: o.x.gather(1, o.i), ValueError,
+     ["gather: index must have as many axes as the input", "index (2,)", "input (2, 3)"],
+     ["gather"])
+case("topk_too_many", SHAPES, "`topk` asking for more entries than the axis has",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.topk(4), ValueError,
+     ["topk: k must be an int in [0, 3]", "got 4"], ["topk"])
 
 # -- shapes: losses ----------------------------------------------------------------------------
 
