@@ -97,7 +97,8 @@ class GELU(Function):
     def forward(self, x, approximate="none"):
         self.approximate = approximate
         if approximate == "tanh":
-            t = self.xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            # x·x·x, not x ** 3: NumPy's power is a libm call per element (6x slower)
+            t = self.xp.tanh(_SQRT_2_OVER_PI * x * (1 + 0.044715 * x * x))
             self.save_for_backward(x, t)
             return 0.5 * x * (1 + t)
         cdf = 0.5 * (1 + self.kernel("erf")(x / math.sqrt(2)))

@@ -624,6 +624,50 @@ case("BatchNorm2d_rank", LAYERS, "a 2-d input to `BatchNorm2d`",
 case("LayerNorm_shape", LAYERS, "an input not ending with `LayerNorm`'s normalized_shape",
      seeded(lambda tmp: {"layer": nn.LayerNorm(3), "x": T(2, 4)}),
      lambda o: o.layer(o.x), ValueError, [LN, "input (2, 4)", "normalized_shape (3,)"])
+case("MultiheadAttention_heads", LAYERS, "`MultiheadAttention` whose embed_dim is not "
+     "divisible by num_heads", lambda tmp: {}, lambda o: nn.MultiheadAttention(6, 4),
+     ValueError, ["MultiheadAttention: embed_dim must be divisible by num_heads",
+                  "embed_dim=6 and num_heads=4"])
+case("MultiheadAttention_mask", LAYERS, "an `attn_mask` of the wrong size to "
+     "`MultiheadAttention`",
+     seeded(lambda tmp: {"layer": nn.MultiheadAttention(8, 2), "x": T(3, 2, 8),
+                         "m": minigrad.ones(4, 4, dtype=minigrad.bool_)}),
+     lambda o: o.layer(o.x, o.x, o.x, attn_mask=o.m), ValueError,
+     ["MultiheadAttention(embed_dim=8, num_heads=2", "expected attn_mask of shape (3, 3) (L, S)",
+      "(4, 3, 3) (N·num_heads, L, S)", "got (4, 4)"])
+case("TransformerEncoderLayer_features", LAYERS, "`TransformerEncoderLayer` input with the "
+     "wrong number of features",
+     seeded(lambda tmp: {"layer": nn.TransformerEncoderLayer(8, 2, 16, 0.0), "x": T(3, 2, 6)}),
+     lambda o: o.layer(o.x), ValueError,
+     ["TransformerEncoderLayer(d_model=8, nhead=2)", "expected query with 8 features",
+      "got shape (3, 2, 6)"])
+case("TransformerEncoder_mask", LAYERS, "a `mask` of the wrong size to `TransformerEncoder`",
+     seeded(lambda tmp: {"layer": nn.TransformerEncoder(
+         nn.TransformerEncoderLayer(8, 2, 16, 0.0), 2), "x": T(3, 2, 8),
+         "m": minigrad.ones(4, 4, dtype=minigrad.bool_)}),
+     lambda o: o.layer(o.x, mask=o.m), ValueError,
+     ["TransformerEncoder(num_layers=2)", "expected attn_mask of shape (3, 3)", "got (4, 4)"])
+case("TransformerDecoderLayer_memory", LAYERS, "a `memory` with the wrong number of features "
+     "to `TransformerDecoderLayer`",
+     seeded(lambda tmp: {"layer": nn.TransformerDecoderLayer(8, 2, 16, 0.0), "x": T(3, 2, 8),
+                         "mem": T(4, 2, 6, seed=1)}),
+     lambda o: o.layer(o.x, o.mem), ValueError,
+     ["TransformerDecoderLayer(d_model=8, nhead=2)", "expected key with 8 features",
+      "got shape (4, 2, 6)"])
+case("TransformerDecoder_batch", LAYERS, "`TransformerDecoder` with target and memory of "
+     "different batch sizes",
+     seeded(lambda tmp: {"layer": nn.TransformerDecoder(
+         nn.TransformerDecoderLayer(8, 2, 16, 0.0), 1), "x": T(3, 2, 8),
+         "mem": T(4, 3, 8, seed=1)}),
+     lambda o: o.layer(o.x, o.mem), ValueError,
+     ["TransformerDecoder(num_layers=1)", "must have the same batch size",
+      "query (3, 2, 8) and key (4, 3, 8)"])
+case("Transformer_batch", LAYERS, "`Transformer` with src and tgt of different batch sizes",
+     seeded(lambda tmp: {"layer": nn.Transformer(8, 2, 1, 1, 16, 0.0), "src": T(3, 2, 8),
+                         "tgt": T(4, 3, 8, seed=1)}),
+     lambda o: o.layer(o.src, o.tgt), ValueError,
+     ["Transformer(d_model=8, nhead=2)", "batch size of src and tgt must be equal",
+      "src (3, 2, 8) and tgt (4, 3, 8)"])
 case("MaxPool2d_rank", LAYERS, "a 2-d input to `MaxPool2d`",
      seeded(lambda tmp: {"layer": nn.MaxPool2d(2), "x": T(5, 5)}), lambda o: o.layer(o.x),
      ValueError, ["MaxPool2d(kernel_size=2", "max_pool2d: expected input of shape (N, C, H, W)",
