@@ -21,6 +21,7 @@ KERNELS = (
     # op        device  impl     module                     function
     ("matmul", "cpu", "numpy", "minigrad_kernels.matmul", "matmul_numpy"),
     ("erf", "cpu", "numpy", "minigrad_kernels.erf", "erf_numpy"),
+    ("erf", "cpu", "numba", "minigrad_kernels.erf", "erf_numba"),
     ("conv2d.forward", "cpu", "numpy", "minigrad_kernels.conv2d", "conv2d_forward_numpy"),
     ("conv2d.backward_input", "cpu", "numpy", "minigrad_kernels.conv2d",
      "conv2d_backward_input_numpy"),
@@ -48,6 +49,10 @@ KERNELS = (
      "attention_forward_numpy"),
     ("attention.backward", "cpu", "numpy", "minigrad_kernels.attention",
      "attention_backward_numpy"),
+    ("attention.forward", "cpu", "numba", "minigrad_kernels.attention",
+     "attention_forward_numba"),
+    ("attention.backward", "cpu", "numba", "minigrad_kernels.attention",
+     "attention_backward_numba"),
     ("relu.backward", "cpu", "numpy", "minigrad_kernels.relu", "relu_backward_numpy"),
     ("relu.forward", "cpu", "numba", "minigrad_kernels.relu", "relu_numba"),
     ("relu.backward", "cpu", "numba", "minigrad_kernels.relu", "relu_backward_numba"),
@@ -72,6 +77,10 @@ KERNELS = (
      "softmax_xent_backward_numba_cuda"),
     ("adam_update", "cuda", "numba_cuda", "minigrad_kernels.cuda.adam_update",
      "adam_update_numba_cuda"),
+    ("attention.forward", "cuda", "numba_cuda", "minigrad_kernels.cuda.attention",
+     "attention_forward_numba_cuda"),
+    ("attention.backward", "cuda", "numba_cuda", "minigrad_kernels.cuda.attention",
+     "attention_backward_numba_cuda"),
 )
 # CuPy: the NumPy reference of every op but erf (erf_cupy above), as it is, on CuPy arrays:
 # a reference uses its inputs' array module (cuBLAS for the products, CuPy elementwise
@@ -93,6 +102,12 @@ _FASTEST = {
     ("adam_update", "cpu"): "numba",             # one pass, same bits: 4.5x faster (694k params)
     ("relu.forward", "cpu"): "numba",            # one pass: 2-2.7x faster than np.maximum
     ("relu.backward", "cpu"): "numba",           # one pass instead of a mask and a multiply
+    # fused attention, forward + backward, causal float32, 32 heads, E = 32
+    # (python -m benchmarks.attention_bench): 1.3x faster than the reference at L = 64,
+    # 1.8-3.8x at L = 128-1024, and O((L + S)·E) extra memory instead of several L × S arrays
+    ("attention.forward", "cpu"): "numba",
+    ("attention.backward", "cpu"): "numba",
+    ("erf", "cpu"): "numba",                     # libm's erf, no Python object: 8-10x faster
 }
 # On CUDA the default is CuPy until a benchmark on a real GPU says otherwise: no GPU has
 # measured our Numba CUDA kernels against it yet (pick them with use_kernels/MINIGRAD_KERNELS).

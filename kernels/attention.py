@@ -29,7 +29,11 @@ Contract (every implementation):
 A query row whose every key is dropped gives out = 0 and zero gradients (PyTorch ≥ 2.5's
 behaviour), not NaN.
 """
+import numba
+import numpy as np
+
 from ._arrays import array_module
+from .memory import empty
 
 
 def _scores(q, k, scale, is_causal, mask):
@@ -95,3 +99,274 @@ class _quiet:
     def __exit__(self, *exc):
         if self.state is not None:
             self.state.__exit__(*exc)
+
+
+# ---------------------------------------------------------------------------------------
+# Numba: fused and blockwise (the FlashAttention recurrence), single-threaded (see
+# minigrad_kernels.DEFAULTS).  Per head, the queries go by blocks of BLOCK_Q rows and the
+# keys by blocks of BLOCK_K; one (BLOCK_Q, BLOCK_K) tile of scores exists at a time, so the
+# memory beyond the outputs is O((L + S)·E), never O(L·S).
+#
+# * Products are written as axpy loops over a contiguous row (sᵢ,· += qᵢₑ·kᵀₑ,·; accᵢ,· +=
+#   pᵢⱼ·vⱼ,·): no reduction to reassociate, so LLVM vectorises them as written and each
+#   sum's order (hence its bits) does not depend on the vector width.  kᵀ and vᵀ are
+#   transposed once per head for that.  Only the row sums and row maxima are reductions.
+# * e^x is ``_exp``: no SVML in this environment, so np.exp in a loop is a scalar libm
+#   call per score (twice: forward and backward); the polynomial below is plain
+#   multiply-adds, which vectorise (8 float64 lanes).
+# * The scratch arrays are allocated by the Python wrappers with ``memory.empty`` and passed
+#   in: they come from the host cache, and tracemalloc (which sees NumPy's allocations, not
+#   Numba's) counts them when the extra memory is measured.
+
+BLOCK_Q = 64
+BLOCK_K = 64
+# reassoc lets the row sums vectorise; no nnan/ninf: −inf is a value here (masked scores)
+_FAST = {"nsz", "arcp", "contract", "reassoc"}
+_EXP_MIN = -87.0        # below: e^x < 1.7e-38 relative to the row's largest term, taken as 0
+
+
+@numba.njit(inline="always", fastmath={"contract"})
+def _exp(x):
+    """e^x for x ≤ 0 (x slightly above 0 from rounding too), in float64: e^x = (e^(x/256))^256,
+    a degree-12 Taylor polynomial on x/256 ∈ [−0.34, 0] (truncation 1e-16) then eight
+    squarings (relative error ≲ 5e-14); 0 below _EXP_MIN, −inf included."""
+    y = max(x, _EXP_MIN) * 0.00390625
+    p = 1.0 + y * (1.0 + y * (1 / 2 + y * (1 / 6 + y * (1 / 24 + y * (1 / 120 + y * (
+        1 / 720 + y * (1 / 5040 + y * (1 / 40320 + y * (1 / 362880 + y * (
+            1 / 3628800 + y * (1 / 39916800 + y * (1 / 479001600))))))))))))
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p if x >= _EXP_MIN else 0.0
+
+
+# Every array reaches the compiled loops flat (1-D, C order) and is indexed by an unsigned
+# offset, U(...): a view per row (q[b, i]) costs a reference-count increment and decrement
+# per inner loop, and a signed index j0 + c a negative-index test that kept LLVM from
+# vectorising (or made it gather) — as in conv2d's loops.  Scalars that meet array elements
+# in a loop have the arrays' dtype (``dt(...)``): a float64 scalar would widen every float32
+# product to float64.
+U = np.uint64
+
+
+@numba.njit(inline="always")
+def _transpose(a, base, rows, cols, out, factor):
+    """out[e·rows + j] = factor · a[base + j·cols + e]: one head's keys or values,
+    feature-major, so a tile's products are contiguous axpys."""
+    for j in range(rows):
+        for e in range(cols):
+            out[U(e * rows + j)] = a[U(base + j * cols + e)] * factor
+
+
+@numba.njit(inline="always")
+def _tile_scores(q, qo, feat, kt, keys, j0, nr, nb, s, causal, row0, mask, mo, has_mask):
+    """s[r, c] = q[qo + r·E:]·kt[:, j0 + c] (+ mask[mo + r·S + c]), −inf where causal drops
+    key j0 + c for query row0 + r."""
+    for r in range(nr):
+        so, qr = r * BLOCK_K, qo + r * feat
+        for c in range(nb):
+            s[U(so + c)] = 0.0
+        for e in range(feat):
+            a, ko = q[U(qr + e)], e * keys + j0
+            for c in range(nb):
+                s[U(so + c)] += a * kt[U(ko + c)]
+        if has_mask:
+            mr = mo + r * keys
+            for c in range(nb):
+                s[U(so + c)] += mask[U(mr + c)]
+        if causal:
+            for c in range(max(0, row0 + r + 1 - j0), nb):
+                s[U(so + c)] = -np.inf
+
+
+@numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
+def _forward(q, k, v, shape, scale, causal, mask, mask_step, has_mask, drop, has_drop,
+             out, lse, kt, s, acc, m, total):
+    nbatch, length, keys, feat, ev = shape
+    dt = q.dtype.type
+    for b in range(nbatch):
+        _transpose(k, b * keys * feat, keys, feat, kt, scale)   # scale folded into kᵀ
+        for i0 in range(0, length, BLOCK_Q):
+            nr = min(BLOCK_Q, length - i0)
+            for r in range(nr):
+                m[r] = -np.inf
+                total[r] = 0.0
+            for t in range(nr * ev):
+                acc[U(t)] = 0.0
+            # causal: the keys j ≤ i of the block's last row; key blocks above the diagonal
+            # are never visited
+            end = min(keys, i0 + nr) if causal else keys
+            for j0 in range(0, end, BLOCK_K):
+                nb = min(BLOCK_K, end - j0)
+                _tile_scores(q, (b * length + i0) * feat, feat, kt, keys, j0, nr, nb, s,
+                             causal, i0, mask, (b * mask_step + i0) * keys + j0, has_mask)
+                for r in range(nr):
+                    so = r * BLOCK_K
+                    top = -np.inf
+                    for c in range(nb):
+                        top = max(top, s[U(so + c)])
+                    new = max(m[r], top)
+                    if new == -np.inf:          # no key for this row yet: p = 0
+                        for c in range(nb):
+                            s[U(so + c)] = 0.0
+                        continue
+                    # the running max rises: rescale what was summed under the old one
+                    alpha = _exp(m[r] - new)
+                    part = 0.0
+                    for c in range(nb):
+                        p = _exp(s[U(so + c)] - new)
+                        s[U(so + c)] = p
+                        part += p
+                    total[r] = total[r] * alpha + part
+                    m[r] = new
+                    if alpha != 1.0:
+                        a = dt(alpha)
+                        for e in range(ev):
+                            acc[U(r * ev + e)] *= a
+                    if has_drop:                # after the sum: dropout is not renormalised
+                        do = ((b * length + i0 + r) * keys + j0)
+                        for c in range(nb):
+                            s[U(so + c)] *= drop[U(do + c)]
+                # acc += p · v: one axpy over Ev per nonzero p
+                for r in range(nr):
+                    ao = r * ev
+                    for c in range(nb):
+                        p = s[U(r * BLOCK_K + c)]
+                        if p != 0.0:
+                            vo = (b * keys + j0 + c) * ev
+                            for e in range(ev):
+                                acc[U(ao + e)] += p * v[U(vo + e)]
+            for r in range(nr):
+                i = b * length + i0 + r
+                if total[r] > 0.0:
+                    inv = dt(1.0 / total[r])
+                    for e in range(ev):
+                        out[U(i * ev + e)] = acc[U(r * ev + e)] * inv
+                    lse[U(i)] = m[r] + np.log(total[r])
+                else:                           # no key: out = 0, lse = −inf
+                    for e in range(ev):
+                        out[U(i * ev + e)] = 0.0
+                    lse[U(i)] = -np.inf
+
+
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+def _options(q, mask, dropout):
+    """(mask, mask_step, has_mask, dropout, has_dropout), flat; a 1-element stand-in for an
+    absent array, so that one compiled specialisation serves both.  mask_step: rows of the
+    mask per batch entry, 0 for one (1, L, S) mask shared by every head."""
+    dummy = np.zeros(1, q.dtype)
+    step = 0 if mask is None or mask.shape[0] == 1 else q.shape[1]
+    return (dummy if mask is None else _flat(mask), step, mask is not None,
+            dummy if dropout is None else _flat(dropout), dropout is not None)
+
+
+def attention_forward_numba(q, k, v, scale, is_causal=False, mask=None, dropout=None):
+    """Fused: per block of queries, the key blocks stream through an online softmax —
+    a running max mᵢ and sum lᵢ, the accumulator rescaled by e^(m_old − m_new) whenever mᵢ
+    rises — so out = acc / l and lse = m + log l come out without the (L, S) scores."""
+    (nbatch, length, feat), keys, ev = q.shape, k.shape[1], v.shape[2]
+    out = empty((nbatch, length, ev), like=q)
+    lse = empty((nbatch, length), like=q)
+    kt = empty(feat * keys, like=q)
+    s = empty(BLOCK_Q * BLOCK_K, like=q)
+    acc = empty(BLOCK_Q * ev, like=q)
+    m, total = empty(BLOCK_Q, np.float64, like=q), empty(BLOCK_Q, np.float64, like=q)
+    _forward(_flat(q), _flat(k), _flat(v), (nbatch, length, keys, feat, ev),
+             q.dtype.type(scale), bool(is_causal), *_options(q, mask, dropout),
+             out.reshape(-1), lse.reshape(-1), kt, s, acc, m, total)
+    return out, lse
+
+
+@numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
+def _backward(dout, q, k, v, out, lse, shape, scale, causal, mask, mask_step, has_mask,
+              drop, has_drop, dq, dk, dv, kt, vt, s, dp, dk_acc, dv_acc, delta):
+    nbatch, length, keys, feat, ev = shape
+    dt = q.dtype.type
+    one = dt(1.0)
+    for b in range(nbatch):
+        _transpose(k, b * keys * feat, keys, feat, kt, scale)
+        _transpose(v, b * keys * ev, keys, ev, vt, one)
+        for i in range(length):                 # Dᵢ = doutᵢ · outᵢ
+            o = (b * length + i) * ev
+            d = 0.0
+            for e in range(ev):
+                d += dout[U(o + e)] * out[U(o + e)]
+            delta[i] = d
+        for t in range(length * feat):
+            dq[U(b * length * feat + t)] = 0.0
+        for j0 in range(0, keys, BLOCK_K):
+            nb = min(BLOCK_K, keys - j0)
+            for t in range(nb * feat):
+                dk_acc[U(t)] = 0.0
+            for t in range(nb * ev):
+                dv_acc[U(t)] = 0.0
+            # causal: queries i < j0 see none of these keys; start at the block holding j0
+            start = (j0 // BLOCK_Q) * BLOCK_Q if causal else 0
+            for i0 in range(start, length, BLOCK_Q):
+                nr = min(BLOCK_Q, length - i0)
+                _tile_scores(q, (b * length + i0) * feat, feat, kt, keys, j0, nr, nb, s,
+                             causal, i0, mask, (b * mask_step + i0) * keys + j0, has_mask)
+                for r in range(nr):             # P recomputed from lse; dP = dout · vᵀ
+                    i, so = b * length + i0 + r, r * BLOCK_K
+                    top = lse[U(i)]
+                    if top == -np.inf:          # a row with no key: no gradient at all
+                        for c in range(nb):
+                            s[U(so + c)] = 0.0
+                        continue
+                    for c in range(nb):
+                        s[U(so + c)] = _exp(s[U(so + c)] - top)
+                        dp[U(so + c)] = 0.0
+                    for e in range(ev):
+                        a, vo = dout[U(i * ev + e)], e * keys + j0
+                        for c in range(nb):
+                            dp[U(so + c)] += a * vt[U(vo + c)]
+                for r in range(nr):
+                    i, so = b * length + i0 + r, r * BLOCK_K
+                    d, do = delta[i0 + r], (i * keys + j0)
+                    for c in range(nb):
+                        p = s[U(so + c)]
+                        if p == 0.0:            # dropped keys, and rows with no key
+                            continue
+                        keep = drop[U(do + c)] if has_drop else one
+                        pd = p * keep           # dv += (P ⊙ drop)ᵀ · dout
+                        if pd != 0.0:
+                            for e in range(ev):
+                                dv_acc[U(c * ev + e)] += pd * dout[U(i * ev + e)]
+                        # dS = P ⊙ (dP ⊙ drop − D), times scale for dq and dk
+                        g = p * (dp[U(so + c)] * keep - d) * scale
+                        ko = (b * keys + j0 + c) * feat
+                        for e in range(feat):
+                            dq[U(i * feat + e)] += g * k[U(ko + e)]
+                            dk_acc[U(c * feat + e)] += g * q[U(i * feat + e)]
+            for t in range(nb * feat):
+                dk[U((b * keys + j0) * feat + t)] = dk_acc[U(t)]
+            for t in range(nb * ev):
+                dv[U((b * keys + j0) * ev + t)] = dv_acc[U(t)]
+
+
+def attention_backward_numba(dout, q, k, v, out, lse, scale, is_causal=False, mask=None,
+                             dropout=None):
+    """Key blocks outside, query blocks inside (FlashAttention-2's backward): each key
+    block's dk and dv add up in a (BLOCK_K, E) buffer, dq row by row in place; the tile of
+    P is recomputed from lse, never saved, with D = rowsum(dout ⊙ out)."""
+    (nbatch, length, feat), keys, ev = q.shape, k.shape[1], v.shape[2]
+    dq = empty(q.shape, like=q)
+    dk = empty(k.shape, like=q)
+    dv = empty(v.shape, like=q)
+    kt, vt = empty(feat * keys, like=q), empty(ev * keys, like=q)
+    s, dp = empty(BLOCK_Q * BLOCK_K, like=q), empty(BLOCK_Q * BLOCK_K, like=q)
+    dk_acc, dv_acc = empty(BLOCK_K * feat, like=q), empty(BLOCK_K * ev, like=q)
+    delta = empty(length, like=q)
+    _backward(*(_flat(a) for a in (dout, q, k, v, out, lse)), (nbatch, length, keys, feat, ev),
+              q.dtype.type(scale), bool(is_causal), *_options(q, mask, dropout),
+              dq.reshape(-1), dk.reshape(-1), dv.reshape(-1), kt, vt, s, dp, dk_acc, dv_acc,
+              delta)
+    return dq, dk, dv

@@ -178,6 +178,47 @@ def relu_backward_args():
     return relu_case().map(build)
 
 
+@st.composite
+def attention_case(draw):
+    """q, k, v and the options of one attention call: L ≠ S included, lengths across the
+    Numba kernel's 64-wide blocks, every mask kind (none, bool as 0/−inf, float bias, one
+    (1, L, S) mask for all heads), rows with every key masked, dropout multipliers."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    b, length, keys = draw(st.integers(1, 3)), draw(st.integers(1, 70)), draw(st.integers(1, 70))
+    feat, ev = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    q, k, v = (rng.standard_normal(shape).astype(dtype)
+               for shape in ((b, length, feat), (b, keys, feat), (b, keys, ev)))
+    causal = draw(st.booleans())
+    kind = draw(st.sampled_from(["none", "bool", "bias", "shared"]))
+    mask = None
+    if kind != "none":
+        rows = 1 if kind == "shared" else b
+        if kind == "bias":
+            mask = 2 * rng.standard_normal((rows, length, keys))
+        else:
+            mask = np.where(rng.random((rows, length, keys)) < 0.7, 0.0, -np.inf)
+        if draw(st.booleans()):          # fully masked rows: out 0, zero gradients
+            mask[:, rng.random(length) < 0.3] = -np.inf
+        mask = mask.astype(dtype)
+    dropout = None
+    if draw(st.booleans()):
+        p = draw(st.sampled_from([0.1, 0.5]))
+        dropout = ((rng.random((b, length, keys)) >= p) / (1 - p)).astype(dtype)
+    scale = draw(st.sampled_from([1.0, 1 / np.sqrt(feat), 3.0]))
+    return q, k, v, scale, causal, mask, dropout
+
+
+def attention_backward_args():
+    def build(case):
+        from minigrad_kernels.attention import attention_forward_numpy
+        q, k, v, scale, causal, mask, dropout = case
+        out, lse = attention_forward_numpy(q, k, v, scale, causal, mask, dropout)
+        dout = np.random.default_rng(4).standard_normal(out.shape).astype(q.dtype)
+        return dout, q, k, v, out, lse, scale, causal, mask, dropout
+    return attention_case().map(build)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -192,6 +233,8 @@ CASES = {
     "adam_update": (adam_args(), 1e-5, 1e-12),
     "relu.forward": (relu_case().map(lambda x: (x,)), 0, 0),
     "relu.backward": (relu_backward_args(), 0, 0),
+    "attention.forward": (attention_case(), 1e-4, 1e-12),
+    "attention.backward": (attention_backward_args(), 1e-4, 1e-12),
 }
 
 

@@ -25,6 +25,10 @@ SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 pytestmark = [] if SIMULATOR else [pytest.mark.gpu]
 NUMBA_CUDA_KERNELS = [k for k in backend.available_kernels(device="cuda")
                       if k[2] == "numba_cuda"]
+# ops tested by explicit cases below (a few chosen shapes, not hypothesis draws): attention,
+# whose forward and backward take ~0.5 s per case in the simulator
+EXPLICIT_CASES = {"attention.forward", "attention.backward"}
+DRAWN_KERNELS = [k for k in NUMBA_CUDA_KERNELS if k[0] in SIM_CASES]
 # each simulated example takes ~0.01–1 s (the ci profile derandomizes the draws)
 SIM_EXAMPLES = int(os.environ.get("MINIGRAD_SIM_EXAMPLES", "25"))
 
@@ -46,12 +50,12 @@ def host(array):
 
 
 def test_every_op_with_a_numba_cuda_kernel_has_simulator_cases():
-    missing = {op for op, _, _ in NUMBA_CUDA_KERNELS} - set(SIM_CASES)
+    missing = {op for op, _, _ in NUMBA_CUDA_KERNELS} - set(SIM_CASES) - EXPLICIT_CASES
     assert not missing, f"add tiny cases for {missing} to kernel_cases.SIM_CASES"
 
 
-@pytest.mark.parametrize("op, device, impl", NUMBA_CUDA_KERNELS,
-                         ids=["-".join(k) for k in NUMBA_CUDA_KERNELS])
+@pytest.mark.parametrize("op, device, impl", DRAWN_KERNELS,
+                         ids=["-".join(k) for k in DRAWN_KERNELS])
 @settings(max_examples=SIM_EXAMPLES,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
@@ -103,6 +107,100 @@ def test_a_training_step_through_the_numba_cuda_kernels(device_array):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 
 
+# -- attention: the FlashAttention kernels on explicit cases --------------------------------
+
+# (B, L, S, E, Ev, dtype, is_causal, mask heads (0: none), dropout, tiles (BQ, BK, per row)):
+# L and S ragged against the tiles and unequal both ways; the masks hold a fully masked row
+ATTENTION_CASES = [
+    (2, 7, 9, 5, 3, np.float64, False, 0, False, None),
+    (2, 9, 6, 4, 6, np.float32, True, 0, False, None),          # causal, L > S
+    (2, 6, 10, 4, 4, np.float64, True, 2, True, (4, 8, 2)),     # causal, L < S, (B, L, S)
+    (1, 5, 7, 20, 17, np.float32, False, 1, True, (2, 4, 2)),   # (1, L, S), E in width 32
+]
+
+
+def _attention_arrays(batch, length, keys, feat, ev, dtype, mask_heads, dropout):
+    rng = np.random.default_rng(length * 100 + keys)
+    q, k = (rng.standard_normal((batch, n, feat)).astype(dtype) for n in (length, keys))
+    v = rng.standard_normal((batch, keys, ev)).astype(dtype)
+    dout = rng.standard_normal((batch, length, ev)).astype(dtype)
+    mask = drop = None
+    if mask_heads:
+        bias = rng.standard_normal((mask_heads, length, keys))
+        mask = np.where(rng.random(bias.shape) < 0.3, -np.inf, bias).astype(dtype)
+        mask[:, 1] = -np.inf                                    # a row with no key
+    if dropout:
+        drop = ((rng.random((batch, length, keys)) > 0.3) / 0.7).astype(dtype)
+    return q, k, v, dout, mask, drop
+
+
+@pytest.mark.parametrize("case", ATTENTION_CASES, ids=[
+    f"{c[5].__name__}-L{c[1]}-S{c[2]}{'-causal' * c[6]}{'-mask' * bool(c[7])}"
+    f"{'-dropout' * c[8]}" for c in ATTENTION_CASES])
+def test_attention_kernels_match_the_reference(case, device_array):
+    from minigrad_kernels.attention import attention_backward_numpy, attention_forward_numpy
+    from minigrad_kernels.cuda.attention import (attention_backward_numba_cuda,
+                                                 attention_forward_numba_cuda)
+    batch, length, keys, feat, ev, dtype, causal, mask_heads, dropout, tiles = case
+    q, k, v, dout, mask, drop = _attention_arrays(batch, length, keys, feat, ev, dtype,
+                                                  mask_heads, dropout)
+    scale = 1 / np.sqrt(feat)
+    want = attention_forward_numpy(q, k, v, scale, causal, mask, drop)
+    want += attention_backward_numpy(dout, q, k, v, *want, scale, causal, mask, drop)
+
+    def dev(a):
+        return None if a is None else device_array(a)
+    launch = {"tiles": tiles} if tiles else {}
+    got = attention_forward_numba_cuda(dev(q), dev(k), dev(v), scale, causal, dev(mask),
+                                       dev(drop), **launch)
+    # backward from the reference's out and lse: each kernel checked on its own
+    got += attention_backward_numba_cuda(dev(dout), dev(q), dev(k), dev(v), dev(want[0]),
+                                         dev(want[1]), scale, causal, dev(mask), dev(drop),
+                                         **launch)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for name, g, w in zip(("out", "lse", "dq", "dk", "dv"), got, want, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype, (name, g.shape, w.shape, g.dtype)
+        np.testing.assert_allclose(host(g), w, rtol=rtol, atol=rtol, err_msg=name)
+    if mask_heads:                      # the row with no key: lse −inf, out and dq exactly 0
+        assert np.all(host(got[1])[:, 1] == -np.inf)
+        assert not np.any(host(got[0])[:, 1]) and not np.any(host(got[2])[:, 1])
+
+
+def test_attention_head_size_beyond_the_compiled_maximum_is_refused(device_array):
+    from minigrad_kernels.cuda.attention import MAX_HEAD, attention_forward_numba_cuda
+    q = device_array(np.zeros((1, 2, MAX_HEAD + 1), np.float32))
+    v = device_array(np.zeros((1, 2, 4), np.float32))
+    with pytest.raises(ValueError, match=rf"E = {MAX_HEAD + 1} exceeds .* maximum head "
+                                         rf"size {MAX_HEAD}: q \(1, 2, {MAX_HEAD + 1}\)"):
+        attention_forward_numba_cuda(q, q, v, 1.0)
+
+
+def test_attention_through_the_op_on_the_numba_cuda_kernels(device_array):
+    """F.scaled_dot_product_attention (4-d heads, a bool mask broadcast over heads) on the
+    device with the attention kernels on numba_cuda: outputs and gradients match the CPU."""
+    from ..cuda_standin import standin
+
+    def run(device):
+        rng = np.random.default_rng(5)
+        q, k, v = (minigrad.tensor(rng.standard_normal((1, 2, n, 4)), device=device,
+                                   requires_grad=True) for n in (5, 6, 6))
+        allowed = minigrad.tensor(rng.random((5, 6)) < 0.7, device=device)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        (y * y).sum().backward()
+        return [y.numpy()] + [t.grad.numpy() for t in (q, k, v)]
+
+    want = run("cpu")
+    if SIMULATOR:
+        with backend.use_cuda_module(standin), backend.use_kernels("cuda",
+                                                                   attention="numba_cuda"):
+            got = run("cuda")
+    else:
+        with backend.use_kernels("cuda", attention="numba_cuda"):
+            got = run("cuda")
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
 # -- real GPU only: the default launch configurations on larger, ragged shapes -------------
 
 @pytest.mark.skipif(SIMULATOR, reason="large shapes take minutes in the simulator")
@@ -123,6 +221,28 @@ def test_large_shapes_with_default_launch_configurations(dtype, device_array):
     want_loss, want_probs = softmax_xent_numpy(logits, target)
     np.testing.assert_allclose(host(loss), want_loss, rtol=rtol * 10, atol=rtol)
     np.testing.assert_allclose(host(probs), want_probs, rtol=rtol * 10, atol=rtol)
+
+
+@pytest.mark.skipif(SIMULATOR, reason="large shapes take minutes in the simulator")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("feat", [64, 128])
+def test_attention_with_default_launch_configurations(dtype, feat, device_array):
+    """Every tile configuration chooser picks (head widths 64 and 128), ragged lengths,
+    causal with a (1, L, S) mask that empties a row, and dropout."""
+    from minigrad_kernels.attention import attention_backward_numpy, attention_forward_numpy
+    from minigrad_kernels.cuda.attention import (attention_backward_numba_cuda,
+                                                 attention_forward_numba_cuda)
+    q, k, v, dout, mask, drop = _attention_arrays(3, 201, 157, feat, feat - 7, dtype, 1, True)
+    scale = 1 / np.sqrt(feat)
+    want = attention_forward_numpy(q, k, v, scale, True, mask, drop)
+    want += attention_backward_numpy(dout, q, k, v, *want, scale, True, mask, drop)
+    got = attention_forward_numba_cuda(*map(device_array, (q, k, v)), scale, True,
+                                       device_array(mask), device_array(drop))
+    got += attention_backward_numba_cuda(*map(device_array, (dout, q, k, v) + want), scale,
+                                         True, device_array(mask), device_array(drop))
+    rtol = 1e-4 if dtype == np.float32 else 1e-11
+    for name, g, w in zip(("out", "lse", "dq", "dk", "dv"), got, want, strict=True):
+        np.testing.assert_allclose(host(g), w, rtol=rtol, atol=rtol, err_msg=name)
 
 
 @pytest.mark.skipif(SIMULATOR, reason="CuPy streams exist on a real GPU only")
