@@ -432,6 +432,34 @@ class Tensor:
     def __ge__(self, other):
         return self._compare(other, "greater_equal")
 
+    # -- bitwise / logical, on bool and integer tensors (no gradient: masks) -----------
+    def _bitwise(self, other, ufunc):
+        for operand in (self, other):
+            kind = np.asarray(operand.data if isinstance(operand, Tensor) else operand).dtype
+            if kind.kind not in "biu":
+                raise TypeError(f"{ufunc}: expects bool or integer tensors, got dtype {kind}")
+        return self._compare(other, ufunc)
+
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"invert (~): expects a bool or integer tensor, got dtype "
+                            f"{self.dtype}")
+        return Tensor._wrap(self.xp.invert(self.data))
+
+    def __and__(self, other):
+        return self._bitwise(other, "bitwise_and")
+
+    def __or__(self, other):
+        return self._bitwise(other, "bitwise_or")
+
+    def __xor__(self, other):
+        return self._bitwise(other, "bitwise_xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def logical_not(self):
+        return Tensor._wrap(self.xp.logical_not(self.data))
+
     def _no_grad_reduce(self, name, axis, keepdims, dim, keepdim):
         axis = axis if dim is None else dim
         keepdims = keepdims if keepdim is None else keepdim

@@ -96,3 +96,19 @@ def test_multinomial_without_replacement_is_distinct_and_seeded():
 def test_bad_arguments_are_named(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_mask_algebra_matches_pytorch():
+    a = np.array([[True, False, True], [False, False, True]])
+    b = np.array([True, True, False])
+    ours, theirs = minigrad.tensor(a), torch.tensor(a)
+    for op in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y,
+               lambda x, y: ~x & y):
+        np.testing.assert_array_equal(op(ours, minigrad.tensor(b)).numpy(),
+                                      op(theirs, torch.tensor(b)).numpy())
+    np.testing.assert_array_equal(ours.logical_not().numpy(), theirs.logical_not().numpy())
+    np.testing.assert_array_equal((~minigrad.tensor([5, 0])).numpy(), [-6, -1])
+    with pytest.raises(TypeError, match="bool or integer"):
+        ~minigrad.ones(2)
+    with pytest.raises(TypeError, match="bool or integer"):
+        minigrad.ones(2) & ours[0, :2]
