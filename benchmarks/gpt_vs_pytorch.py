@@ -276,8 +276,11 @@ def accuracy(cfg, frameworks, threads, seed=0):
 # ---------------------------------------------------------------------------------------
 # (b), (c): one measurement per fresh worker process
 
-def run_worker(framework, task, cfg, steps, warmup, tokens, threads, seed=0):
+def run_worker(framework, task, cfg, steps, warmup, tokens, threads, seed=0, malloc="keep"):
     """What a worker process measures, as a dict (printed as JSON)."""
+    if malloc == "keep":         # glibc keeps freed blocks (both frameworks allocate with it)
+        from minigrad_kernels.memory import keep_freed_cpu_memory
+        keep_freed_cpu_memory()
     limits = _limit_threads(framework, threads)  # noqa: F841 (kept alive for the run)
     from minigrad.examples.gpt import get_batch
     data = load_data()
@@ -329,7 +332,8 @@ def measure_isolated(config, frameworks, task, args):
             cmd = [sys.executable, "-m", "benchmarks.gpt_vs_pytorch", "--worker", framework,
                    "--task", task, "--config", config, "--steps", str(args.steps),
                    "--warmup", str(args.warmup), "--threads", str(args.threads),
-                   "--tokens", args.tokens, "--iters", str(args.iters)]
+                   "--tokens", args.tokens, "--iters", str(args.iters),
+                   "--malloc", args.malloc]
             done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=_REPO)
             if done.returncode != 0:
                 raise RuntimeError(f"{framework} {task} worker failed:\n{done.stderr[-2000:]}")
@@ -356,6 +360,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tokens", default="64,256", help="new tokens for (c)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--malloc", choices=["keep", "default"], default="keep",
+                        help="keep: glibc keeps freed memory (minigrad.backend."
+                             "keep_freed_cpu_memory) in both frameworks' workers, as "
+                             "docs/examples/gpt_chars.py trains; default: glibc's own")
     parser.add_argument("--skip", default="", help="comma list of accuracy,train,sample")
     parser.add_argument("--out", default=None)
     parser.add_argument("--worker", choices=["minigrad", "pytorch"], help=argparse.SUPPRESS)
@@ -371,19 +379,23 @@ def main(argv=None):
 
     if args.worker:
         row = run_worker(args.worker, args.task, cfg, args.steps, args.warmup, tokens,
-                         args.threads)
+                         args.threads, malloc=args.malloc)
         print(json.dumps(row))
         return row
 
     frameworks = ["minigrad"] + (["pytorch"] if torch_available() else [])
     skip = set(filter(None, args.skip.split(",")))
     result = {"config": {**cfg, "name": args.config}, "threads": args.threads,
+              "malloc": args.malloc,
               "frameworks": frameworks, "python": platform.python_version(),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
     if torch_available():
         import torch
         result["torch_version"] = torch.__version__
     if "accuracy" not in skip:
+        if args.malloc == "keep":
+            from minigrad_kernels.memory import keep_freed_cpu_memory
+            keep_freed_cpu_memory()
         result["accuracy"] = accuracy(cfg, frameworks, args.threads)
     if "train" not in skip:
         runs = measure_isolated(args.config, frameworks, "train", args)
@@ -406,7 +418,8 @@ def print_tables(result, tokens):
     cfg, frameworks = result["config"], result["frameworks"]
     print(f"\nGPT {cfg['name']}: {cfg['n_layer']} layers, {cfg['n_head']} heads, "
           f"{cfg['n_embd']} wide, block {cfg['block_size']}, batch {cfg['batch_size']}; "
-          f"{result['threads']} threads each (torch.set_num_threads / threadpoolctl)")
+          f"{result['threads']} threads each (torch.set_num_threads / threadpoolctl); "
+          f"glibc malloc: {result.get('malloc', 'default')} (both)")
     if "accuracy" in result:
         print(f"\n(a) validation loss after {cfg['iters']} iterations, same init, batches "
               f"and recipe ({EVAL_BATCHES} validation batches)")

@@ -221,6 +221,9 @@ def train(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    # glibc keeps the freed activations for the next step instead of returning them to the
+    # OS: ~12 000 page faults a step fewer, 1.4x faster here (see minigrad.backend)
+    minigrad.backend.keep_freed_cpu_memory()
     if args.threads is None:
         return train(args)
     from threadpoolctl import threadpool_limits        # the bench/test extras install it

@@ -333,8 +333,10 @@ def _check_join(tensors, op):
     return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis; all other axes must match."""
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (``dim``: PyTorch's name); all other axes must
+    match."""
+    axis = dim if dim is not None else axis
     tensors = _check_join(tensors, "concatenate")
     ndim = tensors[0].ndim
     if ndim == 0:
@@ -351,8 +353,9 @@ def concatenate(tensors, axis=0):
 cat = concatenate
 
 
-def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new axis."""
+def stack(tensors, axis=0, *, dim=None):
+    """Join same-shaped tensors along a new axis (``dim``: PyTorch's name)."""
+    axis = dim if dim is not None else axis
     tensors = _check_join(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
