@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend, creation, dtypes
 from .. import functional as F
+from ..ops._util import constant_array
 from ..tensor import Tensor
 from . import init
 from ._util import empty_parameter, size
@@ -28,17 +29,7 @@ def _mask_array(mask, name, like, owner):
     bool True (= ignore this position) → −inf, False → 0; a float mask as is."""
     if mask is None:
         return None
-    if isinstance(mask, Tensor):
-        if mask.requires_grad:
-            raise ValueError(f"{owner}: {name} is treated as a constant; it must not require "
-                             f"grad (detach it)")
-        mask = mask.data
-    elif not (isinstance(mask, np.ndarray) or type(mask).__module__.startswith("cupy")):
-        raise TypeError(f"{owner}: {name} must be a Tensor or an array, got "
-                        f"{type(mask).__name__}")
-    if backend.device_of(mask) != like.device:
-        raise RuntimeError(f"{owner}: {name} is on {backend.device_of(mask)}, the input on "
-                           f"{like.device}; move one explicitly")
+    mask = constant_array(mask, name, like, owner)
     if mask.dtype == bool:
         return like.xp.where(mask, like.dtype.type(-np.inf), like.dtype.type(0))
     if not dtypes.is_floating(mask.dtype):

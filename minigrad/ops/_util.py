@@ -190,3 +190,20 @@ def check_params(op, x, check_dtype=True, **params):
 
 def _caster(dtype):
     return {"float32": "float", "float64": "double"}.get(str(dtype), f"to('{dtype}')")
+
+
+def constant_array(mask, name, like, op):
+    """A mask given as a Tensor or an array, as an array on ``like``'s device: masks are
+    constants, never differentiated (one that requires grad is refused)."""
+    if isinstance(mask, Tensor):
+        if mask.requires_grad:
+            raise ValueError(f"{op}: {name} is treated as a constant; it must not require "
+                             f"grad (detach it)")
+        mask = mask.data
+    elif not (isinstance(mask, np.ndarray) or type(mask).__module__.startswith("cupy")):
+        raise TypeError(f"{op}: {name} must be a Tensor or an array, got "
+                        f"{type(mask).__name__}")
+    if backend.device_of(mask) != like.device:
+        raise RuntimeError(f"{op}: {name} is on {backend.device_of(mask)}, the input on "
+                           f"{like.device}; move one explicitly")
+    return mask

@@ -8,7 +8,7 @@ import numpy as np
 from .. import backend, dtypes, random
 from ..function import Function
 from ..tensor import Tensor
-from ._util import check_broadcast
+from ._util import check_broadcast, constant_array
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -98,17 +98,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 def _additive_mask(mask, query, shape, op):
     """A bool or float mask as a contiguous (..., L, S) array of 0/−inf (or the given
     biases) in the query's dtype."""
-    if isinstance(mask, Tensor):
-        if mask.requires_grad:
-            raise ValueError(f"{op}: attn_mask is treated as a constant; it must not require "
-                             f"grad (detach it)")
-        mask = mask.data
-    elif not (isinstance(mask, np.ndarray) or type(mask).__module__.startswith("cupy")):
-        raise TypeError(f"{op}: attn_mask must be a Tensor or an array, got "
-                        f"{type(mask).__name__}")
-    if backend.device_of(mask) != query.device:
-        raise RuntimeError(f"{op}: attn_mask is on {backend.device_of(mask)}, query on "
-                           f"{query.device}")
+    mask = constant_array(mask, "attn_mask", query, op)
     check_broadcast(op, mask.shape, shape)
     if len(mask.shape) > len(shape) or any(m not in (1, n) for m, n in
                                            zip(mask.shape[::-1], shape[::-1])):
