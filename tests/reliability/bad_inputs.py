@@ -171,6 +171,10 @@ OPTIM = "Optimizers"
 FILES = "Files: IDX and minigrad.save"
 CKPT = "Checkpoints: load_checkpoint and fit(resume=)"
 ARGS = "Layer and op arguments"
+SIZES = "Sizes, axes, indices and flags"
+TRANSACTIONS = "All or nothing: optimizers, state dicts, backward, checkpoints"
+SAVING = "Files: saving safely and reading any source"
+DATA = "Data loading and fit arguments"
 
 # -- shapes: elementwise ops that broadcast --------------------------------------------------
 
@@ -1293,6 +1297,10 @@ def names():
     return seen, {n for n in seen if seen.count(n) > 1}
 
 
-GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, CKPT, ARGS]
+# Cases kept in their own modules (they import ``case``, the groups and the helpers above).
+from . import bad_inputs_files, bad_inputs_training  # noqa: E402,F401  (they register cases)
+
+GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, CKPT, ARGS, SIZES,
+          TRANSACTIONS, SAVING, DATA]
 assert {c.group for c in CASES} <= set(GROUPS)
 assert not names()[1], f"duplicate case names: {names()[1]}"
