@@ -22,7 +22,8 @@ import copy
 import numpy as np
 
 from . import random as mg_random
-from .serialization import CheckpointFormatError, load, save
+from ._check import check_int
+from .serialization import CheckpointFormatError, file_path, load, save_as
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CheckpointFormatError"]
 
@@ -64,8 +65,9 @@ def save_checkpoint(path, model=None, optimizer=None, scheduler=None, dataloader
     """Write everything needed to continue training to ``path``, atomically.
 
     Args:
-        path: the file (any name; written under a temporary name, then renamed over it,
-            so a crash leaves the previous checkpoint intact).
+        path: the file (any name; written as :func:`minigrad.save` writes: under a
+            temporary name, then renamed over it, so a crash leaves the previous checkpoint
+            intact; its mode is kept and a symlink's target is replaced).
         model: a Module: its ``state_dict()`` (parameters and buffers).
         optimizer: an Optimizer: its ``state_dict()`` and step count.
         scheduler: an lr scheduler (ReduceLROnPlateau included), or a list of them.
@@ -79,8 +81,11 @@ def save_checkpoint(path, model=None, optimizer=None, scheduler=None, dataloader
     >>> minigrad.save_checkpoint("run.ckpt", model=model, optimizer=opt, scheduler=sched,
     ...                          epoch=epoch + 1)
     """
-    save(checkpoint_dict(model, optimizer, scheduler, dataloader, epoch, step, extra, rng),
-         path)
+    path = file_path("save_checkpoint", path)
+    for name, value in (("epoch", epoch), ("step", step)):
+        check_int("save_checkpoint", name, value, low=0, none=True)
+    save_as("save_checkpoint", checkpoint_dict(model, optimizer, scheduler, dataloader, epoch,
+                                               step, extra, rng), path)
 
 
 def load_checkpoint(path, model=None, optimizer=None, scheduler=None, dataloader=None,
@@ -103,6 +108,7 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, dataloader
         ValueError / RuntimeError: the checkpoint does not fit the objects (another
             optimizer class, other shapes…).  In every case nothing was changed.
     """
+    path = file_path("load_checkpoint", path)
     ckpt = read_checkpoint(path)
     slots = checkpoint_slots(path, ckpt, model, optimizer, scheduler, dataloader, rng, strict)
     restore(path, slots)
@@ -122,6 +128,12 @@ def read_checkpoint(path):
         raise CheckpointFormatError(f"load_checkpoint: {str(path)!r} has checkpoint version "
                                     f"{version!r}; this minigrad reads versions up to "
                                     f"{VERSION}")
+    for name in ("epoch", "step"):     # fit(resume=) counts epochs from these
+        value = ckpt.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise CheckpointFormatError(f"load_checkpoint: {str(path)!r}: its {name} is "
+                                        f"{value!r:.80}, expected None or an int ≥ 0")
     return ckpt
 
 

@@ -20,15 +20,25 @@ not a zip, a hostile manifest — :func:`load` raises :class:`CheckpointFormatEr
 ValueError) naming the file and the defect.  Arrays shared by several entries (tied
 weights) are stored once and come back shared.
 
+Files are written by :func:`atomic_write` (also used by ``write_idx``): never left worse
+than they were (old or new, same mode and owner, links kept).  :func:`open_source` reads a
+pipe or FIFO once into memory, so ``load`` and ``read_idx`` take any readable source.
+
 Whole training states (optimizer, schedulers, generators, counters) are written with
 :func:`minigrad.save_checkpoint`, which builds on this module (``minigrad/checkpoint.py``).
 """
 import collections
+import contextlib
+import errno
+import io
 import json
 import math
 import os
+import re
+import socket
+import stat
 import struct
-import tempfile
+import sys
 import warnings
 import zipfile
 import zlib
@@ -115,46 +125,209 @@ class _Writer:
 def save(obj, path):
     """Write ``obj`` (a state dict; see the module docstring) to the file ``path``.
 
-    The file is written next to ``path`` under a temporary name, flushed to disk and then
-    renamed over ``path`` in one step, so an interrupted save leaves either the old file
-    or the new one, never a half-written file.  CUDA arrays are copied to the host; the
-    file is the same whatever device the tensors were on.  ``path`` is used as given (no
-    ``.npz`` is appended).
+    ``path`` is never left worse than it was (see :func:`atomic_write`): the file is written
+    under a temporary name in its directory, flushed to disk and renamed over ``path`` in
+    one step, so an interrupted save (a crash, a kill, Ctrl-C) leaves the old file or the
+    new one, never a half-written file, and Ctrl-C raises KeyboardInterrupt.  An existing
+    file keeps its mode, owner and group (a read-only one is refused, as ``open`` would);
+    a symlink is followed and its target replaced (a dangling link's target is created).
+    Temporary files are named ``.<name>.<host>.<pid>.<random>.minigrad-tmp``; one left by
+    a killed process (or an ill-timed second Ctrl-C) is removed by the next save to the same
+    path, once no live process is writing it.  CUDA arrays are copied to the host; the file
+    is the same whatever device the tensors were on.  ``path`` (str, bytes or os.PathLike)
+    is used as given: no ``.npz`` is appended.
 
     >>> minigrad.save({"model": model.state_dict(), "optim": opt.state_dict(),
     ...                "epoch": 3}, "checkpoint.npz")
     """
-    path = os.fspath(path)
+    save_as("save", obj, path)
+
+
+def save_as(func, obj, path):
+    """:func:`save`, with ``func`` (the caller the user called) naming it in path errors."""
+    path = file_path(func, path)
     writer = _Writer()
     root = writer.node(obj, "obj")
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root},
                           ensure_ascii=True, allow_nan=False)
     members = dict(writer.members)
     members[MANIFEST] = np.frombuffer(manifest.encode("ascii"), dtype=np.uint8)
+    atomic_write(func, path, lambda f: _write_npz(f, members))
 
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
+
+class _Archive(zipfile.ZipFile):
+    """The ``.npz`` being written.  An interrupted write drops it unclosed: ZipFile's
+    ``close()`` (also run when it is garbage-collected) would raise "Can't close the ZIP
+    file" over the KeyboardInterrupt, and the temporary file is deleted anyway."""
+
+    def __del__(self):
+        pass
+
+
+def _write_npz(f, members):
+    """What ``np.savez`` writes (uncompressed ``.npy`` members, zip64), closed only when
+    every member is complete."""
+    archive = _Archive(f, "w", zipfile.ZIP_STORED, allowZip64=True)
+    for name, array in members.items():
+        with archive.open(f"{name}.npy", "w", force_zip64=True) as out:
+            npy_format.write_array(out, np.asarray(array), allow_pickle=False)
+    archive.close()
+
+
+# -- files: paths, safe writing, reading any source ------------------------------------------
+MAX_STREAM_BYTES = 2 * 2**30   # the most load / read_idx read from a pipe, FIFO or device
+_TMP_SUFFIX = ".minigrad-tmp"
+_HOST = re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname())[:32] or "host"
+_IN_FLIGHT = set()             # the temporary files this process's saves are writing
+
+
+def file_path(func, path):
+    """``path`` as a str (bytes decoded as ``open`` decodes them), or TypeError / ValueError
+    naming ``func``."""
     try:
+        path = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise TypeError(f"{func}: path must be a file path (str, bytes or os.PathLike), got "
+                        f"{type(path).__name__}") from None
+    if "\0" in path:
+        raise ValueError(f"{func}: path must not contain a NUL character, got {path!r}")
+    return path
+
+
+def atomic_write(func, path, write):
+    """Write a file with ``write(f)`` (``f``: a binary file) so that ``path`` is never worse.
+
+    * The data goes to a temporary file in the target's directory, is flushed and fsynced,
+      then renamed over the target: readers see the old file or the new one.
+    * A symlink is followed and its target replaced, so the link and its other users see
+      the new data (a dangling link's target is created, as editors do).
+    * An existing file's mode, owner and group are kept (owner and group where the user may
+      set them); a new file gets the umask's mode.
+    * If anything fails, the temporary file is removed and the exception propagates; an
+      interrupt raised anywhere inside (even while zipfile closes) propagates as itself.
+    * Temporary files are ``.<name>.<host>.<pid>.<random>.minigrad-tmp``; those left by a
+      killed process of this host, or by an interrupt in this one, are removed first (no
+      file accumulates); a live process's file being written is never touched.
+    * A FIFO or device (``/dev/stdout``) is written directly: there is no file to replace.
+    """
+    target = os.path.realpath(path)
+    if os.path.islink(target):
+        raise OSError(errno.ELOOP, f"{func}: cannot follow the symbolic link {path!r}: it "
+                      f"leads to itself")
+    try:
+        old = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        old = None
+    if old is not None and stat.S_ISDIR(old.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"{func}: expected a file path, got the "
+                                f"directory {path!r}")
+    outer = sys.exc_info()[1]
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        with open(target, "wb") as f:
+            _as_interrupt(write, f, outer=outer)
+        return
+    directory, name = os.path.split(target)
+    if not os.path.isdir(directory):
+        if os.path.exists(directory):
+            raise NotADirectoryError(errno.ENOTDIR, f"{func}: cannot write {path!r}: "
+                                     f"{os.path.basename(directory)!r} is not a directory")
+        raise FileNotFoundError(errno.ENOENT, f"{func}: cannot write {path!r}: its "
+                                f"directory does not exist")
+    if old is not None and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, f"{func}: cannot write {path!r}: it is "
+                              f"read-only (mode {stat.filemode(old.st_mode)})")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"{func}: cannot write {path!r}: no permission "
+                              f"to create a file in its directory")
+    _remove_stale_temps(directory, name)
+    tmp = os.path.join(directory, f"{_tmp_prefix(name)}{os.getpid()}.{os.urandom(8).hex()}"
+                                  f"{_TMP_SUFFIX}")
+    _IN_FLIGHT.add(tmp)       # before it exists: another thread's cleanup must spare it
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                     0o666 if old is None else 0o600)   # 0600 while it replaces a file
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **members)
+            write(f)
             f.flush()
+            if old is not None:
+                _keep_owner_and_mode(f.fileno(), old)
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())    # mkstemp makes it 0600; give a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
+        os.replace(tmp, target)
+    except BaseException as exc:
+        try:                  # (an interrupt may land just after os.open created it)
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        interrupt = _interrupt_in(exc, outer)
+        if interrupt is not None:
+            raise interrupt from None
         raise
+    finally:
+        _IN_FLIGHT.discard(tmp)
     _fsync_directory(directory)
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _as_interrupt(fn, *args, outer):
+    try:
+        return fn(*args)
+    except BaseException as exc:
+        interrupt = _interrupt_in(exc, outer)
+        if interrupt is not None:
+            raise interrupt from None
+        raise
+
+
+def _interrupt_in(exc, outer):
+    """The KeyboardInterrupt (or SystemExit…) behind ``exc``, raised during this write, or
+    None: an error raised while unwinding from an interrupt must not replace it."""
+    while exc is not None and exc is not outer:
+        if not isinstance(exc, Exception):
+            return exc
+        exc = exc.__context__
+    return None
+
+
+def _tmp_prefix(name):
+    return f".{name[:100]}.{_HOST}."
+
+
+def _remove_stale_temps(directory, name):
+    """Delete the temporary files that saves to ``name`` left when interrupted or killed:
+    those of processes of this host that no longer exist, and this process's own that no
+    save is writing; never a file that a live process may still be writing."""
+    pattern = re.compile(re.escape(_tmp_prefix(name)) + r"(\d{1,10})\.[0-9a-f]+"
+                         + re.escape(_TMP_SUFFIX))
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            match = pattern.fullmatch(entry)
+            tmp = os.path.join(directory, entry)
+            if match and _is_stale(tmp, int(match[1])):
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+def _is_stale(tmp, pid):
+    if pid == os.getpid():
+        return tmp not in _IN_FLIGHT
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):    # PermissionError: another user's live process
+        pass
+    return False
+
+
+def _keep_owner_and_mode(fd, old):
+    """Give the new file the old one's owner, group and mode (chown first: it clears the
+    setuid bits); an owner or group the user may not set is left as it is."""
+    st = os.fstat(fd)
+    if (st.st_uid, st.st_gid) != (old.st_uid, old.st_gid):
+        for owner in (old.st_uid, -1):
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, owner, old.st_gid)
+                break
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
 
 
 def _fsync_directory(directory):
@@ -169,6 +342,33 @@ def _fsync_directory(directory):
         pass
     finally:
         os.close(fd)
+
+
+def open_source(path, error, who):
+    """(binary file, size in bytes) of the file ``path`` to read, seekable.
+
+    A pipe, FIFO or device (``<(cat file)``, ``/dev/stdin``) cannot seek and has no size:
+    it is read once into memory, up to ``MAX_STREAM_BYTES``; more raises ``error`` (the
+    reader's format error), with ``who`` (the function and file) first in the message.
+    """
+    try:
+        f = open(path, "rb")
+    except IsADirectoryError:
+        raise IsADirectoryError(errno.EISDIR, f"{who}: expected a file, got a "
+                                f"directory") from None
+    st = os.fstat(f.fileno())
+    if stat.S_ISREG(st.st_mode):
+        return f, st.st_size
+    limit, parts, size = MAX_STREAM_BYTES, [], 0
+    with f:
+        while chunk := f.read(min(_READ_CHUNK, limit + 1 - size)):
+            parts.append(chunk)
+            size += len(chunk)
+    if size > limit:
+        raise error(f"{who}: a pipe, FIFO or device cannot seek, so it is read into memory: "
+                    f"expected at most {limit} bytes (minigrad.serialization."
+                    f"MAX_STREAM_BYTES), got more; copy it to a regular file")
+    return io.BytesIO(b"".join(parts)), size
 
 
 # -- load -------------------------------------------------------------------------------------
@@ -200,7 +400,9 @@ def load(path, map_location=None):
     OrderedDict as an OrderedDict), with exact dtypes and values.
 
     Args:
-        path: the file.
+        path: the file (str, bytes or os.PathLike).  A pipe, FIFO or device
+            (``<(zcat ckpt.npz.gz)``, ``/dev/stdin``) is read into memory once, up to
+            ``MAX_STREAM_BYTES`` (2 GiB), since reading a zip needs seeking.
         map_location: ``None`` or ``"cpu"``: everything on the host; ``"cuda"``: Tensors
             and arrays on the GPU (CuPy arrays).
 
@@ -208,10 +410,11 @@ def load(path, map_location=None):
         CheckpointFormatError (a ValueError): the file is not a minigrad file, or it is
             truncated or corrupt; the message names the file and what is wrong.  Every
             size is checked against the file's own size before memory is allocated, so a
-            corrupt header cannot make ``load`` allocate more than the file holds.
+            corrupt header cannot make ``load`` allocate more than the file holds.  Also
+            raised for a pipe holding more than ``MAX_STREAM_BYTES``.
         FileNotFoundError, PermissionError, IsADirectoryError: as ``open`` raises them.
     """
-    path = os.fspath(path)
+    path = file_path("load", path)
     if map_location is not None and not isinstance(map_location, str):
         raise TypeError(f"load: map_location must be None, 'cpu' or 'cuda', got "
                         f"{map_location!r}")
@@ -230,27 +433,28 @@ def load(path, map_location=None):
 
 def _read(path):
     """The manifest (a dict) and every array member of the file, checked."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    f, size = open_source(path, CheckpointFormatError, f"load: {path!r}")
+    with f:
         if f.read(4) != b"PK\x03\x04":
             raise _CorruptFile("it is not a zip/.npz archive (wrong magic bytes); was it "
                                "written by minigrad.save?")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            names = [info.filename for info in infos]
-            if len(set(names)) != len(names):
-                raise _CorruptFile("the archive lists a member name twice")
-            members = {}
-            for info in infos:
-                if not info.filename.endswith(".npy"):
-                    raise _CorruptFile(f"member {info.filename!r} is not an .npy array")
-                members[info.filename[:-4]] = _read_member(archive, info, size)
-    except (_CorruptFile, *_ACCESS_ERRORS):
-        raise
-    except _FORMAT_ERRORS as exc:
-        raise _CorruptFile(f"the archive is truncated or corrupt ({type(exc).__name__}: "
-                           f"{exc})") from None
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as archive:
+                infos = archive.infolist()
+                names = [info.filename for info in infos]
+                if len(set(names)) != len(names):
+                    raise _CorruptFile("the archive lists a member name twice")
+                members = {}
+                for info in infos:
+                    if not info.filename.endswith(".npy"):
+                        raise _CorruptFile(f"member {info.filename!r} is not an .npy array")
+                    members[info.filename[:-4]] = _read_member(archive, info, size)
+        except (_CorruptFile, *_ACCESS_ERRORS):
+            raise
+        except _FORMAT_ERRORS as exc:
+            raise _CorruptFile(f"the archive is truncated or corrupt ({type(exc).__name__}: "
+                               f"{exc})") from None
     if MANIFEST not in members:
         raise _CorruptFile(f"it has no {MANIFEST!r} manifest (an .npz written by something "
                            f"else?)")

@@ -126,11 +126,11 @@ def test_interrupted_save_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypa
     S.save({"version": 1}, path)
     original = path.read_bytes()
 
-    def crash_mid_write(f, **members):
+    def crash_mid_write(f, members):
         f.write(b"PK\x03\x04 half of an archive")
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(S.np, "savez", crash_mid_write)
+    monkeypatch.setattr(S, "_write_npz", crash_mid_write)
     with pytest.raises(KeyboardInterrupt):
         S.save({"version": 2, "w": np.ones(1000)}, path)
     assert path.read_bytes() == original

@@ -8,13 +8,16 @@ Layout (big-endian): two zero bytes, a data-type code, the number of dimensions 
 A file is gunzipped when it starts with gzip's magic bytes ``1f 8b``, whatever its name.
 Every defect (wrong magic, unknown code, truncated header or payload, extra bytes, wrong
 number of dimensions, a broken gzip stream) raises :class:`IDXFormatError` naming the file.
+A pipe or FIFO is read into memory once (up to ``minigrad.serialization.MAX_STREAM_BYTES``);
+:func:`write_idx` writes atomically, as :func:`minigrad.save` does.
 """
 import gzip
 import math
-import os
 import zlib
 
 import numpy as np
+
+from ..serialization import atomic_write, file_path, open_source
 
 __all__ = ["IDXFormatError", "read_idx", "write_idx", "IDX_DTYPES"]
 
@@ -25,6 +28,7 @@ IDX_DTYPES = {
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAX_RATIO = 1032    # deflate's best: a gzip file inflates to at most 1032x its size
 
 
 class IDXFormatError(ValueError):
@@ -35,14 +39,14 @@ class _Source:
     """The file's bytes as a stream, gunzipped on the fly when it starts with gzip's magic.
 
     Read piece by piece, so that a header declaring a huge payload costs nothing: at most
-    what the file really holds is ever read (a raw file's size is known before reading)."""
+    what the file really holds is ever read (a raw file's size is known before reading, a
+    gzip file's bounds it)."""
 
-    _CHUNK = 1 << 24
+    _CHUNK = 1 << 20       # inflated or read at a time: bounds what a gzip read allocates
 
     def __init__(self, path):
         self.path = path
-        self.file = open(path, "rb")
-        self.size = os.fstat(self.file.fileno()).st_size
+        self.file, self.size = open_source(path, IDXFormatError, f"read_idx: {path}")
         self.gzipped = self.file.read(2) == GZIP_MAGIC
         self.file.seek(0)
         self.stream = gzip.GzipFile(fileobj=self.file, mode="rb") if self.gzipped \
@@ -62,27 +66,40 @@ class _Source:
 
     def read(self, n):
         """Up to ``n`` bytes (fewer only at the end of the data)."""
-        parts, left = [], n
+        out = bytearray(n)
+        return bytes(out[:self.read_into(memoryview(out))])
+
+    def read_into(self, buffer):
+        """Fill ``buffer`` (a writable memoryview of bytes) piece by piece; the number of
+        bytes read (fewer only at the end of the data)."""
+        done = 0
         try:
-            while left > 0:
-                part = self.stream.read(min(left, self._CHUNK))
-                if not part:
+            while done < len(buffer):
+                got = self.stream.readinto(buffer[done:done + self._CHUNK])
+                if not got:
                     break
-                parts.append(part)
-                left -= len(part)
+                done += got
         except (OSError, EOFError, zlib.error) as exc:    # BadGzipFile is an OSError
             if not self.gzipped:
                 raise
             raise IDXFormatError(f"{self.path}: starts like a gzip file but cannot be "
                                  f"decompressed ({type(exc).__name__}: {exc})") from None
-        return b"".join(parts)
+        return done
+
+    def skip(self):
+        """Read to the end of the data, a chunk at a time; the number of bytes read."""
+        buffer, total = memoryview(bytearray(self._CHUNK)), 0
+        while got := self.read_into(buffer):
+            total += got
+        return total
 
 
 def read_idx(path, ndim=None, dtype=None):
     """Read an IDX file into a native-endian NumPy array of the shape its header gives.
 
     Args:
-        path: the file, gzipped or raw.
+        path: the file (str, bytes or os.PathLike), gzipped or raw; a pipe or FIFO is read
+            into memory once, up to ``minigrad.serialization.MAX_STREAM_BYTES``.
         ndim: the number of dimensions expected (e.g. 3 for images (N, H, W), 1 for labels
             (N,)); None accepts any.
         dtype: the payload dtype expected (e.g. ``np.uint8``); None accepts any IDX type.
@@ -91,9 +108,12 @@ def read_idx(path, ndim=None, dtype=None):
         IDXFormatError: the file is not a well-formed IDX file of that kind (the message
             names the file, what was expected and what was found).  The payload's size is
             checked against the header before it is read: a corrupt header cannot make
-            ``read_idx`` allocate more memory than the file holds.
+            ``read_idx`` allocate more memory than the file holds.  A gzip file's payload
+            is allocated only when its size is at most ``GZIP_MAX_RATIO`` times the file's
+            (deflate's limit), then checked as it inflates: a gzip bomb's header is refused
+            after inflating in pieces of 1 MiB, allocating nothing of its declared size.
     """
-    path = os.fspath(path)
+    path = file_path("read_idx", path)
     with _Source(path) as source:
         head = source.read(4)
         where = source.where
@@ -109,13 +129,21 @@ def read_idx(path, ndim=None, dtype=None):
         expected = math.prod(shape) * item.itemsize
         if not source.gzipped and source.size - header != expected:
             _wrong_payload(where, shape, item, expected, source.size - header)
-        payload = source.read(expected)
+        if source.gzipped and header + expected > GZIP_MAX_RATIO * source.size:
+            # a header that lies (or a bomb): count what is there, allocating nothing
+            _wrong_payload(where, shape, item, expected, source.skip(),
+                           f"; a {source.size}-byte gzip file inflates to at most "
+                           f"{GZIP_MAX_RATIO}x that")
+        data = np.empty(expected, dtype=np.uint8)      # filled as the stream inflates
+        got = source.read_into(memoryview(data))
         extra = source.read(1)            # also makes gzip check its CRC and length
-        if len(payload) != expected or extra:
+        if got != expected or extra:
             _wrong_payload(where, shape, item, expected,
-                           f"more than {expected}" if extra else len(payload))
-    array = np.frombuffer(payload, dtype=item).reshape(shape)
-    return array.astype(item.newbyteorder("="), copy=False)
+                           f"more than {expected}" if extra else got)
+    array = data.view(item).reshape(shape)
+    if not item.isnative:                 # in place: one copy of the data in memory
+        array = array.byteswap(inplace=True).view(item.newbyteorder("="))
+    return array
 
 
 def _check_magic(head, where, ndim, dtype):
@@ -141,24 +169,25 @@ def _check_magic(head, where, ndim, dtype):
     return code, n
 
 
-def _wrong_payload(where, shape, item, expected, got):
+def _wrong_payload(where, shape, item, expected, got, note=""):
     """``got``: the number of bytes after the header, or a phrase when not all were read."""
     short = isinstance(got, int) and got < expected
     what = "truncated payload" if short else "extra bytes after the payload"
     raise IDXFormatError(f"{where}: the header gives shape {shape} of "
                          f"{item.newbyteorder('=')}, i.e. {expected} bytes of data, but "
-                         f"{got} bytes follow the header ({what})")
+                         f"{got} bytes follow the header ({what}{note})")
 
 
 def write_idx(path, array, compress=None):
     """Write ``array`` (any shape with ≥ 1 dimension, an IDX dtype) as an IDX file.
 
     Args:
-        path: the file to write.
+        path: the file to write (atomically: see :func:`minigrad.serialization.atomic_write`;
+            an existing file keeps its mode, a symlink its target).
         array: uint8, int8, int16, int32, float32 or float64 array, at least 1-d.
         compress: gzip the file; None gzips when ``path`` ends with ``.gz``.
     """
-    path = os.fspath(path)
+    path = file_path("write_idx", path)
     array = np.asarray(array)
     native = array.dtype.newbyteorder("=")
     if native not in _CODES:
@@ -173,5 +202,4 @@ def write_idx(path, array, compress=None):
         compress = path.endswith(".gz")
     if compress:
         data = gzip.compress(data, mtime=0)
-    with open(path, "wb") as f:
-        f.write(data)
+    atomic_write("write_idx", path, lambda f: f.write(data))
