@@ -1,5 +1,4 @@
-"""Errors shared by the dataset loaders."""
-
+"""Errors shared by the dataset loaders (argument checks are in ``minigrad/_check.py``)."""
 __all__ = ["DatasetNotFoundError", "ChecksumError"]
 
 

@@ -1,14 +1,26 @@
 """DataLoader: batches of a Dataset as tuples of minigrad Tensors."""
 import math
-import numbers
 
 import numpy as np
 
 from .. import random as _random
 from ..tensor import Tensor
+from .._check import check_bool, check_callable, check_int, check_seed
 from .dataset import Dataset, TensorDataset
 
 __all__ = ["DataLoader"]
+
+
+def permutation(rng, n):
+    """``rng.permutation(n)``, the same order and the same generator state after it, in half
+    the memory for n < 2**31: an int32 ``arange`` shuffled in place (Generator.permutation
+    shuffles an int64 ``arange`` with the same draws; the element size does not enter them).
+    """
+    if n >= 2 ** 31:
+        return rng.permutation(n)
+    order = np.arange(n, dtype=np.int32)
+    rng.shuffle(order)
+    return order
 
 
 def _to_tensor(array):
@@ -45,23 +57,26 @@ class DataLoader:
 
     ``len(loader)`` is the number of batches per epoch.
 
+    Memory: without shuffling, each batch's indices are made when the batch is drawn
+    (``arange`` of that batch only), so a lazy Dataset of any size costs nothing up front.
+    A shuffled epoch draws the permutation of all N items at its first batch: 4 bytes per
+    item (int32, for N < 2³¹; 8 bytes beyond), e.g. 200 MB for 5·10⁷ items, held until the
+    epoch ends.
+
     >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
     >>> for xb, yb in loader: ...            # xb (64, ...) float32, yb (64,) int64
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
                  transform=None):
-        if not isinstance(dataset, Dataset):
-            arrays = dataset if isinstance(dataset, tuple) else (dataset,)
-            dataset = TensorDataset(*arrays)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: expected a positive int batch_size, got "
-                             f"{batch_size!r}")
-        if transform is not None and not callable(transform):
-            raise TypeError(f"DataLoader: expected a callable transform, got {transform!r}")
+        batch_size = check_int("DataLoader", "batch_size", batch_size, low=1)
+        shuffle = check_bool("DataLoader", "shuffle", shuffle)
+        drop_last = check_bool("DataLoader", "drop_last", drop_last)
+        seed = check_seed("DataLoader", seed)
+        check_callable("DataLoader", "transform", transform, none=True)
+        dataset = _dataset(dataset, transform)
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
@@ -77,7 +92,8 @@ class DataLoader:
 
     def load_state_dict(self, state_dict):
         """Restore a :meth:`state_dict` (of a loader built with the same ``seed=`` use and
-        transforms); a state that does not fit raises ValueError."""
+        transforms); a state that does not fit raises ValueError and changes nothing (the
+        generator and the transforms are put back if a later part fails)."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"rng", "transform"}:
             raise ValueError(f"DataLoader.load_state_dict: expected a dict with keys 'rng' "
                              f"and 'transform', got {state_dict!r:.200}")
@@ -85,28 +101,69 @@ class DataLoader:
             raise ValueError("DataLoader.load_state_dict: the state is of a loader "
                              f"{'without' if state_dict['rng'] is None else 'with'} its own "
                              f"seed, this loader has {'one' if self._rng is not None else 'none'}")
-        if self._rng is not None:
-            _random.set_generator_state(self._rng, state_dict["rng"],
-                                        "DataLoader.load_state_dict")
-        _random.load_state_of(self.transform, state_dict["transform"],
-                              "DataLoader.load_state_dict: transform")
+        previous = self.state_dict()
+        try:
+            if self._rng is not None:
+                _random.set_generator_state(self._rng, state_dict["rng"],
+                                            "DataLoader.load_state_dict")
+            _random.load_state_of(self.transform, state_dict["transform"],
+                                  "DataLoader.load_state_dict: transform")
+        except BaseException:
+            if self._rng is not None:
+                _random.set_generator_state(self._rng, previous["rng"])
+            _random.load_state_of(self.transform, previous["transform"],
+                                  "DataLoader.load_state_dict")
+            raise
 
     def __len__(self):
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def _order(self):
-        n = len(self.dataset)
+    def _batch_indices(self):
+        """Each batch's indices (int64 (B,)), made as the batch is drawn; a shuffled epoch
+        draws its whole permutation at the first batch (see the class docstring)."""
+        n, size = len(self.dataset), self.batch_size
         if not self.shuffle:
-            return np.arange(n)
+            for b in range(len(self)):
+                yield np.arange(b * size, min((b + 1) * size, n))
+            return
         rng = self._rng if self._rng is not None else _random.generator()
-        return rng.permutation(n)
+        order = permutation(rng, n)
+        for b in range(len(self)):
+            yield order[b * size:(b + 1) * size].astype(np.int64, copy=False)
 
     def __iter__(self):
-        order = self._order()
-        for b in range(len(self)):
-            indices = order[b * self.batch_size:(b + 1) * self.batch_size]
+        for indices in self._batch_indices():
             arrays = list(self.dataset.get_batch(indices))
             if self.transform is not None:
                 arrays[0] = self.transform(arrays[0])
             yield tuple(_to_tensor(a) for a in arrays)
+
+
+def _dataset(dataset, transform):
+    """A Dataset from what DataLoader was given (arrays are wrapped in a TensorDataset), its
+    fields checked when they are arrays."""
+    if isinstance(dataset, Dataset):
+        if isinstance(dataset, TensorDataset):
+            _check_fields(dataset.arrays, transform)
+        return dataset
+    arrays = dataset if isinstance(dataset, tuple) else (dataset,)
+    for k, a in enumerate(arrays):
+        if isinstance(a, (str, bytes, dict, set)) or not (
+                hasattr(a, "__len__") and hasattr(a, "__getitem__")):
+            what = "dataset" if not isinstance(dataset, tuple) else f"dataset[{k}]"
+            raise TypeError(f"DataLoader: {what} must be a Dataset, an array or a tuple of "
+                            f"arrays, got {type(a).__name__}")
+    dataset = TensorDataset(*arrays)
+    _check_fields(dataset.arrays, transform)
+    return dataset
+
+
+def _check_fields(arrays, transform):
+    """Every array field must become a Tensor (the inputs may be anything a transform
+    turns into numbers)."""
+    for k, a in enumerate(arrays):
+        if (k or transform is None) and a.dtype.kind not in "biuf":
+            raise TypeError(f"DataLoader: field {k} of the dataset has dtype {a.dtype}, which "
+                            f"cannot become a Tensor; expected bool, integer or "
+                            f"floating-point data")

@@ -29,6 +29,7 @@ import zlib
 import numpy as np
 
 from ._errors import ChecksumError, DatasetNotFoundError
+from .._check import check_bool, check_callable, check_real, got
 from .fortunes import FORTUNE_LANGUAGES, fortune_languages
 from .idx import GZIP_MAGIC, read_idx
 
@@ -85,6 +86,8 @@ _SPECS = {
 
 
 def _spec(name):
+    if not isinstance(name, str):
+        raise TypeError(f"dataset name must be a str, one of {sorted(_SPECS)}, got {got(name)}")
     if name not in _SPECS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(_SPECS)}")
     return _SPECS[name]
@@ -148,6 +151,8 @@ def locate(name, root=None, download=True, timeout=30):
         DatasetNotFoundError: not found (and not downloadable); lists what and where.
     """
     spec = _spec(name)
+    check_bool("locate", "download", download)
+    check_real("locate", "timeout", timeout, low=0, low_open=True, none=True)
     searched = []
     for directory, source in _candidates(name, root):
         paths, missing = _find_files(directory)
@@ -208,6 +213,12 @@ def download_url(url, dest, sha256=None, timeout=30, check=None):
         OSError: the download failed (urllib's URLError is an OSError).
     """
     dest = os.fspath(dest)
+    if sha256 is not None and not (isinstance(sha256, str) and len(sha256) == 64 and all(
+            c in "0123456789abcdef" for c in sha256.lower())):
+        raise ValueError(f"download_url: sha256 must be None or 64 hex digits, got "
+                         f"{sha256!r:.80}")
+    check_real("download_url", "timeout", timeout, low=0, low_open=True, none=True)
+    check_callable("download_url", "check", check, none=True)
     directory = os.path.dirname(os.path.abspath(dest))
     response = _open_url(url, timeout)       # first: a failed connection creates nothing
     try:
@@ -248,6 +259,14 @@ def download_files(name, directory, mirrors=None, timeout=30):
     failed for a file.
     """
     spec = _spec(name)
+    if mirrors is not None:
+        given = mirrors
+        listed = hasattr(mirrors, "__iter__") and not isinstance(mirrors, (str, bytes))
+        mirrors = list(mirrors) if listed else None
+        if not listed or not all(isinstance(m, str) for m in mirrors):
+            raise TypeError(f"download_files: mirrors must be None or a list of URLs (str), "
+                            f"got {got(given)}")
+    check_real("download_files", "timeout", timeout, low=0, low_open=True, none=True)
     paths = {}
     for key, fname in FILES.items():
         dest = os.path.join(directory, fname + ".gz")
@@ -269,6 +288,9 @@ def download_files(name, directory, mirrors=None, timeout=30):
 
 def _load(name, root, download, as_float, timeout):
     spec = _spec(name)
+    check_bool(name.replace("-", "_"), "download", download)
+    check_bool(name.replace("-", "_"), "as_float", as_float)
+    check_real(name.replace("-", "_"), "timeout", timeout, low=0, low_open=True, none=True)
     _, paths = locate(name, root, download, timeout)
     out = []
     for split in ("train", "test"):

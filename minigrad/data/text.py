@@ -8,6 +8,8 @@ import unicodedata
 
 import numpy as np
 
+from .._check import check_callable, check_int, got, is_int
+
 __all__ = ["tokenize", "Vocabulary", "load_text_folder", "load_text_csv"]
 
 class _Separators(dict):
@@ -63,11 +65,15 @@ class Vocabulary:
 
     def __init__(self, min_freq=1, max_size=None, pad_token="<pad>", oov_token="<unk>",
                  tokenizer=tokenize):
-        if min_freq < 1:
-            raise ValueError(f"Vocabulary: expected min_freq ≥ 1, got {min_freq}")
-        if max_size is not None and max_size < 2:
-            raise ValueError(f"Vocabulary: expected max_size ≥ 2 (the special tokens), got "
-                             f"{max_size}")
+        check_int("Vocabulary", "min_freq", min_freq, low=1)
+        check_int("Vocabulary", "max_size", max_size, low=2, none=True)
+        for name, token in (("pad_token", pad_token), ("oov_token", oov_token)):
+            if not isinstance(token, str):
+                raise TypeError(f"Vocabulary: {name} must be a str, got {got(token)}")
+        if pad_token == oov_token:
+            raise ValueError(f"Vocabulary: pad_token and oov_token must differ, both are "
+                             f"{pad_token!r}")
+        check_callable("Vocabulary", "tokenizer", tokenizer)
         self.min_freq, self.max_size = min_freq, max_size
         self.pad_token, self.oov_token = pad_token, oov_token
         self.tokenizer = tokenizer
@@ -80,6 +86,7 @@ class Vocabulary:
 
     def build(self, texts):
         """Count the tokens of ``texts`` (an iterable of str) and fill the table; returns self."""
+        texts = _texts("Vocabulary.build", texts, self.tokenizer is tokenize)
         for text in texts:
             self.counts.update(self.tokenizer(text))
         kept = sorted((t for t, c in self.counts.items()
@@ -100,17 +107,22 @@ class Vocabulary:
 
     def encode(self, text):
         """Token indices of ``text``: a list of int (unknown tokens → ``oov_index``)."""
+        if self.tokenizer is tokenize and not isinstance(text, str):
+            raise TypeError(f"Vocabulary.encode: text must be a str, got {got(text)}")
         return [self.stoi.get(t, self.oov_index) for t in self.tokenizer(text)]
 
     def decode(self, ids):
         """The tokens of ``ids`` joined by spaces, padding dropped."""
-        return " ".join(self.itos[int(i)] for i in ids if int(i) != self.pad_index)
+        ids = _ids("Vocabulary.decode", ids, len(self.itos))
+        return " ".join(self.itos[i] for i in ids if i != self.pad_index)
 
     def encode_batch(self, texts, max_len=None):
         """Padded index array of ``texts``: int64 (N, L), L = ``max_len`` or the longest text.
 
         Longer texts are truncated to their first L tokens; shorter ones padded with 0.
         """
+        texts = _texts("Vocabulary.encode_batch", texts, self.tokenizer is tokenize)
+        check_int("Vocabulary.encode_batch", "max_len", max_len, low=0, none=True)
         encoded = [self.encode(t) for t in texts]
         length = max_len if max_len is not None else max((len(e) for e in encoded), default=0)
         out = np.full((len(encoded), length), self.pad_index, dtype=np.int64)
@@ -121,6 +133,35 @@ class Vocabulary:
 
     def __repr__(self):
         return f"Vocabulary({len(self)} tokens, min_freq={self.min_freq})"
+
+
+def _texts(who, texts, strings=True):
+    """``texts`` as a list (of str when ``strings``): a lone str, whose characters would be
+    the texts, is refused."""
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"{who}: texts must be a list of str, got {got(texts)}"
+                        + ("; pass [text] for one text" if isinstance(texts, str) else ""))
+    texts = list(texts)
+    for i, text in enumerate(texts if strings else ()):
+        if not isinstance(text, str):
+            raise TypeError(f"{who}: texts[{i}] must be a str, got {got(text)}")
+    return texts
+
+
+def _ids(who, ids, size):
+    """``ids`` (a list, array or Tensor of ints in [0, size)) as a list of int."""
+    if hasattr(ids, "tolist"):
+        ids = ids.tolist()
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"{who}: ids must be a sequence of ints, got {got(ids)}")
+    ids = list(ids)
+    for i in ids:
+        if not is_int(i):
+            raise TypeError(f"{who}: ids must be ints, got {got(i)}")
+        if not 0 <= i < size:
+            raise ValueError(f"{who}: ids must be in [0, {size}) for a vocabulary of {size}, "
+                             f"got {i}")
+    return [int(i) for i in ids]
 
 
 def _classes(raw_labels):
@@ -169,6 +210,13 @@ def load_text_csv(path, text_column="text", label_column="label", delimiter=",",
     values, sorted; numerically when all are integers).
     """
     path = os.fspath(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise TypeError(f"load_text_csv: delimiter must be a 1-character str, got "
+                        f"{got(delimiter)}")
+    for name, key in (("text_column", text_column), ("label_column", label_column)):
+        if not (isinstance(key, str) or is_int(key)):
+            raise TypeError(f"load_text_csv: {name} must be a column name (str) or a 0-based "
+                            f"position (int), got {got(key)}")
     with open(path, newline="", encoding=encoding) as f:
         rows = list(csv.reader(f, delimiter=delimiter))
     if not rows:
@@ -176,10 +224,10 @@ def load_text_csv(path, text_column="text", label_column="label", delimiter=",",
     header, rows = rows[0], rows[1:]
 
     def column(key):
-        if isinstance(key, int):
+        if is_int(key):
             if not 0 <= key < len(header):
                 raise ValueError(f"{path}: column {key} out of range for {len(header)} columns")
-            return key
+            return int(key)
         if key not in header:
             raise ValueError(f"{path}: no column {key!r}; the header has {header}")
         return header.index(key)

@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from .. import random as _random
+from .._check import check_choice, check_int, check_real, check_seed, got, is_int
 
 __all__ = ["Compose", "ToFloat", "Normalize", "RandomCrop", "RandomHorizontalFlip",
            "RandomRotation", "to_categorical"]
@@ -34,6 +35,7 @@ class _Random:
     because ``manual_seed`` replaces it)."""
 
     def __init__(self, seed=None):
+        seed = check_seed(type(self).__name__, seed)
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     @property
@@ -59,10 +61,14 @@ class Compose:
     """Apply ``transforms`` in order: ``Compose([a, b])(x) == b(a(x))``."""
 
     def __init__(self, transforms):
+        if callable(transforms) or isinstance(transforms, (str, bytes, dict)) or \
+                not hasattr(transforms, "__iter__"):
+            raise TypeError(f"Compose: transforms must be a list of callables, got "
+                            f"{got(transforms)}; pass Compose([t]) for one transform")
         self.transforms = list(transforms)
-        for t in self.transforms:
+        for i, t in enumerate(self.transforms):
             if not callable(t):
-                raise TypeError(f"Compose: expected callables, got {t!r}")
+                raise TypeError(f"Compose: transforms[{i}] must be a callable, got {got(t)}")
 
     def __call__(self, x):
         for t in self.transforms:
@@ -78,8 +84,14 @@ class Compose:
         if not isinstance(saved, list) or len(saved) != len(self.transforms):
             raise ValueError(f"Compose.load_state_dict: expected {{'transforms': a list of "
                              f"{len(self.transforms)}}}, got {state_dict!r:.200}")
-        for i, (t, s) in enumerate(zip(self.transforms, saved)):
-            _random.load_state_of(t, s, f"Compose.load_state_dict: transforms[{i}]")
+        previous = self.state_dict()["transforms"]
+        try:
+            for i, (t, s) in enumerate(zip(self.transforms, saved)):
+                _random.load_state_of(t, s, f"Compose.load_state_dict: transforms[{i}]")
+        except BaseException:           # all or nothing: the transforms loaded are put back
+            for t, s in zip(self.transforms, previous):
+                _random.load_state_of(t, s, "Compose.load_state_dict")
+            raise
 
     def __repr__(self):
         return f"Compose({self.transforms!r})"
@@ -89,7 +101,8 @@ class ToFloat:
     """Cast to ``dtype`` (float32) and multiply by ``scale`` (1/255: uint8 pixels to [0, 1])."""
 
     def __init__(self, scale=1 / 255, dtype=np.float32):
-        self.scale, self.dtype = scale, np.dtype(dtype)
+        check_real("ToFloat", "scale", scale)
+        self.scale, self.dtype = scale, _float_dtype("ToFloat", dtype)
 
     def __call__(self, x):
         return np.asarray(x).astype(self.dtype) * self.dtype.type(self.scale)
@@ -105,13 +118,13 @@ class Normalize:
     """
 
     def __init__(self, mean, std):
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.std = np.asarray(std, dtype=np.float64)
+        self.mean = _numbers("Normalize", "mean", mean)
+        self.std = _numbers("Normalize", "std", std)
         if self.mean.ndim > 1 or self.std.ndim > 1:
             raise ValueError(f"Normalize: expected numbers or 1-d sequences, got mean of shape "
                              f"{self.mean.shape} and std of shape {self.std.shape}")
         if np.any(self.std <= 0):
-            raise ValueError(f"Normalize: expected a positive std, got {self.std.tolist()}")
+            raise ValueError(f"Normalize: std must be positive, got {self.std.tolist()}")
 
     def __call__(self, x):
         x = np.asarray(x)
@@ -131,13 +144,39 @@ class Normalize:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
 
 
+def _float_dtype(who, dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise TypeError(f"{who}: dtype must be a floating-point dtype (np.float32...), got "
+                        f"{got(dtype)}")
+    return dtype
+
+
+def _numbers(who, name, value):
+    """``value`` (a number or a sequence of them) as a float64 array, all finite."""
+    array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    if array is None or array.dtype.kind not in "iuf" or array.size == 0:
+        raise TypeError(f"{who}: {name} must be a number or a sequence of numbers, got "
+                        f"{got(value)}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{who}: {name} must be finite, got {array.tolist()}")
+    return array
+
+
 def _pair(size, who):
-    if isinstance(size, numbers.Integral):
-        size = (size, size)
-    size = tuple(int(s) for s in size)
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"{who}: expected a positive size or (height, width), got {size}")
-    return size
+    """An int ≥ 1 or a pair of them, as (height, width)."""
+    pair = (size, size) if is_int(size) else size
+    if isinstance(pair, (tuple, list)) and len(pair) == 2 and all(is_int(s) for s in pair):
+        if min(pair) >= 1:
+            return int(pair[0]), int(pair[1])
+        raise ValueError(f"{who}: size must be an int ≥ 1 or (height, width) ints ≥ 1, got "
+                         f"{size!r}")
+    raise TypeError(f"{who}: size must be an int ≥ 1 or (height, width) ints ≥ 1, got "
+                    f"{got(size)}")
 
 
 class RandomCrop(_Random):
@@ -152,9 +191,9 @@ class RandomCrop(_Random):
     def __init__(self, size, padding=0, fill=0, seed=None):
         super().__init__(seed)
         self.size = _pair(size, "RandomCrop")
-        if padding < 0:
-            raise ValueError(f"RandomCrop: expected padding ≥ 0, got {padding}")
-        self.padding, self.fill = int(padding), fill
+        self.padding = check_int("RandomCrop", "padding", padding, low=0)
+        check_real("RandomCrop", "fill", fill)
+        self.fill = fill
 
     def __call__(self, x):
         x4, undo = _images(x, "RandomCrop")
@@ -177,9 +216,8 @@ class RandomHorizontalFlip(_Random):
     """Mirror each image left-right (along W) with probability ``p``; shapes unchanged."""
 
     def __init__(self, p=0.5, seed=None):
+        check_real("RandomHorizontalFlip", "p", p, 0, 1)
         super().__init__(seed)
-        if not 0 <= p <= 1:
-            raise ValueError(f"RandomHorizontalFlip: expected p in [0, 1], got {p}")
         self.p = p
 
     def __call__(self, x):
@@ -212,19 +250,23 @@ class RandomRotation(_Random):
     """
 
     def __init__(self, degrees, interpolation="bilinear", fill=0, seed=None):
+        if isinstance(degrees, numbers.Real) and not isinstance(degrees, (bool, np.bool_)):
+            d = check_real("RandomRotation", "degrees", degrees, low=0)
+            self.degrees = (-d, d)
+        elif isinstance(degrees, (tuple, list)) and len(degrees) == 2:
+            self.degrees = tuple(check_real("RandomRotation", f"degrees[{i}]", d)
+                                 for i, d in enumerate(degrees))
+            if self.degrees[0] > self.degrees[1]:
+                raise ValueError(f"RandomRotation: degrees must be d ≥ 0 or (low, high) with "
+                                 f"low ≤ high, got {degrees!r}")
+        else:
+            raise TypeError(f"RandomRotation: degrees must be a number d ≥ 0 or a pair "
+                            f"(low, high), got {got(degrees)}")
+        self.interpolation = check_choice("RandomRotation", "interpolation", interpolation,
+                                          ("bilinear", "nearest"))
+        check_real("RandomRotation", "fill", fill)
+        self.fill = fill
         super().__init__(seed)
-        if isinstance(degrees, numbers.Real):
-            if degrees < 0:
-                raise ValueError(f"RandomRotation: expected degrees ≥ 0, got {degrees}")
-            degrees = (-degrees, degrees)
-        self.degrees = tuple(float(d) for d in degrees)
-        if len(self.degrees) != 2 or self.degrees[0] > self.degrees[1]:
-            raise ValueError(f"RandomRotation: expected degrees d or (low, high) with low ≤ "
-                             f"high, got {degrees}")
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"RandomRotation: expected interpolation 'bilinear' or "
-                             f"'nearest', got {interpolation!r}")
-        self.interpolation, self.fill = interpolation, fill
 
     def __call__(self, x):
         x4, undo = _images(x, "RandomRotation")
@@ -269,6 +311,7 @@ def to_categorical(labels, num_classes=None, dtype=np.float32):
         num_classes: K; None takes ``labels.max() + 1``.
         dtype: of the result (float32).
     """
+    num_classes = check_int("to_categorical", "num_classes", num_classes, low=1, none=True)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):

@@ -5,12 +5,18 @@
 ``val_<metric>`` when there is validation data.  A callback stops training by setting
 ``self.model.stop_training = True`` (fit checks it after every batch and every epoch).
 """
+import errno
 import inspect
 import math
+import os
+import re
+import string
 import warnings
 
 import numpy as np
 
+from .._check import (check_bool, check_callable, check_choice, check_int, check_path,
+                      check_real, check_str, got)
 from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from .config import get_config
 
@@ -61,6 +67,12 @@ class Callback:
     def load_state_dict(self, state_dict):
         """Restore a :meth:`state_dict`; raise ValueError if it does not fit."""
 
+    def _fit_check(self, model, keys):
+        """Called by ``fit`` before anything runs: raise if this callback cannot work in this
+        fit.  ``keys``: the log keys its ``on_epoch_end`` will see (None when a callback of
+        the user's may add any).  Returns the keys it adds to the logs."""
+        return ()
+
 
 class CallbackList:
     """Calls each hook on every callback in order."""
@@ -81,14 +93,32 @@ class CallbackList:
         return call
 
 
-def as_callback(obj):
+def as_callback(obj, where="fit: callbacks"):
     """A Callback as is; a learning-rate scheduler wrapped in :class:`LRSchedulerCallback`."""
     if isinstance(obj, Callback):
         return obj
     if isinstance(obj, LRScheduler):
         return LRSchedulerCallback(obj)
-    raise TypeError(f"fit: callbacks must be Callback instances or lr schedulers, got "
-                    f"{type(obj).__name__}")
+    raise TypeError(f"{where} must be a Callback or an lr scheduler, got {got(obj)}")
+
+
+def as_callbacks(callbacks):
+    """fit's ``callbacks`` argument (None or a list) as a list of Callbacks; a lone callback
+    is refused (Keras' rule: a list), with the fix in the message."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (Callback, LRScheduler)):
+        name = type(callbacks).__name__
+        raise TypeError(f"fit: callbacks must be a list of Callbacks, got one {name}; pass "
+                        f"callbacks=[{name}(...)]")
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"fit: callbacks must be a list of Callbacks, got {got(callbacks)}")
+    return [as_callback(c, f"fit: callbacks[{i}]") for i, c in enumerate(callbacks)]
+
+
+def _ours(callback):
+    """Whether the callback is one of this module's classes (whose logs fit knows)."""
+    return type(callback).__module__ == __name__
 
 
 class History(Callback):
@@ -141,9 +171,10 @@ class _Monitor(Callback):
 
     def __init__(self, monitor, mode, min_delta=0.0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
-                             f"got {mode!r}")
+        who = type(self).__name__
+        check_str(who, "monitor", monitor)
+        check_choice(who, "mode", mode, ("auto", "min", "max"))
+        check_real(who, "min_delta", min_delta)
         if mode == "auto":
             name = monitor.lower()
             mode = "max" if ("acc" in name or name.endswith(("auc", "f1", "precision",
@@ -207,8 +238,11 @@ class EarlyStopping(_Monitor):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
                  baseline=None, restore_best_weights=False, verbose=0):
         super().__init__(monitor, mode, min_delta)
-        self.patience, self.baseline = int(patience), baseline
-        self.restore_best_weights, self.verbose = restore_best_weights, verbose
+        self.patience = check_int("EarlyStopping", "patience", patience, low=0)
+        self.baseline = check_real("EarlyStopping", "baseline", baseline, none=True)
+        self.restore_best_weights = check_bool("EarlyStopping", "restore_best_weights",
+                                               restore_best_weights)
+        self.verbose = check_choice("EarlyStopping", "verbose", verbose, (0, 1))
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
@@ -277,9 +311,36 @@ class ModelCheckpoint(_Monitor):
     def __init__(self, filepath, monitor="val_loss", save_best_only=False,
                  save_weights_only=True, mode="auto", verbose=0):
         super().__init__(monitor, mode)
-        self.filepath, self.save_best_only = filepath, save_best_only
-        self.save_weights_only, self.verbose = save_weights_only, verbose
+        check_path("ModelCheckpoint", "filepath", filepath)
+        self.fields = _template_fields(str(filepath))
+        self.filepath = filepath
+        self.save_best_only = check_bool("ModelCheckpoint", "save_best_only", save_best_only)
+        self.save_weights_only = check_bool("ModelCheckpoint", "save_weights_only",
+                                            save_weights_only)
+        self.verbose = check_choice("ModelCheckpoint", "verbose", verbose, (0, 1))
         self.best, self.last_saved = None, None
+
+    def _fit_check(self, model, keys):
+        path = str(self.filepath)
+        if keys is not None:
+            missing = sorted(set(self.fields) - set(keys) - {"epoch"})
+            if missing:
+                val = [k for k in missing if k.startswith("val_")]
+                why = ("fit has no validation data (pass validation_data= or "
+                       "validation_split=)" if val and not any(k.startswith("val_")
+                                                               for k in keys)
+                       else "fit will not log them")
+                raise ValueError(f"fit: callbacks: ModelCheckpoint's filepath {path!r} uses "
+                                 f"{', '.join(map(repr, missing))}, which will not be in the "
+                                 f"epoch logs: {why}; the logs will have "
+                                 f"{sorted({'epoch', *keys})}")
+        directory = os.path.dirname(os.path.abspath(path)) if "{" not in \
+            os.path.dirname(path) else None
+        if directory is not None and not os.path.isdir(directory):
+            raise FileNotFoundError(errno.ENOENT, f"fit: callbacks: ModelCheckpoint's "
+                                    f"filepath {path!r} is in a directory that does not "
+                                    f"exist", directory)
+        return ()
 
     def on_epoch_end(self, epoch, logs=None):
         from ..serialization import save
@@ -310,6 +371,27 @@ class ModelCheckpoint(_Monitor):
         self.best, self.last_saved = state["best"], state["last_saved"]
 
 
+def _template_fields(path):
+    """The names that ``path.format(epoch=..., **logs)`` needs ({epoch}, {val_loss:.3f}...);
+    a template that cannot be formatted raises ValueError here, not after an epoch."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"ModelCheckpoint: filepath {path!r} is not a valid template "
+                         f"({exc}); write literal braces as {{{{ and }}}}") from None
+    names = [re.match(r"[^.\[]*", f).group() for f in fields]
+    if any(not n or n.isdigit() for n in names):
+        raise ValueError(f"ModelCheckpoint: filepath {path!r} has a positional field; "
+                         f"expected names such as {{epoch}} or {{val_loss:.3f}}")
+    try:
+        path.format(**{n: 1 if n == "epoch" else 0.5 for n in names})
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(f"ModelCheckpoint: filepath {path!r} is not a valid template for "
+                         f"an epoch number and float logs ({type(exc).__name__}: {exc})") \
+            from None
+    return names
+
+
 class LearningRateScheduler(Callback):
     """Set the learning rate of every param group at the start of each epoch to
     ``schedule(epoch, lr)`` (or ``schedule(epoch)``), epoch counted from 0, lr the
@@ -320,7 +402,12 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
-        self.schedule, self.verbose = schedule, verbose
+        check_callable("LearningRateScheduler", "schedule", schedule)
+        self.schedule = schedule
+        self.verbose = check_choice("LearningRateScheduler", "verbose", verbose, (0, 1))
+
+    def _fit_check(self, model, keys):
+        return ("lr",)
 
     def on_epoch_begin(self, epoch, logs=None):
         groups = _optimizer(self.model).param_groups
@@ -353,16 +440,35 @@ class LRSchedulerCallback(Callback):
 
     def __init__(self, scheduler, monitor="val_loss", per="epoch"):
         super().__init__()
-        if per not in ("epoch", "batch"):
-            raise ValueError(f"LRSchedulerCallback: per must be 'epoch' or 'batch', got {per!r}")
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(f"LRSchedulerCallback: scheduler must be a "
+                            f"minigrad.optim.lr_scheduler scheduler, got {got(scheduler)}")
+        check_str("LRSchedulerCallback", "monitor", monitor)
+        check_choice("LRSchedulerCallback", "per", per, ("epoch", "batch"))
         if per == "batch" and isinstance(scheduler, ReduceLROnPlateau):
-            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau steps per epoch")
+            raise ValueError("LRSchedulerCallback: ReduceLROnPlateau steps per epoch, got "
+                             "per='batch'")
         self.scheduler, self.monitor, self.per = scheduler, monitor, per
 
+    def _check_optimizer(self, model, where):
+        if self.scheduler.optimizer is not _optimizer(model):
+            raise ValueError(f"{where}: the {type(self.scheduler).__name__} was built on "
+                             f"another optimizer than the model's (build it on "
+                             f"model.optimizer)")
+
+    def _fit_check(self, model, keys):
+        self._check_optimizer(model, "fit: callbacks: LRSchedulerCallback")
+        if keys is not None and self.per == "epoch" and \
+                isinstance(self.scheduler, ReduceLROnPlateau) and self.monitor not in keys:
+            why = ("; fit has no validation data (pass validation_data= or validation_split=)"
+                   if self.monitor.startswith("val_") and not any(k.startswith("val_")
+                                                                 for k in keys) else "")
+            raise ValueError(f"fit: callbacks: ReduceLROnPlateau monitors {self.monitor!r}, "
+                             f"which will not be in the epoch logs {sorted(keys)}{why}")
+        return ("lr",)
+
     def on_train_begin(self, logs=None):
-        if self.scheduler.optimizer is not _optimizer(self.model):
-            raise ValueError("LRSchedulerCallback: the scheduler was built on another "
-                             "optimizer than the model's (build it on model.optimizer)")
+        self._check_optimizer(self.model, "LRSchedulerCallback")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = float(self.scheduler.optimizer.param_groups[0]["lr"])

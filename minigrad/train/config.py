@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import optim
+from .._check import check_real, got
 from ..tensor import Tensor
 from . import losses
 
@@ -161,9 +162,10 @@ def compile(model, optimizer="adam", loss=None, metrics=None, lr=None):
     """
     if loss is None:
         raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
-                           or lr < 0):
-        raise ValueError(f"compile: lr must be a non-negative number, got {lr!r}")
+    check_real("compile", "lr", lr, low=0, none=True)
+    if isinstance(metrics, dict):
+        raise TypeError(f"compile: metrics must be a list of names or callables, got "
+                        f"{got(metrics)}")
     loss_fn = losses.get(loss)
     if isinstance(metrics, (str, BatchMetric)) or callable(metrics):
         metrics = [metrics]

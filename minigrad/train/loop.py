@@ -1,6 +1,8 @@
 """``fit``, ``evaluate`` and ``predict``: the Keras-style loops over a compiled Module."""
 import contextlib
+import errno
 import math
+import numbers
 import os
 import signal
 import sys
@@ -9,9 +11,13 @@ import threading
 import numpy as np
 
 from .. import random as mg_random
+from .._check import check_bool, check_choice, check_int, check_path, check_real, got
+from ..data.dataloader import DataLoader, permutation
+from ..data.dataset import TensorDataset
 from ..grad_mode import no_grad
+from ..nn import Module
 from ..tensor import Tensor
-from .callbacks import CallbackList, History, as_callback
+from .callbacks import CallbackList, History, _ours, as_callbacks
 from .config import as_array, get_config
 from .progress import ProgressLogger, format_logs, make_bar
 from .resume import CheckpointWriter, EpochPosition, resume_path, resume as load_resume
@@ -38,10 +44,13 @@ class _Arrays:
         return math.ceil(len(self) / batch_size)
 
     def batches(self, batch_size, shuffle=False):
+        # Shuffled: the permutation of all N (4 bytes each below 2**31 samples, the same order
+        # as generator().permutation(N)); in order: each batch's own indices.
         n = len(self)
-        order = mg_random.generator().permutation(n) if shuffle else np.arange(n)
+        order = permutation(mg_random.generator(), n) if shuffle else None
         for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
+            index = np.arange(start, min(start + batch_size, n)) if order is None else \
+                order[start:start + batch_size]
             yield self.x[index], (None if self.y is None else self.y[index])
 
     def split(self, fraction):
@@ -73,32 +82,106 @@ class _Batches:
         for item in self.iterable:
             if isinstance(item, (tuple, list)) and len(item) == 2:
                 yield item[0], item[1]
+            elif isinstance(item, (tuple, list)) and len(item) == 1:    # a DataLoader of x
+                yield item[0], None
             else:
                 yield item, None
 
 
-def _data(x, y, where):
-    if isinstance(x, (np.ndarray, Tensor)) or y is not None:
-        return _Arrays(x, y, where)
-    if isinstance(x, (list, tuple)):
+def _pair(item):
+    """An (x, y) batch: a tuple or list of two, whose x is not a single number (a row of a
+    nested list of numbers is not a batch)."""
+    return isinstance(item, (tuple, list)) and len(item) == 2 and \
+        not isinstance(item[0], (numbers.Number, np.generic))
+
+
+def _data(x, y, where, targets=True):
+    """x (and y) as _Arrays or _Batches, checked before anything runs: types, an empty
+    dataset, y given with batches that hold their own, batches that are not (x, y) pairs
+    (``targets``: fit and evaluate need them)."""
+    if isinstance(x, (str, bytes, dict, set)) or x is None or np.isscalar(x):
+        raise TypeError(f"{where}: x must be an array, a Tensor or an iterable of (x, y) "
+                        f"batches (a DataLoader), got {got(x)}")
+    arrays = isinstance(x, (np.ndarray, Tensor)) or (
+        y is not None and isinstance(x, (list, tuple)))
+    if not arrays and y is not None:
+        raise ValueError(f"{where}: y must be None when x is {_kind(x)}: its batches are "
+                         f"(x, y) pairs already; got y of type {type(y).__name__}")
+    if arrays:
+        data = _Arrays(x, y, where)
+    elif isinstance(x, (list, tuple)) and not (x and _pair(x[0])):
         try:
-            return _Arrays(np.asarray(x), None, where)
+            data = _Arrays(np.asarray(x), None, where)
         except (TypeError, ValueError):
-            pass
-    if hasattr(x, "__iter__"):
-        return _Batches(x)
-    raise TypeError(f"{where}: x must be an array, a Tensor or an iterable of (x, y) "
-                    f"batches, got {type(x).__name__}")
+            data = _Batches(x)
+    elif hasattr(x, "__iter__"):
+        data = _Batches(x)
+    else:
+        raise TypeError(f"{where}: x must be an array, a Tensor or an iterable of (x, y) "
+                        f"batches (a DataLoader), got {got(x)}")
+    _check_data(data, where, "x", targets)
+    return data
 
 
-def _validation(validation_data):
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2 \
-            and isinstance(validation_data[0], (np.ndarray, Tensor)):
-        return _Arrays(validation_data[0], validation_data[1], "fit: validation_data")
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) != 2:
-        raise ValueError("fit: validation_data must be (x_val, y_val) or an iterable of "
-                         "(x, y) batches")
-    return _Batches(validation_data)
+def _kind(x):
+    return "a DataLoader" if isinstance(x, DataLoader) else \
+        f"a {type(x).__name__} of batches"
+
+
+def _check_data(data, where, name, targets):
+    """No samples, or batches without targets where they are needed: refused up front."""
+    if isinstance(data, _Arrays):
+        if len(data) == 0:
+            raise ValueError(f"{where}: {name} has no samples (shape {data.x.shape})")
+        if targets and data.y is None:
+            raise ValueError(f"{where}: y is required with arrays {name} (the targets), got "
+                             f"y=None; or pass {name} as batches of (x, y) pairs")
+        return
+    source = data.iterable
+    steps = data.steps(1)
+    if steps == 0:
+        what = (f"a DataLoader of 0 batches ({len(source.dataset)} items, batch_size="
+                f"{source.batch_size}, drop_last={source.drop_last})"
+                if isinstance(source, DataLoader) else f"an empty {type(source).__name__}")
+        raise ValueError(f"{where}: {name} has no samples: it is {what}")
+    if not targets:
+        return
+    if isinstance(source, DataLoader) and isinstance(source.dataset, TensorDataset) \
+            and len(source.dataset.arrays) != 2:
+        raise ValueError(f"{where}: {name} is a DataLoader whose batches have "
+                         f"{len(source.dataset.arrays)} fields; expected (x, y) pairs, e.g. "
+                         f"DataLoader(TensorDataset(x, y))")
+    if isinstance(source, (list, tuple)):
+        bad = next((i for i, item in enumerate(source) if not _pair(item)), None)
+        if bad is not None:
+            raise ValueError(f"{where}: {name} is a {type(source).__name__} of batches whose "
+                             f"item {bad} is {got(source[bad]):.60}, not an (x, y) pair; pass "
+                             f"arrays as ({name}, y) or batches as [(x, y), ...]")
+
+
+def _validation(validation_data, train, epochs):
+    """fit's validation_data: (x_val, y_val) arrays, or an iterable of (x, y) batches."""
+    expected = "(x_val, y_val) or an iterable of (x, y) batches (a DataLoader)"
+    v = validation_data
+    if isinstance(v, (np.ndarray, Tensor, str, bytes, dict, set)) or np.isscalar(v) or \
+            not hasattr(v, "__iter__"):
+        raise TypeError(f"fit: validation_data must be {expected}, got {got(v)}")
+    if isinstance(v, (tuple, list)) and len(v) == 2 and not _pair(v[0]):
+        val = _Arrays(v[0], v[1], "fit: validation_data")
+        _check_data(val, "fit", "validation_data", True)
+        if isinstance(train, _Arrays) and val.x.shape[1:] != train.x.shape[1:]:
+            raise ValueError(f"fit: validation_data has samples of shape {val.x.shape[1:]}, "
+                             f"x has {train.x.shape[1:]}")
+        return val
+    if isinstance(v, (tuple, list)) and not all(_pair(item) for item in v):
+        raise ValueError(f"fit: validation_data must be {expected}, got a "
+                         f"{type(v).__name__} of {len(v)} items that are not all (x, y) pairs")
+    if iter(v) is v and epochs > 1:
+        raise ValueError("fit: validation_data is a one-shot iterator; several epochs need a "
+                         "re-iterable (a list of batches, a DataLoader)")
+    val = _Batches(v)
+    _check_data(val, "fit", "validation_data", True)
+    return val
 
 
 def _target_array(y):
@@ -108,6 +191,12 @@ def _target_array(y):
 
 
 # -- the model's side ------------------------------------------------------------------------
+def _module(model, where):
+    if not isinstance(model, Module):
+        raise TypeError(f"{where}: model must be a minigrad Module, got {got(model)}")
+    return model
+
+
 def _placement(model):
     """(device, floating dtype) of the model's first parameter (cpu, float32 without one)."""
     for p in model.parameters():
@@ -204,15 +293,58 @@ class _InterruptGuard:
 
 
 # -- fit -------------------------------------------------------------------------------------
-def _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch):
-    for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1),
-                             ("initial_epoch", initial_epoch, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"fit: {name} must be an int ≥ {low}, got {value!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+def _check_fit_args(epochs, batch_size, validation_split, shuffle, verbose, seed,
+                    initial_epoch, checkpoint, resume, checkpoint_every):
+    """fit's plain arguments, each checked before anything runs (TypeError for a wrong
+    type, ValueError for a wrong value); returns the checkpoint path as a str."""
+    check_int("fit", "epochs", epochs, low=0)
+    check_int("fit", "batch_size", batch_size, low=1)
+    check_real("fit", "validation_split", validation_split, 0, 1, high_open=True)
+    check_bool("fit", "shuffle", shuffle)
+    check_choice("fit", "verbose", verbose, (0, 1, 2))
+    check_int("fit", "seed", seed, low=0, none=True)
+    check_int("fit", "initial_epoch", initial_epoch, low=0)
+    if initial_epoch > epochs:
+        raise ValueError(f"fit: initial_epoch must be ≤ epochs (the epoch to train until), "
+                         f"got initial_epoch={initial_epoch} with epochs={epochs}")
+    checkpoint = check_path("fit", "checkpoint", checkpoint, none=True)
+    if checkpoint is not None:
+        _check_writable("fit: checkpoint=", checkpoint)
+    if not (resume is None or isinstance(resume, (bool, np.bool_, str, bytes, os.PathLike))):
+        raise TypeError(f"fit: resume must be None, True, False or a path, got {got(resume)}")
+    check_int("fit", "checkpoint_every", checkpoint_every, low=1, none=True)
+    if checkpoint_every is not None and checkpoint is None:
+        raise ValueError(f"fit: checkpoint_every={checkpoint_every} needs checkpoint=path (the "
+                         f"file to write every {checkpoint_every} batches), got "
+                         f"checkpoint=None")
+    return checkpoint
+
+
+def _check_writable(where, path):
+    """A file that a save can create: its directory exists and is writable, and it is not a
+    directory itself."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"{where}{path!r} is a directory; expected a "
+                                f"file path", path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"{where}{path!r} is in a directory that does "
+                                f"not exist", directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"{where}{path!r} is in a directory that is not "
+                              f"writable", directory)
+
+
+def _check_callbacks(model, config, callbacks, validation):
+    """Each callback's own check against this fit (ModelCheckpoint's filepath keys and
+    directory, a ReduceLROnPlateau's monitored value, a scheduler's optimizer), with the log
+    keys known to exist when it runs (unknown after a callback of the user's)."""
+    keys = {"loss", *(m.name for m in config.metrics)}
+    if validation:
+        keys |= {f"val_{k}" for k in keys}
+    for cb in callbacks:
+        added = cb._fit_check(model, None if keys is None else set(keys))
+        keys = keys | set(added) if keys is not None and _ours(cb) else None
 
 
 def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement,
@@ -243,10 +375,12 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
         callbacks.on_batch_end(batch, means.means())
         if model.stop_training:
             break
+    if not means.count:         # an iterable without len() that yielded nothing
+        raise ValueError(f"fit: x yielded no batches in epoch {position.epoch + 1}")
     return means.means()
 
 
-def _run_eval(model, config, data, batch_size, placement, bar=None):
+def _run_eval(model, config, data, batch_size, placement, bar=None, where="evaluate"):
     model.eval()
     means = _Means()
     with no_grad():
@@ -259,7 +393,7 @@ def _run_eval(model, config, data, batch_size, placement, bar=None):
                 bar.set_postfix_str(format_logs(means.means()), refresh=False)
                 bar.update(1)
     if not means.count:
-        raise ValueError("evaluate: the data has no samples")
+        raise ValueError(f"{where}: the data yielded no samples")
     return means.means()
 
 
@@ -304,15 +438,26 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     main thread and while Python's default SIGINT handler is installed; a
     KeyboardInterrupt raised by a callback stops training the same way.)
     """
-    config = get_config(model)
-    _check_fit_args(epochs, batch_size, validation_split, verbose, initial_epoch)
-    if checkpoint is not None:
-        checkpoint = os.fspath(checkpoint)
-    if checkpoint_every is not None and (
-            isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int)
-            or checkpoint_every < 1 or checkpoint is None):
-        raise ValueError(f"fit: checkpoint_every must be None or an int ≥ 1 (batches), with "
-                         f"checkpoint=path; got {checkpoint_every!r}")
+    config = get_config(_module(model, "fit"))
+    # Every argument is checked before anything changes (the generator that seed= reseeds
+    # included) and before any batch is drawn.
+    checkpoint = _check_fit_args(epochs, batch_size, validation_split, shuffle, verbose, seed,
+                                 initial_epoch, checkpoint, resume, checkpoint_every)
+    train = _data(x, y, "fit")
+    if isinstance(train, _Batches) and iter(train.iterable) is train.iterable \
+            and epochs - initial_epoch > 1:
+        raise ValueError("fit: x is a one-shot iterator; several epochs need a re-iterable "
+                         "(a list of batches, a DataLoader)")
+    val = None
+    if validation_data is not None:
+        val = _validation(validation_data, train, epochs - initial_epoch)
+    elif validation_split:
+        if not isinstance(train, _Arrays):
+            raise ValueError("fit: validation_split needs arrays x and y; pass "
+                             "validation_data with batches")
+        train, val = train.split(validation_split)
+    user = as_callbacks(callbacks)
+    _check_callbacks(model, config, user, val is not None)
     resume_from = resume_path(resume, checkpoint)
     if resume_from is not None and initial_epoch:
         raise ValueError(f"fit: give resume= or initial_epoch=, not both (the checkpoint "
@@ -321,21 +466,7 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     generator_before = mg_random.get_state() if resume_from is not None else None
     if seed is not None:
         mg_random.manual_seed(seed)
-    train = _data(x, y, "fit")
-    if isinstance(train, _Batches) and iter(train.iterable) is train.iterable \
-            and epochs - initial_epoch > 1:
-        raise ValueError("fit: x is a one-shot iterator; several epochs need a re-iterable "
-                         "(a list of batches, a DataLoader)")
-    val = None
-    if validation_data is not None:
-        val = _validation(validation_data)
-    elif validation_split:
-        if not isinstance(train, _Arrays):
-            raise ValueError("fit: validation_split needs arrays x and y; pass "
-                             "validation_data with batches")
-        train, val = train.split(validation_split)
     history, progress = History(), ProgressLogger(verbose)
-    user = [as_callback(c) for c in (callbacks or [])]
     params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
     loaders = [d.iterable for d in (train, val)         # DataLoaders' own generators
                if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
@@ -376,7 +507,8 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
                                         placement, position, at)
                     at = None
                     if val is not None:
-                        val_logs = _run_eval(model, config, val, batch_size, placement)
+                        val_logs = _run_eval(model, config, val, batch_size, placement,
+                                             where="fit: validation_data")
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     with guard.critical():      # a checkpoint being written, the History
                         cbs.on_epoch_end(epoch, logs)
@@ -407,7 +539,10 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
         compile's order (Keras), or ``{"loss": ..., name: ...}`` with
         ``return_dict=True``.  Means over samples.
     """
-    config = get_config(model)
+    config = get_config(_module(model, "evaluate"))
+    check_int("evaluate", "batch_size", batch_size, low=1)
+    check_choice("evaluate", "verbose", verbose, (0, 1, 2))
+    check_bool("evaluate", "return_dict", return_dict)
     data = _data(x, y, "evaluate")
     modes = _modes(model)
     bar = make_bar(data.steps(batch_size), "evaluate") if verbose == 1 else None
@@ -427,10 +562,10 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
 def predict(model, x, batch_size=32, verbose=0):
     """The model's outputs on x (array, Tensor or iterable of batches) as one NumPy
     array, batch by batch, in eval mode under no_grad (logits for a classifier)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"predict: batch_size must be an int ≥ 1, got {batch_size!r}")
-    data = _data(x, None, "predict")
+    _module(model, "predict")
+    check_int("predict", "batch_size", batch_size, low=1)
+    check_choice("predict", "verbose", verbose, (0, 1, 2))
+    data = _data(x, None, "predict", targets=False)
     placement, modes, outputs = _placement(model), _modes(model), []
     bar = make_bar(data.steps(batch_size), "predict") if verbose == 1 else None
     try:

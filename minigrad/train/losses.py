@@ -11,6 +11,7 @@ the probabilities are then clipped to [ε, 1 − ε] (ε = 1e-7, as Keras) befor
 import numpy as np
 
 from .. import functional as F
+from .._check import check_bool
 from ..tensor import Tensor
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -64,7 +65,7 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits=True):
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool(type(self).__name__, "from_logits", from_logits)
 
     def __call__(self, pred, target):
         target = _target(pred, target)
@@ -93,7 +94,7 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
 
     def __init__(self, from_logits=True):
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool(type(self).__name__, "from_logits", from_logits)
 
     def __call__(self, pred, target):
         if isinstance(target, Tensor):
@@ -127,7 +128,7 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
 
     def __init__(self, from_logits=True):
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool(type(self).__name__, "from_logits", from_logits)
 
     def __call__(self, pred, target):
         target = _same_shape(self.name, pred, _target(pred, target))

@@ -110,9 +110,9 @@ def test_transform_applies_to_inputs_only():
 
 def test_bad_arguments():
     x, y = data()
-    with pytest.raises(ValueError, match="positive int batch_size, got 0"):
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be an int ≥ 1, got 0"):
         DataLoader((x, y), batch_size=0)
-    with pytest.raises(TypeError, match="callable transform"):
+    with pytest.raises(TypeError, match=r"transform must be None or a callable, got 3 \(int\)"):
         DataLoader((x, y), transform=3)
 
 
@@ -138,3 +138,153 @@ def test_random_split_sizes_and_errors():
         random_split(TensorDataset(x, y), [5, 4])
     with pytest.raises(ValueError, match="summing to 1"):
         random_split(TensorDataset(x, y), [0.5, 0.4])
+
+
+def test_shuffled_orders_are_numpys_permutations():
+    """The order of a shuffled epoch is ``Generator.permutation(N)`` (drawn in int32 to halve
+    its memory): the same order as before, epoch after epoch, seeded or not."""
+    for n, batch_size, drop_last in [(1, 1, False), (10, 3, False), (10, 3, True),
+                                     (257, 16, False), (1000, 7, True)]:
+        x, y = data(n)
+        y = np.arange(n)
+        loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True, seed=5,
+                            drop_last=drop_last)
+        reference = np.random.default_rng(5)
+        for _ in range(3):
+            labels = [yb for _, yb in loader]
+            assert all(yb.dtype == np.int64 for yb in labels)
+            seen = np.concatenate([yb.numpy() for yb in labels])
+            expected = reference.permutation(n)
+            np.testing.assert_array_equal(seen, expected[:len(seen)])
+    minigrad.manual_seed(7)
+    unseeded = DataLoader(TensorDataset(x, y), batch_size=100, shuffle=True)
+    order = np.concatenate([yb.numpy() for _, yb in unseeded])
+    np.testing.assert_array_equal(order, np.random.default_rng(7).permutation(1000))
+
+
+class LazyNumbers(Dataset):
+    """5·10⁷ items computed on demand: nothing is stored."""
+
+    def __len__(self):
+        return 50_000_000
+
+    def __getitem__(self, i):
+        return np.float32(i), i % 10
+
+
+def test_first_batch_of_a_lazy_dataset_allocates_no_index_array():
+    """Principle 4: memory is bounded by what is used; an unshuffled loader over 5·10⁷ lazy
+    items made an int64 index of all of them (381 MiB) before its first batch."""
+    import tracemalloc
+
+    loader = DataLoader(LazyNumbers(), batch_size=64)
+    tracemalloc.start()
+    try:
+        batches = iter(loader)
+        xb, yb = next(batches)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert xb.shape == (64,) and xb.numpy()[-1] == 63 and yb.tolist()[:3] == [0, 1, 2]
+    assert peak < 2 ** 20, f"the first batch allocated {peak / 2 ** 20:.1f} MiB"
+    assert len(loader) == 781_250
+
+
+@pytest.mark.parametrize("indices", [[3, 0, 9], np.array([2, 2], np.int32), range(4, 1, -1),
+                                     [], minigrad.tensor(np.array([1, 5]))])
+def test_subset_takes_integer_indices(indices):
+    x, y = data(10)
+    subset = Subset(TensorDataset(x, y), indices)
+    expected = np.asarray(list(np.asarray(indices.numpy() if hasattr(indices, "numpy")
+                                          else list(indices))), dtype=np.int64)
+    assert subset.indices.dtype == np.int64
+    np.testing.assert_array_equal(subset.indices, expected)
+    if len(subset):
+        _, yb = next(iter(DataLoader(subset, batch_size=len(subset))))
+        assert yb.tolist() == expected.tolist()
+
+
+def test_subset_counts_negative_indices_from_the_end():
+    x, y = data(10)
+    subset = Subset(TensorDataset(x, y), [-1, -10, 0])
+    assert subset.indices.tolist() == [9, 0, 0]
+    assert [int(subset[i][1]) for i in range(3)] == [9, 0, 0]
+
+
+class Pairs(Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return np.float32(i), i
+
+
+@pytest.mark.parametrize("call, error, says", [
+    (lambda ds: Subset(ds, [0.9, 1.9]), TypeError, ["Subset: indices must be ints",
+                                                    "float64", "0.9 (float)"]),
+    (lambda ds: Subset(ds, np.ones(5, bool)), TypeError, ["Subset: indices", "bool mask"]),
+    (lambda ds: Subset(ds, [0, 5]), ValueError, ["Subset: indices must be in [-5, 5)",
+                                                 "got 5"]),
+    (lambda ds: Subset(ds, [-6]), ValueError, ["Subset: indices must be in [-5, 5)", "got -6"]),
+    (lambda ds: Subset(ds, 3), TypeError, ["Subset: indices must be a sequence of ints",
+                                           "3 (int)"]),
+    (lambda ds: Subset(ds, [[0, 1]]), ValueError, ["Subset: indices must be a 1-D", "(1, 2)"]),
+    (lambda ds: Subset(ds, ["0"]), TypeError, ["Subset: indices must be ints", "'0' (str)"]),
+    (lambda ds: Subset([1, 2], [0]), TypeError, ["Subset: dataset must be a Dataset",
+                                                 "got list"]),
+    (lambda ds: DataLoader(ds, batch_size=0), ValueError, ["DataLoader: batch_size",
+                                                           "int ≥ 1", "got 0"]),
+    (lambda ds: DataLoader(ds, batch_size=2.0), TypeError, ["DataLoader: batch_size",
+                                                            "2.0 (float)"]),
+    (lambda ds: DataLoader(ds, batch_size=True), TypeError, ["DataLoader: batch_size",
+                                                             "True (bool)"]),
+    (lambda ds: DataLoader(ds, batch_size=None), TypeError, ["DataLoader: batch_size",
+                                                             "None (NoneType)"]),
+    (lambda ds: DataLoader(ds, shuffle="yes"), TypeError, ["DataLoader: shuffle",
+                                                           "True or False", "'yes' (str)"]),
+    (lambda ds: DataLoader(ds, shuffle=1), TypeError, ["DataLoader: shuffle", "1 (int)"]),
+    (lambda ds: DataLoader(ds, drop_last="no"), TypeError, ["DataLoader: drop_last",
+                                                            "'no' (str)"]),
+    (lambda ds: DataLoader(ds, seed="abc"), TypeError, ["DataLoader: seed",
+                                                        "None or an int ≥ 0", "'abc' (str)"]),
+    (lambda ds: DataLoader(ds, seed=1.5), TypeError, ["DataLoader: seed", "1.5 (float)"]),
+    (lambda ds: DataLoader(ds, seed=-1), ValueError, ["DataLoader: seed", "int ≥ 0",
+                                                      "got -1"]),
+    (lambda ds: DataLoader(ds, transform="flip"), TypeError, ["DataLoader: transform",
+                                                              "'flip' (str)"]),
+    (lambda ds: DataLoader(5), TypeError, ["DataLoader: dataset must be a Dataset", "int"]),
+    (lambda ds: DataLoader("abc"), TypeError, ["DataLoader: dataset", "str"]),
+    (lambda ds: DataLoader((np.zeros(3), "ab")), TypeError, ["DataLoader: dataset[1]",
+                                                             "str"]),
+    (lambda ds: DataLoader(np.array(["a", "b"])), TypeError, ["DataLoader: field 0",
+                                                              "<U1"]),
+    (lambda ds: random_split(ds, [3, 3]), ValueError, ["random_split: lengths",
+                                                       "dataset's size 5", "sum 6"]),
+    (lambda ds: random_split(ds, [6, -1]), ValueError, ["random_split: lengths",
+                                                        "non-negative", "[6, -1]"]),
+    (lambda ds: random_split(ds, [0.5, 0.4]), ValueError, ["random_split: lengths",
+                                                           "summing to 1", "[0.5, 0.4]"]),
+    (lambda ds: random_split(ds, [1.5, -0.5]), ValueError, ["random_split: lengths",
+                                                            "[0, 1]", "[1.5, -0.5]"]),
+    (lambda ds: random_split(ds, [float("nan"), 1.0]), ValueError, ["random_split",
+                                                                     "nan"]),
+    (lambda ds: random_split(ds, 0.8), TypeError, ["random_split: lengths", "0.8 (float)"]),
+    (lambda ds: random_split(ds, ["3", "2"]), TypeError, ["random_split: lengths",
+                                                          "'3' (str)"]),
+    (lambda ds: random_split(ds, [True, 4]), TypeError, ["random_split: lengths",
+                                                         "True (bool)"]),
+    (lambda ds: random_split(ds, []), ValueError, ["random_split: lengths", "got []"]),
+    (lambda ds: random_split(ds, [3, 2], seed="0"), TypeError, ["random_split: seed",
+                                                                "'0' (str)"]),
+    (lambda ds: random_split("abc", [3]), TypeError, ["random_split: dataset", "str"]),
+])
+@pytest.mark.parametrize("dataset", ["tensor", "generic"])
+def test_bad_arguments_raise_before_any_work(dataset, call, error, says):
+    ds = TensorDataset(np.arange(5.0), np.arange(5)) if dataset == "tensor" else Pairs()
+    minigrad.manual_seed(0)
+    before = minigrad.random.get_state()
+    with pytest.raises(error) as info:
+        call(ds)
+    message = str(info.value)
+    assert all(piece in message for piece in says), message
+    assert minigrad.random.get_state() == before         # no draw was made

@@ -25,7 +25,7 @@ def test_normalize_exact_scalar_and_per_channel():
     assert Normalize(0, 1)(NCHW.astype(np.float64)).dtype == np.float64
     with pytest.raises(ValueError, match=r"3 per-channel values need a batch \(N, 3, \.\.\.\)"):
         Normalize(mean, std)(NHW)
-    with pytest.raises(ValueError, match="positive std"):
+    with pytest.raises(ValueError, match="std must be positive"):
         Normalize(0, 0)
 
 
@@ -119,7 +119,7 @@ def test_bad_shapes_and_arguments():
         RandomCrop(2)(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="interpolation"):
         RandomRotation(5, interpolation="cubic")
-    with pytest.raises(ValueError, match="p in"):
+    with pytest.raises(ValueError, match=r"p must be a finite number in \[0, 1\], got 2"):
         RandomHorizontalFlip(p=2)
 
 
@@ -131,3 +131,35 @@ def test_to_categorical():
         to_categorical([0, 3], num_classes=3)
     with pytest.raises(TypeError, match="integer labels"):
         to_categorical([0.5])
+
+
+def test_compose_and_loader_load_state_dict_are_all_or_nothing():
+    """A state whose second transform does not fit leaves the first one (and the loader's
+    generator) as they were."""
+    from minigrad.data import DataLoader
+
+    def pipeline():
+        return Compose([RandomCrop(4, padding=1, seed=1), RandomHorizontalFlip(seed=2)])
+
+    compose = pipeline()
+    other = pipeline()
+    other(NCHW)                                   # its generators have moved on
+    good = other.state_dict()
+    bad = {"transforms": [good["transforms"][0], {"rng": {"bit_generator": "MT19937"}}]}
+    before = compose.state_dict()
+    with pytest.raises(ValueError, match="RandomHorizontalFlip.load_state_dict"):
+        compose.load_state_dict(bad)
+    assert compose.state_dict() == before
+    loader = DataLoader((NCHW, np.arange(len(NCHW))), batch_size=2, shuffle=True, seed=0,
+                        transform=pipeline())
+    moved = DataLoader((NCHW, np.arange(len(NCHW))), batch_size=2, shuffle=True, seed=0,
+                       transform=pipeline())
+    list(moved)
+    state = moved.state_dict()
+    state["transform"] = bad
+    before = loader.state_dict()
+    with pytest.raises(ValueError, match="RandomHorizontalFlip.load_state_dict"):
+        loader.load_state_dict(state)
+    assert loader.state_dict() == before
+    compose.load_state_dict(good)
+    assert compose.state_dict() == good
