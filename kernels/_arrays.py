@@ -5,6 +5,7 @@ arrays out; NumPy arrays in (the CUDA simulator, the tests' CPU stand-in for the
 whose arrays are a NumPy subclass), arrays of the input's own type out.  CuPy is never
 imported here unless a CuPy array was given, so this module costs nothing on a CPU.
 """
+import functools
 import sys
 
 import numpy as np
@@ -35,3 +36,26 @@ def arange(like, n):
     if is_cupy(like):
         return sys.modules["cupy"].arange(n)
     return from_host(np.arange(n), like)
+
+
+def half_via_single(keep=()):
+    """For a compiled kernel that has no float16 arithmetic (Numba has none): float16 array
+    arguments are computed in float32 and the float outputs are returned as float16, except
+    the outputs at positions ``keep`` (auxiliary results such as attention's log-sum-exp,
+    which keep float32's precision for the backward).  Any other dtype passes through."""
+    def wrap(kernel):
+        def single(a):
+            return a.astype(np.float32) if getattr(a, "dtype", None) == np.float16 else a
+
+        @functools.wraps(kernel)
+        def run(*args, **kwargs):
+            if not any(getattr(a, "dtype", None) == np.float16
+                       for a in (*args, *kwargs.values())):
+                return kernel(*args, **kwargs)
+            result = kernel(*map(single, args), **{k: single(v) for k, v in kwargs.items()})
+            outputs = result if isinstance(result, tuple) else (result,)
+            outputs = tuple(o if i in keep or getattr(o, "dtype", None) != np.float32
+                            else o.astype(np.float16) for i, o in enumerate(outputs))
+            return outputs if isinstance(result, tuple) else outputs[0]
+        return run
+    return wrap

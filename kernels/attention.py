@@ -32,7 +32,7 @@ behaviour), not NaN.
 import numba
 import numpy as np
 
-from ._arrays import array_module
+from ._arrays import array_module, half_via_single
 from .memory import empty
 
 
@@ -268,6 +268,7 @@ def _options(q, mask, dropout):
             dummy if dropout is None else _flat(dropout), dropout is not None)
 
 
+@half_via_single(keep=(1,))   # lse stays float32
 def attention_forward_numba(q, k, v, scale, is_causal=False, mask=None, dropout=None):
     """Fused: per block of queries, the key blocks stream through an online softmax —
     a running max mᵢ and sum lᵢ, the accumulator rescaled by e^(m_old − m_new) whenever mᵢ
@@ -352,6 +353,7 @@ def _backward(dout, q, k, v, out, lse, shape, scale, causal, mask, mask_step, ha
                 dv[U((b * keys + j0) * ev + t)] = dv_acc[U(t)]
 
 
+@half_via_single()
 def attention_backward_numba(dout, q, k, v, out, lse, scale, is_causal=False, mask=None,
                              dropout=None):
     """Key blocks outside, query blocks inside (FlashAttention-2's backward): each key

@@ -33,7 +33,7 @@ implementation); the Numba one, the CPU default, adds the speed.
 import numba
 import numpy as np
 
-from ._arrays import array_module
+from ._arrays import array_module, half_via_single
 from .memory import empty, zeros
 
 # The most a forward keeps of its im2col matrix for backward-weight (keep_cols), per call:
@@ -418,6 +418,7 @@ def _add_dw(dw, dy, cols):
     dw += (cols @ dy_mat.reshape(o, n * oh * ow).T).T
 
 
+@half_via_single(keep=(1,))   # kept cols stay float32 for backward_weight
 def conv2d_forward_numba(x, w, stride, padding, dilation, keep_cols=False):
     """The reference's im2col (a compiled loop) and GEMM, per batch chunk; cols kept up to
     KEEP_COLS_BYTES, and not when the batch needed several chunks."""
@@ -433,6 +434,7 @@ def conv2d_forward_numba(x, w, stride, padding, dilation, keep_cols=False):
     return (y, cols) if keep_cols else y
 
 
+@half_via_single()
 def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
     """The reference's GEMM per batch chunk, then col2im as a compiled loop into dx."""
     o, c, kh, kw = w.shape
@@ -444,6 +446,7 @@ def conv2d_backward_input_numba(dy, w, x_shape, stride, padding, dilation):
     return dx
 
 
+@half_via_single()
 def conv2d_backward_weight_numba(dy, x, w_shape, stride, padding, dilation, cols=None):
     """The reference's GEMM, summed over batch chunks, from forward's ``cols`` (one chunk)
     or from im2col as a compiled loop."""

@@ -18,7 +18,7 @@ sending dy to every tied element would multiply the gradient.
 import numba
 import numpy as np
 
-from ._arrays import array_module
+from ._arrays import array_module, half_via_single
 from .memory import empty, zeros
 
 # (the Numba implementations are at the end of the file, after the NumPy reference)
@@ -195,6 +195,7 @@ def _max_pool_2x2_tiled_backward_planes(dy, arg, dx, planes, oh, ow, h, w, zero)
                 dx[_U((plane * h + r) * w + s)] = zero
 
 
+@half_via_single()
 def max_pool2d_forward_numba(x, kernel, stride, padding):
     """Numba for 2 × 2 windows without padding (nn.MaxPool2d(2), by far the common case;
     3× faster than the NumPy reference, measured); any other geometry runs the NumPy
@@ -211,6 +212,7 @@ def max_pool2d_forward_numba(x, kernel, stride, padding):
     return y, arg
 
 
+@half_via_single()
 def max_pool2d_backward_numba(dy, arg, x_shape, kernel, stride, padding):
     """Numba: each dy element added once at its window's first maximum (for tiling 2 × 2
     windows, stride 2, no padding: each dx element written once)."""

@@ -1,7 +1,11 @@
 """Tensor factories: zeros, ones, full, arange, eye, and random draws (through
 ``minigrad.random``, so ``manual_seed`` makes them reproducible)."""
+import math
+import numbers
+
 import numpy as np
 
+from ._check import check_bool, check_int, check_shape, got
 from . import backend, dtypes, random
 from .tensor import Tensor
 
@@ -9,13 +13,8 @@ __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
            "randn", "rand", "randint", "multinomial", "from_numpy"]
 
 
-def _shape(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
-
-
-def _make(array, requires_grad, device):
+def _make(array, requires_grad, device, op):
+    requires_grad = check_bool(op, "requires_grad", requires_grad)
     t = Tensor._wrap(backend.to_device(array, device or "cpu"))
     t.requires_grad = requires_grad
     return t
@@ -35,66 +34,78 @@ def _real(dtype):
 
 def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``; float32 unless ``dtype``."""
-    return full(_shape(shape), 0, dtype=_float(dtype), requires_grad=requires_grad,
-                device=device)
+    return _full(check_shape(shape, "zeros"), 0, _float(dtype), requires_grad, device,
+                 "zeros")
 
 
 def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of ones; float32 unless ``dtype``."""
-    return full(_shape(shape), 1, dtype=_float(dtype), requires_grad=requires_grad,
-                device=device)
+    return _full(check_shape(shape, "ones"), 1, _float(dtype), requires_grad, device, "ones")
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of ``shape`` filled with ``fill_value`` (its dtype follows the value)."""
+    if not isinstance(fill_value, (numbers.Number, np.generic)):
+        raise TypeError(f"full: fill_value must be a number, got {got(fill_value)}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value, dtypes.default_float) \
             if isinstance(fill_value, float) else np.asarray(fill_value).dtype
         if np.dtype(dtype).kind in "iu":
             dtype = dtypes.int64
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = check_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    return _full(shape, fill_value, dtype, requires_grad, device, "full")
+
+
+def _full(shape, fill_value, dtype, requires_grad, device, op):
     return _make(np.full(shape, fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad,
-                 device)
+                 device, op)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return full(t.shape, 0, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                device=t.device)
+    return _full(t.shape, 0, dtype or t.dtype, requires_grad, t.device, "zeros_like")
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return full(t.shape, 1, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                device=t.device)
+    return _full(t.shape, 1, dtype or t.dtype, requires_grad, t.device, "ones_like")
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device="cpu"):
     """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
     if stop is None:
         start, stop = 0, start
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value):
+            raise TypeError(f"arange: {name} must be a finite real number, got "
+                            f"{got(value)}")
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero, got {step!r}")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = dtypes.int64 if ints else dtypes.default_float
     return _make(np.arange(start, stop, step).astype(dtypes.as_dtype(dtype)), requires_grad,
-                 device)
+                 device, "arange")
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device="cpu"):
     """The n×m identity matrix (float32 unless ``dtype``)."""
-    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device)
+    n = check_int("eye", "n", n, low=0)
+    m = n if m is None else check_int("eye", "m", m, low=0)
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device, "eye")
 
 
 def randn(*shape, dtype=None, requires_grad=False, device="cpu"):
     """Standard normal draws (float32 unless ``dtype``), from minigrad's seeded generator."""
-    dtype = _real(dtype)
-    draw = random.generator().standard_normal(_shape(shape), dtype=np.float64)
-    return _make(draw.astype(dtype), requires_grad, device)
+    shape, dtype = check_shape(shape, "randn"), _real(dtype)
+    draw = random.generator().standard_normal(shape, dtype=np.float64)
+    return _make(draw.astype(dtype), requires_grad, device, "randn")
 
 
 def rand(*shape, dtype=None, requires_grad=False, device="cpu"):
     """Uniform draws in [0, 1) (float32 unless ``dtype``), from minigrad's seeded generator."""
-    dtype = _real(dtype)
-    draw = random.generator().random(_shape(shape), dtype=np.float64)
-    return _make(draw.astype(dtype), requires_grad, device)
+    shape, dtype = check_shape(shape, "rand"), _real(dtype)
+    draw = random.generator().random(shape, dtype=np.float64)
+    return _make(draw.astype(dtype), requires_grad, device, "rand")
 
 
 def randint(low, high=None, size=(), dtype=None, device="cpu"):
@@ -103,8 +114,13 @@ def randint(low, high=None, size=(), dtype=None, device="cpu"):
         low, high, size = 0, low, tuple(high)
     if high is None:
         low, high = 0, low
+    low, high = check_int("randint", "low", low), check_int("randint", "high", high)
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
+    size = check_shape(size if isinstance(size, (tuple, list)) else (size,), "randint")
     draw = random.generator().integers(low, high, size=size)
-    return _make(draw.astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device)
+    return _make(draw.astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device,
+                 "randint")
 
 
 def multinomial(input, num_samples, replacement=False):
@@ -137,12 +153,16 @@ def multinomial(input, num_samples, replacement=False):
     draws = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement,
                                  p=row / total) for row, total in zip(rows, totals)])
     return _make(draws.reshape(*weights.shape[:-1], num_samples).astype(np.int64), False,
-                 input.device)
+                 input.device, "multinomial")
 
 
 def from_numpy(array):
     """A CPU tensor that shares memory with ``array`` (no copy, dtype kept)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    dtypes.as_dtype(array.dtype)
+    if dtypes.as_dtype(array.dtype) != array.dtype:
+        # sharing memory keeps the bytes, and a tensor holds the machine's byte order
+        raise TypeError(f"from_numpy: the array has the non-native byte order of dtype "
+                        f"{array.dtype.str!r}, so it cannot be shared; minigrad.tensor(array) "
+                        f"copies it into {dtypes.as_dtype(array.dtype)}")
     return Tensor._wrap(array)

@@ -36,7 +36,9 @@ def as_dtype(dtype):
     if dt.kind not in "biuf":
         raise TypeError(f"unsupported dtype {dt}: minigrad tensors hold bool, integer or "
                         f"floating-point numbers")
-    return dt
+    # '>f4' (big-endian, e.g. read from a file) holds the same numbers as float32: tensors
+    # keep the machine's byte order, so that every kernel and dtype comparison sees one dtype
+    return dt if dt.isnative else dt.newbyteorder("=")
 
 
 def is_floating(dtype):
@@ -75,9 +77,10 @@ def to_array(data, dtype=None):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
                             f"integer or floating-point numbers")
+        dtype = dtype or as_dtype(data.dtype)
         if isinstance(data, np.generic):   # NumPy scalars (from reductions): 0-d arrays
-            return np.array(data, dtype=dtype or data.dtype)
-        return data.astype(dtype or data.dtype, copy=True)
+            return np.array(data, dtype=dtype)
+        return data.astype(dtype, copy=True)
     try:
         array = np.asarray(data)
     except ValueError as exc:
@@ -88,7 +91,7 @@ def to_array(data, dtype=None):
                         f"(got dtype {array.dtype}); expected numbers")
     if dtype is None:
         # Python floats arrive as float64: they mean "a float", which is float32 here.
-        dtype = default_float if array.dtype.kind == "f" else array.dtype
+        dtype = default_float if array.dtype.kind == "f" else as_dtype(array.dtype)
         if array.dtype.kind in "iu":
             dtype = int64
     return array.astype(dtype, copy=True)

@@ -13,6 +13,7 @@ A comparison passes when |analytic − numeric| ≤ atol + rtol·|numeric|.
 """
 import numpy as np
 
+from ._check import check_int
 from . import backend
 from .grad_mode import no_grad
 from .tensor import Tensor
@@ -69,7 +70,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", n_directi
     if mode not in ("auto", "element", "direction"):
         raise ValueError(f"gradcheck: mode must be 'auto', 'element' or 'direction', "
                          f"got {mode!r}")
-    rng = np.random.default_rng(seed)
+    n_directions = check_int("gradcheck", "n_directions", n_directions, low=1)
+    max_elements = check_int("gradcheck", "max_elements", max_elements, low=0)
+    rng = np.random.default_rng(check_int("gradcheck", "seed", seed, low=0))
 
     saved_grads = [inputs[i].grad for i in checked]
     try:

@@ -39,7 +39,7 @@ class Parameter(Tensor):
             self._versions = data._versions      # one memory, one version count
         else:
             Tensor.__init__(self, data)
-        self.grad = None
+        self._grad = None
         self._fn = None
         self._retains_grad = False
         self._requires_grad = False

@@ -7,6 +7,7 @@ that carry no gradient.
 """
 import numpy as np
 
+from ._check import check_bool, check_int, check_shape
 from . import anomaly, backend, dtypes
 from .dtypes import _is_cupy, to_array
 from .grad_mode import is_grad_enabled
@@ -23,7 +24,7 @@ class Tensor:
     :func:`tensor`.
     """
 
-    __slots__ = ("data", "_requires_grad", "grad", "_fn", "_retains_grad", "_versions",
+    __slots__ = ("data", "_requires_grad", "_grad", "_fn", "_retains_grad", "_versions",
                  "__weakref__")
     # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
@@ -33,7 +34,7 @@ class Tensor:
         if device is not None:
             array = backend.to_device(array, device)
         self.data = array
-        self.grad = None
+        self._grad = None
         self._fn = None
         self._retains_grad = False
         self._versions = [0]         # in-place change count (see _version), shared with views
@@ -45,7 +46,7 @@ class Tensor:
         """Make a Tensor around an array the engine produced (no copy, no checks)."""
         t = cls.__new__(cls)
         t.data = array
-        t.grad = None
+        t._grad = None
         t._fn = None
         t._retains_grad = False
         t._versions = [0]
@@ -80,7 +81,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        flag = bool(flag)
+        flag = check_bool("Tensor", "requires_grad", flag)
         if flag and not dtypes.is_floating(self.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, "
                             f"got dtype {self.dtype}")
@@ -94,6 +95,28 @@ class Tensor:
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = flag
         return self
+
+    @property
+    def grad(self):
+        """∂L/∂self after ``backward()`` (a Tensor of this shape, dtype and device), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # Checked here, as PyTorch does, so that a later backward cannot fail half-way
+        # through accumulating into the leaves.
+        if value is not None:
+            where = f"assigning .grad of a tensor {self.shape} {self.dtype} on {self.device}"
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{where}: expected a Tensor or None, got "
+                                f"{type(value).__name__}")
+            if value.device != self.device:
+                raise RuntimeError(f"{where}: the gradient is on {value.device}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"{where}: the gradient has shape {value.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"{where}: the gradient has dtype {value.dtype}")
+        self._grad = value
 
     @property
     def _version(self):
@@ -124,7 +147,9 @@ class Tensor:
         return int(self.data.size)
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        return self.shape[_ops._util.normalize_axes(dim, self.ndim, "size")[0]]
 
     def __len__(self):
         if self.ndim == 0:
@@ -269,12 +294,12 @@ class Tensor:
         """Add a gradient into ``.grad`` (the first one is copied: ops may share arrays;
         into the host cache's memory on the CPU, as a parameter's gradient is remade every
         step once ``zero_grad`` has set it to None)."""
-        if self.grad is None:
+        if self._grad is None:
             grad = backend.empty(self.device, dx.shape, dx.dtype)
             grad[...] = dx
-            self.grad = Tensor._wrap(grad)
+            self._grad = Tensor._wrap(grad)
         else:
-            self.grad.data += dx
+            self._grad.data += dx
 
     # -- arithmetic (each one op; formulas in minigrad/ops) ------------------------------
     def __add__(self, other):
@@ -338,6 +363,18 @@ class Tensor:
         tensor saved by a recorded op and changed afterwards is caught at backward, by its
         version count.
         """
+        self._check_writable(op)
+        try:
+            update(self.data)
+        except (TypeError, ValueError, IndexError) as exc:   # NumPy's refusals
+            kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(exc, k))
+            raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
+        self._versions[0] += 1
+        return self
+
+    def _check_writable(self, op):
+        """Raise the error :meth:`_inplace` would give, without writing (so that a call that
+        writes several tensors can check them all first)."""
         if is_grad_enabled() and self._requires_grad:
             raise RuntimeError(
                 f"{op}: in-place change of a tensor {self.shape} that requires grad while grad "
@@ -350,13 +387,6 @@ class Tensor:
                 f"it read-only until backward (or until the graph is dropped) so that this "
                 f"write fails here instead of giving a wrong gradient; change a .clone(), or "
                 f"do it after backward()")
-        try:
-            update(self.data)
-        except (TypeError, ValueError) as exc:   # NumPy's casting/broadcasting refusals
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
-        self._versions[0] += 1
-        return self
 
     def _inplace_operand(self, other, op):
         if isinstance(other, Tensor):
@@ -385,6 +415,7 @@ class Tensor:
         return self._inplace("__itruediv__", lambda d: self.xp.divide(d, other, out=d))
 
     def __setitem__(self, index, value):
+        _ops.shape.check_index(index, "__setitem__")
         index = index.data if isinstance(index, Tensor) else index
         value = self._inplace_operand(value, "__setitem__")
         self._inplace("__setitem__", lambda d: d.__setitem__(index, value))
@@ -463,6 +494,11 @@ class Tensor:
     def _no_grad_reduce(self, name, axis, keepdims, dim, keepdim):
         axis = axis if dim is None else dim
         keepdims = keepdims if keepdim is None else keepdim
+        if axis is not None:
+            if name in ("argmax", "argmin"):       # one axis; NumPy takes no tuple there
+                check_int(name, "axis", axis)
+            axes = _ops._util.normalize_axes(axis, self.ndim, name)
+            axis = None if not axes else axes[0] if name in ("argmax", "argmin") else axes
         return Tensor._wrap(self.xp.asarray(getattr(self.data, name)(axis=axis,
                                                                    keepdims=keepdims)))
 
@@ -504,7 +540,8 @@ class Tensor:
     def reshape(self, *shape):
         return _ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape):
+        return _ops.view(self, *shape)
 
     def transpose(self, *axes):
         return _ops.transpose(self, *axes)
@@ -528,7 +565,11 @@ class Tensor:
     def broadcast_to(self, shape):
         return _ops.broadcast_to(self, shape)
 
-    expand = broadcast_to
+    def expand(self, *sizes):
+        """PyTorch's ``expand``: broadcast to ``sizes``, where -1 keeps that axis's size."""
+        sizes = check_shape(sizes, "expand", infer=True)
+        kept = (1,) * (len(sizes) - self.ndim) + self.shape
+        return _ops.broadcast_to(self, tuple(k if n == -1 else n for n, k in zip(sizes, kept)))
 
     # -- elementwise ------------------------------------------------------------------
     def exp(self):

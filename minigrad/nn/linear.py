@@ -1,5 +1,6 @@
 """Fully connected layers and shape helpers: ``Linear``, ``Identity``, ``Flatten``."""
 
+from .._check import check_int
 from .. import functional as F
 from ._util import empty_parameter, reset_weight_and_bias, size
 from .module import Module
@@ -60,7 +61,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = check_int("Flatten", "start_dim", start_dim)
+        self.end_dim = check_int("Flatten", "end_dim", end_dim)
 
     def forward(self, x):
         return self._call(F.flatten, x, self.start_dim, self.end_dim)

@@ -411,6 +411,10 @@ class Module:
         copies, missing, unexpected = match_state_dict(
             self.state_dict(keep_vars=True), state_dict, strict, self._get_name())
         with no_grad():
+            written = {id(target) for target, _ in copies}
+            for key, target in self.state_dict(keep_vars=True).items():
+                if id(target) in written:     # e.g. saved for backward under detect_anomaly()
+                    target._check_writable(f"load_state_dict: {key!r}")
             for target, value in copies:
                 target.copy_(value)
         return IncompatibleKeys(missing, unexpected)

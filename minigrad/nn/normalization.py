@@ -138,7 +138,11 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                            f"got {normalized_shape!r:.80} ({type(normalized_shape).__name__})")
+        self.normalized_shape = tuple(size(n, "normalized_shape", "LayerNorm", 1)
+                                      for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = empty_parameter(self.normalized_shape, dtype, device)

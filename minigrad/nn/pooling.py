@@ -1,5 +1,6 @@
 """2-d pooling layers: ``MaxPool2d``, ``AvgPool2d``."""
 from .. import functional as F
+from ..ops._util import pair
 from ._util import unsupported
 from .module import Module
 
@@ -20,6 +21,9 @@ class MaxPool2d(Module):
         super().__init__()
         unsupported("MaxPool2d", dilation=(dilation, 1),
                      return_indices=(return_indices, False), ceil_mode=(ceil_mode, False))
+        for arg, value in (("kernel_size", kernel_size), ("padding", padding),
+                           ("stride", kernel_size if stride is None else stride)):
+            pair(value, arg, "MaxPool2d")     # checked now; kept as given (PyTorch's repr)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -50,6 +54,9 @@ class AvgPool2d(Module):
         unsupported("AvgPool2d", ceil_mode=(ceil_mode, False),
                      count_include_pad=(count_include_pad, True),
                      divisor_override=(divisor_override, None))
+        for arg, value in (("kernel_size", kernel_size), ("padding", padding),
+                           ("stride", kernel_size if stride is None else stride)):
+            pair(value, arg, "AvgPool2d")     # checked now; kept as given (PyTorch's repr)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding

@@ -66,6 +66,9 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        for name, value in (("d_model", d_model), ("nhead", nhead),
+                            ("dim_feedforward", dim_feedforward)):
+            size(value, name, type(self).__name__, 1)
         kw = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **kw)
@@ -168,6 +171,9 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        for name, value in (("d_model", d_model), ("nhead", nhead),
+                            ("dim_feedforward", dim_feedforward)):
+            size(value, name, type(self).__name__, 1)
         kw = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **kw)
@@ -291,6 +297,8 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False,
                  norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        size(num_encoder_layers, "num_encoder_layers", "Transformer")
+        size(num_decoder_layers, "num_decoder_layers", "Transformer")
         kw = {"device": device, "dtype": dtype}
         layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                       batch_first, norm_first, bias)

@@ -1,5 +1,6 @@
 """Helpers for training loops: gradient clipping, flattening parameters, L1 regularisation."""
 import math
+import numbers
 
 import numpy as np
 
@@ -26,6 +27,19 @@ def _as_list(parameters, op):
     return params
 
 
+def _non_negative(op, name, value):
+    """``value`` as a float ≥ 0 (inf allowed: no limit), or the error naming it."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {value!r} "
+                        f"({type(value).__name__})")
+    value = float(value)
+    if not value >= 0:        # NaN fails too
+        raise ValueError(f"{op}: {name} must be ≥ 0, got {value!r}")
+    return value
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients IN PLACE so that their total norm is at most ``max_norm``.
 
@@ -45,12 +59,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         The total norm before clipping, a 0-d Tensor (the gradients' dtype and device).
     """
     params = _as_list(parameters, "clip_grad_norm_")
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    max_norm = _non_negative("clip_grad_norm_", "max_norm", max_norm)
+    norm_type = _non_negative("clip_grad_norm_", "norm_type", norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return Tensor._wrap(np.zeros((), dtype=dtypes.default_float))
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
     inf = norm_type == math.inf
     parts = []       # per gradient: max |g| (inf-norm) or Σ|g|^p, in float64 on its device
     for g in grads:
@@ -76,7 +91,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient IN PLACE to [−clip_value, clip_value]."""
     params = _as_list(parameters, "clip_grad_value_")
-    clip_value = float(clip_value)
+    clip_value = _non_negative("clip_grad_value_", "clip_value", clip_value)
     for p in params:
         if p.grad is not None:
             p.grad.xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)

@@ -16,7 +16,7 @@ from .norm import batch_norm, layer_norm
 from .pool import avg_pool2d, max_pool2d
 from .reduction import max, mean, min, std, sum, topk, var
 from .shape import (broadcast_to, cat, concatenate, flatten, gather, getitem, pad, permute,
-                    reshape, squeeze, stack, transpose, tril, triu, unsqueeze)
+                    reshape, squeeze, stack, transpose, tril, triu, unsqueeze, view)
 
 __all__ = [
     "gelu", "leaky_relu", "log_softmax", "logsumexp", "relu", "sigmoid", "softmax", "tanh",
@@ -25,7 +25,7 @@ __all__ = [
     "sqrt", "sub", "where", "masked_fill",
     "matmul",
     "max", "mean", "min", "std", "sum", "var", "topk",
-    "broadcast_to", "cat", "concatenate", "flatten", "getitem", "pad", "permute", "reshape",
+    "broadcast_to", "cat", "concatenate", "flatten", "getitem", "pad", "permute", "reshape", "view",
     "squeeze", "stack", "transpose", "unsqueeze", "gather", "tril", "triu",
     "scaled_dot_product_attention",
     "conv2d", "linear", "dropout", "embedding", "one_hot", "batch_norm", "layer_norm",

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .._check import check_int, got
 from .. import backend, dtypes
 from ..tensor import Tensor
 
@@ -97,9 +98,15 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {got(axis)}")
     out = []
     for a in axes:
+        check_int(op, "axis", a)
         if not -max(ndim, 1) <= a < max(ndim, 1):
             n = max(ndim, 1)
             raise ValueError(f"{op}: axis {a} is out of range for a {ndim}-d tensor "

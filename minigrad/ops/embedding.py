@@ -1,4 +1,5 @@
 """Lookup tables: embedding (rows of a weight matrix picked by index) and one_hot."""
+from .._check import check_int
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
@@ -48,7 +49,11 @@ def embedding(input, weight, padding_idx=None):
         raise ValueError("embedding: weight must be a (num_embeddings, embedding_dim) Tensor")
     idx = _indices("embedding", input, weight.shape[0], weight.device)
     if padding_idx is not None:
-        padding_idx = int(padding_idx) % weight.shape[0]
+        n = weight.shape[0]
+        if not -n <= check_int("embedding", "padding_idx", padding_idx) < n:
+            raise ValueError(f"embedding: padding_idx must be in [{-n}, {n}), got "
+                             f"{padding_idx}")
+        padding_idx = int(padding_idx) % n
     return Embedding.apply(idx, weight, padding_idx=padding_idx)
 
 
@@ -58,7 +63,7 @@ def one_hot(input, num_classes=-1):
         input = Tensor(input)
     if input.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {input.dtype}")
-    if num_classes == -1:
+    if check_int("one_hot", "num_classes", num_classes, low=-1) == -1:
         num_classes = int(input.data.max()) + 1 if input.data.size else 0
     idx = _indices("one_hot", input, num_classes, input.device)
     xp = idx.xp

@@ -216,11 +216,21 @@ def binary_cross_entropy(input, target, reduction="mean"):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
                          f"values in [{float(data.min()):.4g}, {float(data.max()):.4g}]; for "
                          f"logits use binary_cross_entropy_with_logits")
+    _check_probabilities("binary_cross_entropy", target)
     return _reduce(BinaryCrossEntropy.apply(input, target), reduction)
+
+
+def _check_probabilities(op, target):
+    """Targets are probabilities: a 2 (or a NaN) would give a number, silently wrong."""
+    data = target.data
+    if data.size and not (float(data.min()) >= 0 and float(data.max()) <= 1):
+        raise ValueError(f"{op}: target must be probabilities in [0, 1], got values in "
+                         f"[{float(data.min()):.4g}, {float(data.max()):.4g}]")
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """BCE of sigmoid(input) against ``target`` (same shape), computed stably from logits."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    _check_probabilities("binary_cross_entropy_with_logits", target)
     return _reduce(BCEWithLogits.apply(input, target), reduction)

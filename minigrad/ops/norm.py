@@ -8,6 +8,7 @@ y = γ·x̂ + β and dx̂ = dy·γ:
     dx = s · dx̂                                    (fixed statistics: batch norm in eval)
     dγ = Σ dy·x̂,   dβ = Σ dy                      (the engine sums over γ's broadcast axes)
 """
+from .._check import check_shape
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
@@ -129,8 +130,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing axes ``normalized_shape`` of x, per sample."""
     op = "layer_norm"
     _check_input(op, x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
-        tuple(normalized_shape)
+    shape = check_shape(normalized_shape if isinstance(normalized_shape, (tuple, list))
+                         else (normalized_shape,), op)
     if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
         raise ValueError(f"{op}: input {x.shape} does not end with normalized_shape {shape}")
     _check_param(op, "weight", weight, shape, x)

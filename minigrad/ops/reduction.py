@@ -4,10 +4,13 @@ Each takes ``axis`` (None = all, an int or a tuple) and ``keepdims``; PyTorch's 
 ``keepdim`` are accepted as aliases.  Backward broadcasts dy back over the reduced axes.
 """
 import builtins
+import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from .._check import got
 from ..function import Function
 from ..tensor import Tensor
 from .shape import gather
@@ -154,16 +157,23 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _reduce(Min, x, axis, keepdims, dim, keepdim, "min")
 
 
+def _correction(value, op):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value):
+        raise TypeError(f"{op}: correction must be a finite number, got {got(value)}")
+    return float(value)
+
+
 def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """Variance over ``axis`` with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
     return _reduce(Var, floating(x), axis, keepdims, dim, keepdim, "var",
-                   correction=float(correction))
+                   correction=_correction(correction, "var"))
 
 
 def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """Standard deviation √var over ``axis`` (gradient 0 where it is 0, as PyTorch)."""
     return _reduce(Var, floating(x), axis, keepdims, dim, keepdim, "std",
-                   correction=float(correction), root=True)
+                   correction=_correction(correction, "std"), root=True)
 
 
 

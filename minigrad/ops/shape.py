@@ -3,14 +3,17 @@
 Their backward moves dy back the way the elements came (indexing scatters and adds, so
 repeated indices accumulate).
 """
+import numbers
+
 import numpy as np
 
+from .._check import check_int, check_shape, got
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
 from ._util import normalize_axes
 
-__all__ = ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze",
+__all__ = ["reshape", "view", "transpose", "permute", "flatten", "squeeze", "unsqueeze",
            "broadcast_to", "getitem", "gather", "concatenate", "cat", "stack", "pad", "tril",
            "triu"]
 
@@ -145,29 +148,50 @@ class Pad(Function):
 
 # -- wrappers ------------------------------------------------------------------------------
 
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
-
-
 def reshape(x, *shape):
     """Same elements in a new shape (one dimension may be -1); ``x.reshape(2, 3)`` or
-    ``x.reshape((2, 3))``."""
-    shape = _shape_arg(shape)
+    ``x.reshape((2, 3))``.  A view of x's memory when its strides allow, else a copy."""
+    return _reshape(x, check_shape(shape, "reshape", infer=True), "reshape")
+
+
+def view(x, *shape):
+    """``reshape`` that must not copy, as PyTorch's ``view``: the result shares x's memory
+    (an in-place change through one is seen through the other), and a shape that x's
+    strides cannot give without a copy (e.g. ``x.T.view(-1)``) is an error."""
+    shape = check_shape(shape, "view", infer=True)
+    y = _reshape(x, shape, "view")
+    same = y.data.size == 0 or (np.may_share_memory(y.data, x.data)
+                                if isinstance(x.data, np.ndarray)
+                                else y.data.data.mem is x.data.data.mem)
+    if not same:
+        raise RuntimeError(f"view: a tensor of shape {x.shape} with strides "
+                           f"{x.data.strides} cannot be viewed as {shape} without copying "
+                           f"(its memory is not laid out in that order, e.g. after a "
+                           f"transpose); use .reshape(...), which copies when it must")
+    return y
+
+
+def _reshape(x, shape, op):
     known = [n for n in shape if n != -1]
     size = int(np.prod(known, dtype=np.int64))
     if (shape.count(-1) > 1 or any(n < -1 for n in shape)
             or (-1 in shape and (size == 0 or x.data.size % size))
             or (-1 not in shape and size != x.data.size)):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {x.shape} "
                          f"({x.data.size} elements) into {shape}")
     return Reshape.apply(x, shape=shape)
 
 
+def _axes_arg(axes, op):
+    """Axes from ``f(1, 0)`` or ``f((1, 0))``: a tuple of ints."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return tuple(check_int(op, "axes", a) for a in axes)
+
+
 def permute(x, *axes):
     """Reorder all axes: ``y.shape[i] == x.shape[axes[i]]``."""
-    axes = _shape_arg(axes)
+    axes = _axes_arg(axes, "permute")
     if len(axes) != x.ndim or sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes "
                          f"of a tensor of shape {x.shape}")
@@ -177,7 +201,7 @@ def permute(x, *axes):
 def transpose(x, *axes):
     """``transpose()`` reverses the axes; ``transpose(i, j)`` swaps axes i and j (PyTorch);
     a full permutation of a tensor with more than 2 axes also works (NumPy)."""
-    axes = _shape_arg(axes) if axes else ()
+    axes = _axes_arg(axes, "transpose") if axes else ()
     if not axes:
         return permute(x, *reversed(range(x.ndim)))
     if len(axes) == 2:
@@ -211,7 +235,7 @@ def squeeze(x, axis=None):
 def unsqueeze(x, axis):
     """Insert an axis of length 1 at position ``axis`` (negative counts from the end)."""
     ndim = x.ndim + 1
-    if not -ndim <= axis < ndim:
+    if not -ndim <= check_int("unsqueeze", "axis", axis) < ndim:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with "
                          f"{ndim} axes")
     axis %= ndim
@@ -220,7 +244,8 @@ def unsqueeze(x, axis):
 
 def broadcast_to(x, shape):
     """View ``x`` at a larger shape by NumPy's broadcasting rules."""
-    shape = _shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
+    shape = check_shape(shape if isinstance(shape, (tuple, list)) else (shape,),
+                         "broadcast_to")
     try:
         np.broadcast_shapes(x.shape, shape)
         ok = len(shape) >= x.ndim and np.broadcast_shapes(x.shape, shape) == shape
@@ -244,18 +269,36 @@ def _index_part(part, device):
     return part
 
 
+def check_index(index, op):
+    """Refuse an index part NumPy would refuse with a message that names neither the op nor
+    the part (``t[1.5]``), or would take in an unintended way (a float array)."""
+    for k, p in enumerate(index if isinstance(index, tuple) else (index,)):
+        if p is None or p is Ellipsis or isinstance(p, (numbers.Integral, np.bool_)):
+            continue
+        if isinstance(p, slice):
+            bad = [b for b in (p.start, p.stop, p.step)
+                   if b is not None and not isinstance(b, numbers.Integral)]
+            if not bad:
+                continue
+            p = bad[0]
+        elif isinstance(p, list) and all(isinstance(v, numbers.Integral) for v in p):
+            continue
+        elif hasattr(p, "dtype") and (p.dtype == bool or p.dtype.kind in "iu"):
+            continue
+        what = f"dtype {p.dtype}" if hasattr(p, "dtype") else got(p)
+        raise IndexError(f"{op}: index part {k} is {what}; expected an int, a slice of ints, "
+                         f"None, ..., a list of ints, or an integer or bool array/Tensor")
+
+
 def _is_int_array(p):
     return hasattr(p, "dtype") and p.dtype.kind in "iu"
 
 
 def getitem(x, index):
     """``x[index]``: ints, slices, None, Ellipsis, integer arrays/tensors and bool masks."""
+    check_index(index, "getitem")
     parts = index if isinstance(index, tuple) else (index,)
     parts = tuple(_index_part(p, x.device) for p in parts)
-    for p in parts:
-        if hasattr(p, "dtype") and p.dtype != bool and p.dtype.kind not in "iu":
-            raise IndexError(f"getitem: index arrays must be integer or bool, got dtype "
-                             f"{p.dtype}")
     # Slices, ints and masks select each element at most once; integer arrays may repeat
     # an element, and then backward must add (not assign) dy at that position.
     unique = not any(_is_int_array(p) and p.ndim > 0 for p in parts)
@@ -362,7 +405,7 @@ def stack(tensors, axis=0, *, dim=None):
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
                              f"{tensors[0].shape}; stack needs equal shapes")
     ndim = tensors[0].ndim + 1
-    if not -ndim <= axis < ndim:
+    if not -ndim <= check_int("stack", "axis", axis) < ndim:
         raise ValueError(f"stack: axis {axis} out of range for a result with {ndim} axes")
     return Stack.apply(*tensors, axis=axis % ndim)
 
@@ -372,7 +415,9 @@ def pad(x, pad, value=0.0, mode="constant"):
     ``(left, right, top, bottom)`` for the last two, and so on."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is implemented, got {mode!r}")
-    pad = tuple(int(p) for p in pad)
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad: pad must be a tuple of ints, got {got(pad)}")
+    pad = tuple(check_int("pad", "pad", p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} axes, "
                          f"got {pad}")

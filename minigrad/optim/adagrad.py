@@ -44,7 +44,7 @@ class Adagrad(Optimizer):
             check_real(options, name)
         check_bool(options, "maximize")
 
-    state_kinds = {"step": "number", "sum": "array"}
+    state_kinds = {"step": "step", "sum": "array ≥ 0"}
 
     def update(self, p, g, state, group):
         xp = backend.array_module(p)

@@ -52,8 +52,8 @@ class Adam(Optimizer):
         check_bool(options, "maximize")
         check_bool(options, "decoupled_weight_decay")
 
-    state_kinds = {"step": "number", "exp_avg": "array", "exp_avg_sq": "array",
-                   "max_exp_avg_sq": "array"}
+    state_kinds = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array ≥ 0",
+                   "max_exp_avg_sq": "array ≥ 0"}
 
     def _required_state(self, group):
         required = {"step", "exp_avg", "exp_avg_sq"}

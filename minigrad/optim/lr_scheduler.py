@@ -38,6 +38,57 @@ def _per_group(name, optimizer, value):
     return [value] * n
 
 
+# -- value rules: checked by the constructors and again by load_state_dict -------------------
+def _int(low):
+    """An int ≥ low (not a bool, not 2.5)."""
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            return f"an int ≥ {low}"
+    return check
+
+
+def _real(low=0.0, high=math.inf, low_open=False, high_open=True):
+    """A real number in the interval (never NaN; ∞ only where the interval is closed)."""
+    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not ((low < value if low_open else low <= value)
+                        and (value < high if high_open else value <= high)):
+            return f"a real number in {interval}"
+    return check
+
+
+def _each(rule):
+    """A list (one per param group) of values each following ``rule``."""
+    def check(values):
+        if not isinstance(values, (list, tuple)):
+            return "a list (one value per param group)"
+        for v in values:
+            bad = rule(v)
+            if bad:
+                return f"a list of {bad.removeprefix('a ').removeprefix('an ')}s"
+    return check
+
+
+def _one_of(*choices):
+    def check(value):
+        if value not in choices:
+            return " or ".join(map(repr, choices))
+    return check
+
+
+def _check_values(owner, rules, values):
+    """Raise ValueError naming ``owner``, the attribute, what was expected and the value, for
+    the first value of ``values`` that breaks its rule."""
+    for name, rule in rules.items():
+        if name in values:
+            expected = rule(values[name])
+            if expected:
+                raise ValueError(f"{owner}: {name} must be {expected}, got "
+                                 f"{values[name]!r:.80}")
+
+
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"expected a minigrad.optim.Optimizer, got {type(optimizer).__name__}")
@@ -54,9 +105,14 @@ class LRScheduler:
     """
 
     _is_initial = False   # True during the step the constructor makes
+    #: attribute -> rule, checked at construction and on load_state_dict (a checkpoint's
+    #: values can be well-typed and still impossible: γ = NaN, step_size = 0).
+    _rules = {"last_epoch": _int(-1), "_step_count": _int(0),
+              "base_lrs": _each(_real()), "_last_lr": _each(_real())}
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
+        _check_values(type(self).__name__, self._rules, {"last_epoch": last_epoch})
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -102,10 +158,23 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        """Restore attributes from :meth:`state_dict` (load the optimizer's state too)."""
+        """Restore attributes from :meth:`state_dict` (load the optimizer's state too).
+
+        Everything is checked before anything changes: the entries must be this class's,
+        and each value must follow its rule (``_rules``), so that a hand-edited or damaged
+        checkpoint cannot set γ = NaN or step_size = 0.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+        expected = set(self.state_dict())
+        if set(state_dict) != expected:
+            raise ValueError(f"{where}: the state has entries {sorted(map(str, state_dict))}, "
+                             f"expected {sorted(expected)}")
+        _check_values(where, self._rules, state_dict)
         base_lrs = state_dict.get("base_lrs")
         if base_lrs is not None and len(base_lrs) != len(self.optimizer.param_groups):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has "
+            raise ValueError(f"{where}: the state has "
                              f"{len(base_lrs)} base_lrs, the optimizer "
                              f"{len(self.optimizer.param_groups)} param groups")
         self.__dict__.update(state_dict)
@@ -139,9 +208,13 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        lambdas = state_dict.pop("lr_lambdas")
-        super().load_state_dict(state_dict)
+        lambdas = state_dict.get("lr_lambdas") if isinstance(state_dict, dict) else None
+        if not isinstance(lambdas, list) or len(lambdas) != len(self.lr_lambdas) \
+                or not all(saved is None or isinstance(saved, dict) for saved in lambdas):
+            raise ValueError(f"LambdaLR.load_state_dict: lr_lambdas must be a list of "
+                             f"{len(self.lr_lambdas)} entries (None or a dict), got "
+                             f"{lambdas!r:.80}")
+        super().load_state_dict({**state_dict, "lr_lambdas": self.lr_lambdas})
         for fn, saved in zip(self.lr_lambdas, lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
@@ -150,10 +223,10 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     """lr ← lr·γ every ``step_size`` epochs: lr = initial_lr · γ^⌊epoch / step_size⌋."""
 
+    _rules = {**LRScheduler._rules, "step_size": _int(1), "gamma": _real()}
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) \
-                or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        _check_values("StepLR", self._rules, {"step_size": step_size, "gamma": gamma})
         self.step_size = int(step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -167,7 +240,14 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr ← lr·γ at each epoch in ``milestones`` (γ^k at a milestone listed k times)."""
 
+    _rules = {**LRScheduler._rules, "gamma": _real(),
+              "milestones": lambda c: None if isinstance(c, dict) and not _each(_int(0))(
+                  list(c)) and not _each(_int(1))(list(c.values())) else "a Counter of ints"}
+
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        _check_values("MultiStepLR", {"milestones": _each(_int(0)), "gamma": _real()},
+                      {"milestones": list(milestones) if isinstance(milestones, (list, tuple,
+                       range, set)) else milestones, "gamma": gamma})
         self.milestones = Counter(int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -183,7 +263,10 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """lr ← lr·γ every epoch: lr = initial_lr · γ^epoch."""
 
+    _rules = {**LRScheduler._rules, "gamma": _real()}
+
     def __init__(self, optimizer, gamma, last_epoch=-1):
+        _check_values("ExponentialLR", self._rules, {"gamma": gamma})
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -207,9 +290,10 @@ class CosineAnnealingLR(LRScheduler):
     rises again), as in PyTorch.
     """
 
+    _rules = {**LRScheduler._rules, "T_max": _int(1), "eta_min": _real()}
+
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if not isinstance(T_max, numbers.Real) or T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
+        _check_values("CosineAnnealingLR", self._rules, {"T_max": T_max, "eta_min": eta_min})
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -239,16 +323,14 @@ class LinearLR(LRScheduler):
     computed, like PyTorch, as the chainable ratio of consecutive factors.
     """
 
+    _rules = {**LRScheduler._rules, "start_factor": _real(0, 1, low_open=True, high_open=False),
+              "end_factor": _real(0, 1, high_open=False), "total_iters": _int(1)}
+
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, numbers.Integral) \
-                or total_iters <= 0:
-            raise ValueError(f"LinearLR: total_iters must be a positive int, got "
-                             f"{total_iters!r}")
+        _check_values("LinearLR", self._rules, {"start_factor": start_factor,
+                                                "end_factor": end_factor,
+                                                "total_iters": total_iters})
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -279,6 +361,10 @@ class OneCycleLR(LRScheduler):
         total_steps, or epochs and steps_per_epoch: the length of the cycle.
     """
 
+    _rules = {**LRScheduler._rules, "total_steps": _int(1),
+              "anneal_strategy": _one_of("cos", "linear"),
+              "cycle_momentum": _one_of(True, False), "use_beta1": _one_of(True, False)}
+
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
                  base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
@@ -286,12 +372,17 @@ class OneCycleLR(LRScheduler):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         self.total_steps = self._cycle_length(total_steps, epochs, steps_per_epoch)
-        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"OneCycleLR: pct_start must be a float in [0, 1], got "
-                             f"{pct_start!r}")
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+        _check_values("OneCycleLR", {
+            **self._rules, "pct_start": _real(0, 1, high_open=False),
+            "three_phase": _one_of(True, False), "div_factor": _real(low_open=True),
+            "final_div_factor": _real(low_open=True), "max_lr": _each(_real()),
+            "base_momentum": _each(_real()), "max_momentum": _each(_real())}, {
+            "pct_start": pct_start, "anneal_strategy": anneal_strategy,
+            "cycle_momentum": cycle_momentum, "three_phase": three_phase,
+            "div_factor": div_factor, "final_div_factor": final_div_factor,
+            **{name: value if isinstance(value, (list, tuple)) else [value] for name, value
+               in [("max_lr", max_lr), ("base_momentum", base_momentum),
+                   ("max_momentum", max_momentum)]}})
         self.anneal_strategy = anneal_strategy
         n = self.total_steps
         if three_phase:
@@ -393,16 +484,20 @@ class ReduceLROnPlateau(LRScheduler):
     its ``step`` takes the metric.
     """
 
+    _rules = {"last_epoch": _int(0), "_last_lr": _each(_real()),
+              "mode": _one_of("min", "max"), "factor": _real(0, 1),
+              "patience": _int(0), "threshold": _real(), "threshold_mode": _one_of("rel", "abs"),
+              "cooldown": _int(0), "eps": _real(), "min_lrs": _each(_real()),
+              "best": _real(-math.inf, math.inf, high_open=False),
+              "num_bad_epochs": _int(0), "cooldown_counter": _int(0)}
+
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         _check_optimizer(optimizer)
-        if not factor < 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1, got {factor!r}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
+        _check_values("ReduceLROnPlateau", self._rules, {
+            "mode": mode, "factor": factor, "patience": patience, "threshold": threshold,
+            "threshold_mode": threshold_mode, "cooldown": cooldown, "eps": eps,
+            "min_lrs": min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]})
         self.optimizer = optimizer
         self.factor = factor
         if isinstance(min_lr, (list, tuple)):

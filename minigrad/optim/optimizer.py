@@ -7,20 +7,24 @@ A subclass supplies two things:
   graph node) holds that very array.  ``g`` is the gradient's array and must NOT be changed
   (it is ``p.grad``'s data).  ``state`` is this parameter's dict, empty on the first step.
 * ``state_kinds``: every name a parameter's state may hold, each ``"array"`` (of the
-  parameter's shape, dtype and device) or ``"number"`` (a Python number), and
+  parameter's shape, dtype and device, finite), ``"array ≥ 0"`` (also no negative entry:
+  a running mean of squares) or ``"step"`` (the step count t, an int ≥ 1), and
   ``_required_state(group)``: the names it must hold after a step with these options; so
   that ``load_state_dict`` can check a checkpoint before it touches anything.
 
 and ``_check_options(options)``, which raises ``ValueError`` for a bad hyperparameter.
 """
 import copy
+import difflib
+import math
 import numbers
+import warnings
 from collections import defaultdict
 
 import numpy as np
 
 from .. import backend
-from ..grad_mode import enable_grad, no_grad
+from ..grad_mode import enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled, no_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -53,6 +57,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._step_count = 0     # read by lr_scheduler to warn about the call order
+        self._checked = {}       # group index -> its options as last checked by step()
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts "
                             f"(e.g. model.parameters() or [w, b]), got a single Tensor; "
@@ -73,7 +78,7 @@ class Optimizer:
         """Update the array ``p`` in place from its gradient ``g`` (see the module doc)."""
         raise NotImplementedError
 
-    #: ``{name: "array" | "number"}``: every entry a parameter's state may hold.
+    #: ``{name: "array" | "array ≥ 0" | "step"}``: every entry a parameter's state may hold.
     state_kinds = {}
 
     def _required_state(self, group):
@@ -84,12 +89,24 @@ class Optimizer:
     def _check_options(self, options):
         """Raise ValueError (its message says what was expected) for a bad option value."""
 
+    #: Keys the learning-rate schedulers keep in a param group beside the options.
+    SCHEDULER_KEYS = ("base_momentum", "initial_lr", "max_lr", "max_momentum", "min_lr")
+
     # -- parameter groups -------------------------------------------------------------------
     @property
     def _name(self):
         return type(self).__name__
 
     def _check_options_in(self, options, where):
+        """Check the option values, and that every key is an option (or a scheduler's): a
+        misspelt ``"lrr"`` would otherwise be ignored while ``"lr"`` keeps its old value."""
+        unknown = sorted(set(options) - set(self.defaults) - set(self.SCHEDULER_KEYS)
+                         - {"params"}, key=str)
+        if unknown:
+            close = difflib.get_close_matches(str(unknown[0]), self.defaults, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{self._name}{where}: unknown option {unknown[0]!r}{hint}; "
+                             f"{self._name}'s options are {sorted(self.defaults)}")
         try:
             self._check_options(options)
         except ValueError as exc:
@@ -153,23 +170,40 @@ class Optimizer:
         ``closure``, if given, is a function that clears the gradients, recomputes the loss,
         calls ``backward()`` and returns the loss; it runs (with grad mode on) before the
         update, and its loss is returned.
+
+        All or nothing: every group's options (which may have been changed since the last
+        step) and every gradient (shape, dtype, device; finite values too under
+        ``detect_anomaly()``) are checked before any parameter or state changes.  State
+        made for a parameter that has since changed dtype or device (``model.double()``,
+        ``model.to("cuda")``) is converted to it, with a warning.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        check_finite = is_anomaly_enabled() and is_anomaly_check_nan_enabled()
         todo = []
         for gi, group in enumerate(self.param_groups):
+            options = [(k, v) for k, v in group.items() if k != "params"]
+            if options != self._checked.get(gi):    # changed since the last step
+                self._check_options_in(group, f".step: param group {gi}")
+                self._checked[gi] = options
             for i, p in enumerate(group["params"]):
                 if p.grad is not None:
                     g, data = p.grad.data, p.data
                     if type(g) is not type(data) or g.shape != data.shape \
                             or g.dtype != data.dtype:
                         self._check_grad(p, g, gi, i)
-                    todo.append((p, g, group))
+                    if check_finite and not bool(backend.array_module(g).isfinite(g).all()):
+                        raise RuntimeError(f"{self._name}.step: param group {gi}, params[{i}] "
+                                           f"{p.shape} has a non-finite gradient (NaN or inf) "
+                                           f"under detect_anomaly(); nothing was updated")
+                    todo.append((p, g, group, gi, i))
         # every gradient checked before any parameter changes: a bad one changes nothing
+        for p, _, _, gi, i in todo:
+            self._match_state(p, gi, i)
         with no_grad():
-            for p, g, group in todo:
+            for p, g, group, _, _ in todo:
                 state = self.state[p]
                 # Through Tensor._inplace, the engine's one path for in-place changes: it
                 # counts the change, so a retained graph that saved p refuses the old values.
@@ -177,6 +211,30 @@ class Optimizer:
                            self.update(data, g, state, group))
         self._step_count += 1
         return loss
+
+    def _match_state(self, p, gi, i):
+        """Convert the state arrays of ``p`` to its dtype and device if ``p`` has changed
+        them since they were made (they would otherwise mix precisions or devices)."""
+        state = self.state.get(p)
+        if not state:
+            return
+        data = p.data
+        for v in state.values():      # fast: same array type and dtype, or a number
+            if (type(v) is not type(data) or v.dtype != data.dtype) and _is_array(v):
+                break
+        else:
+            return
+        stale = sorted(k for k, v in state.items() if _is_array(v) and (
+            v.dtype != data.dtype or type(v) is not type(data)
+            or backend.device_of(v) != p.device))
+        old = state[stale[0]]
+        warnings.warn(f"{self._name}.step: param group {gi}, params[{i}] {p.shape} is now "
+                      f"{p.dtype} on {p.device}, its state {stale} was {old.dtype} on "
+                      f"{backend.device_of(old)}: converted it to the parameter's dtype and "
+                      f"device", UserWarning, stacklevel=3)
+        for k in stale:
+            v = backend.to_device(state[k], p.device)
+            state[k] = backend.array_module(v).array(v, dtype=p.dtype, copy=True)
 
     def _check_grad(self, p, g, gi, i):
         """Raise the error that says how ``g`` does not fit parameter ``p``."""
@@ -301,13 +359,17 @@ class Optimizer:
             if isinstance(value, Tensor):
                 value = value.data
             is_array = _is_array(value)
-            if kind == "number":
+            if kind == "step":
                 if is_array and value.size == 1:
                     value = value.reshape(()).item()
-                if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                    raise ValueError(f"{where}: state {key!r} must be a number, got "
-                                     f"{type(value).__name__}")
-                state[key] = int(value) if float(value).is_integer() else float(value)
+                # a type can be right and the value impossible: t = NaN, 0 or −3 would
+                # poison the bias corrections a few steps later
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                        or not (math.isfinite(value) and float(value).is_integer()
+                                and value >= 1):
+                    raise ValueError(f"{where}: state {key!r} must be a step count (an int "
+                                     f"≥ 1), got {value!r:.80}")
+                state[key] = int(value)
                 continue
             if not is_array:
                 raise ValueError(f"{where}: state {key!r} must be an array of shape {p.shape}, "
@@ -315,6 +377,16 @@ class Optimizer:
             if tuple(value.shape) != p.shape:
                 raise ValueError(f"{where}: state {key!r} has shape {tuple(value.shape)}, "
                                  f"expected the parameter's shape {p.shape}")
+            if value.dtype.kind not in "biuf":
+                raise ValueError(f"{where}: state {key!r} has dtype {value.dtype}, expected "
+                                 f"numbers")
+            xp = backend.array_module(value)
+            if not bool(xp.isfinite(value).all()):
+                raise ValueError(f"{where}: state {key!r} holds {int((~xp.isfinite(value)).sum())}"
+                                 f" non-finite values (NaN or inf)")
+            if kind == "array ≥ 0" and value.size and float(value.min()) < 0:
+                raise ValueError(f"{where}: state {key!r} holds negative values (min "
+                                 f"{float(value.min())!r}); it is a mean of squares, ≥ 0")
             value = backend.to_device(value, p.device)
             # xp.array, not .astype: a NumPy scalar must become a 0-d array (updated in place).
             state[key] = backend.array_module(value).array(value, dtype=p.dtype, copy=True)
@@ -343,8 +415,9 @@ def check_real(options, name, low=0.0, high=None, high_open=False):
     value = options[name]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    ok = value >= low and (high is None or (value < high if high_open else value <= high))
-    if not ok:   # NaN fails every comparison and lands here too
+    ok = math.isfinite(value) and value >= low and \
+        (high is None or (value < high if high_open else value <= high))
+    if not ok:   # NaN and ±inf land here too: "[0, ∞)" leaves out ∞
         upper = "∞)" if high is None else f"{high})" if high_open else f"{high}]"
         raise ValueError(f"{name} must be in [{low}, {upper}, got {value!r}")
 

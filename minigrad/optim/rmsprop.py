@@ -55,7 +55,7 @@ class RMSprop(Optimizer):
         check_bool(options, "centered")
         check_bool(options, "maximize")
 
-    state_kinds = {"step": "number", "square_avg": "array", "momentum_buffer": "array",
+    state_kinds = {"step": "step", "square_avg": "array ≥ 0", "momentum_buffer": "array",
                    "grad_avg": "array"}
 
     def _required_state(self, group):

@@ -225,7 +225,10 @@ def test_a_retained_graph_sees_the_update():
 def test_a_wrong_grad_is_reported(grad, match):
     w = minigrad.tensor([1.0, 2.0], requires_grad=True)
     opt = optim.Adam([w])
-    w.grad = minigrad.tensor(grad)
+    with pytest.raises(RuntimeError, match=r"assigning \.grad of a tensor \(2,\) float32"):
+        w.grad = minigrad.tensor(grad)      # refused where it happens, as in PyTorch
+    w.grad = minigrad.zeros(2)
+    w.grad.data = grad                      # behind the setter's back: step still checks
     where = r"Adam.step: param group 0, params\[0\] \(2,\) float32 has a "
     with pytest.raises(RuntimeError, match=where + match):
         opt.step()
@@ -347,7 +350,7 @@ def _bad_dicts():
          r"state dict's param group 1\): lr must be in"),
         ("index", edit(lambda sd: sd["state"].update({7: sd["state"][0]})),
          "state for parameter index 7, which none of its param groups lists"),
-        ("step", edit(lambda sd: sd["state"][0].update(step="3")), "'step' must be a number"),
+        ("step", edit(lambda sd: sd["state"][0].update(step="3")), "'step' must be a step count"),
         ("keys", edit(lambda sd: sd.pop("state")), "expected a dict with keys"),
     ]
 

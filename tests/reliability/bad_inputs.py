@@ -295,7 +295,7 @@ case("getitem_mask_shape", SHAPES, "a boolean mask of the wrong length",
      ["getitem_mask"])
 case("getitem_float_index", DTYPES, "a float tensor as an index",
      lambda tmp: {"x": T(2, 3), "i": minigrad.tensor([0.0])}, lambda o: o.x[o.i],
-     IndexError, ["getitem: index arrays must be integer or bool", "float32"],
+     IndexError, ["getitem: index part 0 is dtype float32", "integer or bool array/Tensor"],
      ["getitem_int_array"])
 case("concatenate_mismatch", SHAPES, "`concatenate` of shapes differing off the axis",
      lambda tmp: {"a": T(2, 3), "b": T(2, 4, seed=1)},
@@ -833,12 +833,12 @@ case("Sequential_on_cuda_input_on_cpu", DEVICES, "a `Sequential` on cuda given a
      lambda o: o.model(T(2, 3)), RuntimeError,
      ["Sequential layer (0), given shape (2, 3) float32", LINEAR,
       "input is on cpu but weight is on cuda"], on_cuda=True)
-case("optimizer_step_grad_on_other_device", DEVICES,
-     "`step()` with the .grad of a cpu parameter on cuda",
-     with_optimizer(optim.SGD, lr=0.1, momentum=0.9), lambda o: o.opt.step(), RuntimeError,
-     ["SGD.step: param group 0, params[0] (4, 3) float32 is on cpu", "its grad is on cuda"],
-     prepare=lambda o: setattr(o.model.weight, "grad", minigrad.zeros(4, 3, device="cuda")),
-     on_cuda=True)
+case("grad_assigned_on_other_device", DEVICES,
+     "assigning a cpu parameter a .grad on cuda",
+     with_optimizer(optim.SGD, lr=0.1, momentum=0.9),
+     lambda o: setattr(o.model.weight, "grad", minigrad.zeros(4, 3, device="cuda")),
+     RuntimeError, ["assigning .grad of a tensor (4, 3) float32 on cpu",
+                    "the gradient is on cuda"], on_cuda=True)
 case("kernel_not_on_device", DEVICES, "choosing a kernel that does not exist on a device",
      lambda tmp: {}, lambda o: minigrad.use_kernels("cpu", matmul="cupy").__enter__(),
      KernelNotFoundError, ["use_kernels: op 'matmul' has no implementation 'cupy' on 'cpu'",
@@ -960,15 +960,20 @@ case("optimizer_state_malformed", OPTIM, "optimizer state without 'state'/'param
      with_optimizer(optim.SGD, lr=0.1), lambda o: o.opt.load_state_dict({"weights": 1}),
      ValueError, ["SGD.load_state_dict: expected a dict with keys 'state' and 'param_groups'",
                   "got ['weights']"])
-case("optimizer_step_grad_shape", OPTIM, "`step()` with a .grad of the wrong shape",
-     with_optimizer(optim.SGD, lr=0.1, momentum=0.9), lambda o: o.opt.step(), RuntimeError,
-     ["SGD.step: param group 0, params[0] (4, 3) float32", "grad of shape (3, 4)",
-      "expected the parameter's shape"],
-     prepare=lambda o: setattr(o.model.weight, "grad", minigrad.zeros(3, 4)))
-case("optimizer_step_grad_dtype", OPTIM, "`step()` with a .grad of another dtype",
-     with_optimizer(optim.Adam), lambda o: o.opt.step(), RuntimeError,
-     ["Adam.step: param group 0, params[0] (4, 3) float32", "grad of dtype float64"],
-     prepare=lambda o: setattr(o.model.weight, "grad", minigrad.zeros(4, 3, dtype="float64")))
+case("grad_assigned_wrong_shape", OPTIM, "assigning a parameter a .grad of the wrong shape",
+     with_optimizer(optim.SGD, lr=0.1, momentum=0.9),
+     lambda o: setattr(o.model.weight, "grad", minigrad.zeros(3, 4)), RuntimeError,
+     ["assigning .grad of a tensor (4, 3) float32 on cpu", "the gradient has shape (3, 4)"])
+case("grad_assigned_wrong_dtype", OPTIM, "assigning a parameter a .grad of another dtype",
+     with_optimizer(optim.Adam),
+     lambda o: setattr(o.model.weight, "grad", minigrad.zeros(4, 3, dtype="float64")),
+     RuntimeError, ["assigning .grad of a tensor (4, 3) float32 on cpu",
+                    "the gradient has dtype float64"])
+case("grad_assigned_an_array", OPTIM, "assigning a parameter a NumPy array as .grad",
+     with_optimizer(optim.Adam),
+     lambda o: setattr(o.model.weight, "grad", np.zeros((4, 3), np.float32)),
+     TypeError, ["assigning .grad of a tensor (4, 3)", "expected a Tensor or None",
+                 "got ndarray"])
 case("optimizer_negative_lr", OPTIM, "a negative learning rate",
      seeded(lambda tmp: {"model": nn.Linear(2, 2)}),
      lambda o: optim.SGD(o.model.parameters(), lr=-1), ValueError,
@@ -1206,6 +1211,230 @@ case("fit_resume_other_model", CKPT, "`fit(resume=path)` of another model's chec
       "load_checkpoint: while loading the model from 'run.ckpt'; nothing was changed"])
 
 
+# -- sizes, axes, indices and flags (issue 15, principle 3) -------------------------------------
+# tests/reliability/test_arguments.py holds one row per public function; these are the table's.
+
+case("zeros_float_size", SIZES, "a float among the sizes of `zeros`",
+     lambda tmp: {"rng": mg_random}, lambda o: minigrad.zeros(2.5, 3), TypeError,
+     ["zeros: the size must be ints", "2.5 (float)", "(2.5, 3)"])
+case("randn_negative_size", SIZES, "a negative size for `randn`",
+     lambda tmp: {"rng": mg_random}, lambda o: minigrad.randn(3, -1), ValueError,
+     ["randn: the size must be ints ≥ 0", "-1", "(3, -1)"])
+case("requires_grad_string", SIZES, "`requires_grad=\"no\"` (a string, which bool() makes True)",
+     lambda tmp: {}, lambda o: minigrad.tensor([1.0, 2.0], requires_grad="no"), TypeError,
+     ["Tensor: requires_grad must be True or False", "'no' (str)"])
+case("view_needs_a_copy", SIZES, "`view` of a transposed tensor, which cannot be a view",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.T.view(-1), RuntimeError,
+     ["view: a tensor of shape (3, 2)", "cannot be viewed as (-1,) without copying",
+      "use .reshape(...)"])
+case("sum_float_axis", SIZES, "a float axis for `sum`",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.sum(axis=0.5), TypeError,
+     ["sum: axis must be an int or a tuple of ints", "0.5 (float)"])
+case("argmax_float_axis", SIZES, "a float axis for `argmax`",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.argmax(dim=1.0), TypeError,
+     ["argmax: axis must be an int", "1.0 (float)"])
+case("arange_zero_step", SIZES, "`arange` with step 0",
+     lambda tmp: {}, lambda o: minigrad.arange(0, 5, 0), ValueError,
+     ["arange: step must be nonzero", "got 0"])
+case("setitem_float_index", SIZES, "`t[1.5] = 1`: a float index",
+     lambda tmp: {"t": T(3, grad=False)}, lambda o: o.t.__setitem__(1.5, 1.0), IndexError,
+     ["__setitem__: index part 0 is 1.5 (float)", "expected an int, a slice of ints"])
+case("getitem_float_slice", SIZES, "a slice with a float bound",
+     lambda tmp: {"t": T(3, 4)}, lambda o: o.t[:, 0.5:], IndexError,
+     ["getitem: index part 1 is 0.5 (float)"])
+case("one_hot_float_classes", SIZES, "`one_hot` with a float number of classes",
+     lambda tmp: {}, lambda o: F.one_hot(labels(0, 1), 2.5), TypeError,
+     ["one_hot: num_classes must be an int", "2.5 (float)"])
+case("flatten_layer_float_dim", SIZES, "`nn.Flatten(start_dim=0.5)`",
+     lambda tmp: {}, lambda o: nn.Flatten(0.5), TypeError,
+     ["Flatten: start_dim must be an int", "0.5 (float)"])
+case("maxpool_float_kernel", SIZES, "`nn.MaxPool2d(2.5)`",
+     lambda tmp: {}, lambda o: nn.MaxPool2d(2.5), ValueError,
+     ["MaxPool2d: kernel_size must be an int or a pair of ints", "2.5"])
+case("layernorm_float_shape", SIZES, "`nn.LayerNorm(3.5)`",
+     lambda tmp: {}, lambda o: nn.LayerNorm(3.5), TypeError,
+     ["LayerNorm: normalized_shape must be an int or a tuple of ints", "3.5 (float)"])
+case("transformer_layer_float_feedforward", SIZES,
+     "`TransformerEncoderLayer(dim_feedforward=16.5)`",
+     lambda tmp: {"rng": mg_random}, lambda o: nn.TransformerEncoderLayer(8, 2, 16.5),
+     ValueError, ["TransformerEncoderLayer: dim_feedforward must be an int ≥ 1", "16.5"])
+case("bce_targets_outside_0_1", SIZES, "`binary_cross_entropy` with targets outside [0, 1]",
+     lambda tmp: {"p": T(4, low=0.1, high=0.9), "y": T(4, grad=False, low=1.5, high=2.5)},
+     lambda o: F.binary_cross_entropy(o.p, o.y), ValueError,
+     ["binary_cross_entropy: target must be probabilities in [0, 1]", "got values in [1.5"])
+case("bce_logits_nan_target", SIZES, "`binary_cross_entropy_with_logits` with a NaN target",
+     lambda tmp: {"z": T(3), "y": minigrad.tensor([0.0, float("nan"), 1.0])},
+     lambda o: F.binary_cross_entropy_with_logits(o.z, o.y), ValueError,
+     ["binary_cross_entropy_with_logits: target must be probabilities in [0, 1]", "nan"])
+case("from_numpy_big_endian", SIZES, "`from_numpy` of a big-endian array (it must share memory)",
+     lambda tmp: {"a": np.arange(3, dtype=">f4")}, lambda o: minigrad.from_numpy(o.a),
+     TypeError, ["from_numpy: the array has the non-native byte order of dtype '>f4'",
+                 "minigrad.tensor(array) copies it into float32"])
+case("randint_float_low", SIZES, "`randint` with a float bound",
+     lambda tmp: {"rng": mg_random}, lambda o: minigrad.randint(0.5, 3, (2,)), TypeError,
+     ["randint: low must be an int", "0.5 (float)"])
+
+
+# -- all or nothing (issue 15, principle 1) -------------------------------------------------------
+# tests/reliability/test_transactions.py iterates these over every optimizer and scheduler.
+
+def set_option(key, value):
+    def prepare(o):
+        o.opt.param_groups[0][key] = value
+    return prepare
+
+
+def stepped_model(opt_class, **options):
+    """Build: a Linear(3, 4), its optimizer after one step, and fresh gradients."""
+    def build(tmp):
+        objects = with_optimizer(opt_class, **options)(tmp)
+        objects["model"](minigrad.randn(2, 3)).sum().backward()
+        return objects
+    return build
+
+
+case("step_lr_set_to_nan", TRANSACTIONS, "`param_groups[0][\"lr\"] = nan`, then `step()`",
+     stepped_model(optim.SGD, lr=0.1, momentum=0.9), lambda o: o.opt.step(), ValueError,
+     ["SGD.step: param group 0: lr must be in [0.0, ∞)", "got nan"],
+     prepare=set_option("lr", float("nan")))
+case("step_betas_set_to_a_number", TRANSACTIONS, "Adam's betas replaced by one number",
+     stepped_model(optim.Adam), lambda o: o.opt.step(), ValueError,
+     ["Adam.step: param group 0: betas must be a pair (β₁, β₂)", "got 0.9"],
+     prepare=set_option("betas", 0.9))
+case("step_unknown_option", TRANSACTIONS, "a misspelt option `\"lrr\"` in a param group",
+     stepped_model(optim.SGD, lr=0.1), lambda o: o.opt.step(), ValueError,
+     ["SGD.step: param group 0: unknown option 'lrr' (did you mean 'lr'?)",
+      "SGD's options are ['dampening', 'lr'"], prepare=set_option("lrr", 0.5))
+case("sgd_lr_inf", TRANSACTIONS, "`SGD(lr=inf)`",
+     seeded(lambda tmp: {"model": nn.Linear(2, 2)}),
+     lambda o: optim.SGD(o.model.parameters(), lr=float("inf")), ValueError,
+     ["SGD: lr must be in [0.0, ∞)", "got inf"])
+case("step_non_finite_grad_in_anomaly_mode", TRANSACTIONS,
+     "`step()` with a NaN gradient under `detect_anomaly()`",
+     stepped_model(optim.Adam), lambda o: step_in_anomaly_mode(o), RuntimeError,
+     ["Adam.step: param group 0, params[1] (4,) has a non-finite gradient (NaN or inf)",
+      "nothing was updated"],
+     prepare=lambda o: o.model.bias.grad.data.__setitem__(0, np.nan))
+
+
+def step_in_anomaly_mode(o):
+    with minigrad.detect_anomaly():
+        o.opt.step()
+
+
+case("clip_grad_norm_negative", TRANSACTIONS, "`clip_grad_norm_(max_norm=-1)`",
+     stepped_model(optim.SGD, lr=0.1),
+     lambda o: nn.utils.clip_grad_norm_(o.model.parameters(), max_norm=-1), ValueError,
+     ["clip_grad_norm_: max_norm must be ≥ 0", "got -1.0"])
+case("clip_grad_value_string", TRANSACTIONS, "`clip_grad_value_(params, \"1\")`",
+     stepped_model(optim.SGD, lr=0.1),
+     lambda o: nn.utils.clip_grad_value_(o.model.parameters(), "1"), TypeError,
+     ["clip_grad_value_: clip_value must be a real number", "'1' (str)"])
+
+
+def edited_state(opt_class, edit, **options):
+    """Build: a Linear(3, 4) with a trained optimizer, and that optimizer's state dict
+    edited by ``edit`` (a value of the right type that no step can produce)."""
+    def build(tmp):
+        objects = with_optimizer(opt_class, **options)(tmp)
+        state = objects["opt"].state_dict()
+        edit(state)
+        objects["state"] = state
+        return objects
+    return build
+
+
+case("adam_state_step_nan", TRANSACTIONS, "an Adam state whose step count is NaN",
+     edited_state(optim.Adam, lambda sd: sd["state"][1].update(step=float("nan"))),
+     lambda o: o.opt.load_state_dict(o.state), ValueError,
+     ["Adam.load_state_dict: parameter 1 (4,): state 'step' must be a step count (an int ≥ 1)",
+      "got nan"])
+case("adam_state_negative_second_moment", TRANSACTIONS,
+     "an Adam state with a negative `exp_avg_sq`",
+     edited_state(optim.Adam, lambda sd: sd["state"][1]["exp_avg_sq"].__setitem__(0, -1.0)),
+     lambda o: o.opt.load_state_dict(o.state), ValueError,
+     ["Adam.load_state_dict: parameter 1 (4,): state 'exp_avg_sq' holds negative values",
+      "(min -1.0)"])
+case("sgd_state_nan_momentum", TRANSACTIONS, "an SGD momentum buffer holding NaN",
+     edited_state(optim.SGD, lambda sd: sd["state"][0]["momentum_buffer"].__setitem__(
+         (0, 0), np.nan), lr=0.1, momentum=0.9),
+     lambda o: o.opt.load_state_dict(o.state), ValueError,
+     ["SGD.load_state_dict: parameter 0 (4, 3): state 'momentum_buffer' holds 1 non-finite"])
+
+
+def with_scheduler(make, edit):
+    def build(tmp):
+        objects = with_optimizer(optim.SGD, lr=0.1, momentum=0.9)(tmp)
+        sched = make(objects["opt"])
+        state = sched.state_dict()
+        edit(state)
+        objects.update(sched=sched, state=state)
+        return objects
+    return build
+
+
+case("steplr_state_gamma_nan", TRANSACTIONS, "a StepLR state with γ = NaN",
+     with_scheduler(lambda opt: optim.lr_scheduler.StepLR(opt, 2),
+                    lambda sd: sd.update(gamma=float("nan"))),
+     lambda o: o.sched.load_state_dict(o.state), ValueError,
+     ["StepLR.load_state_dict: gamma must be a real number in [0.0, inf)", "got nan"])
+case("steplr_state_step_size_zero", TRANSACTIONS, "a StepLR state with step_size = 0",
+     with_scheduler(lambda opt: optim.lr_scheduler.StepLR(opt, 2),
+                    lambda sd: sd.update(step_size=0)),
+     lambda o: o.sched.load_state_dict(o.state), ValueError,
+     ["StepLR.load_state_dict: step_size must be an int ≥ 1", "got 0"])
+case("steplr_gamma_nan", TRANSACTIONS, "`StepLR(opt, 2, gamma=nan)`",
+     with_optimizer(optim.SGD, lr=0.1),
+     lambda o: optim.lr_scheduler.StepLR(o.opt, 2, gamma=float("nan")), ValueError,
+     ["StepLR: gamma must be a real number in [0.0, inf)", "got nan"])
+
+
+def checkpoint_with_edited_optimizer(edit):
+    """Build: a model, a fresh Adam, and a checkpoint whose Adam state was edited."""
+    def build(tmp):
+        objects = with_checkpoint(lambda: nn.Linear(3, 4))(tmp)
+        ckpt = minigrad.load(objects["path"])
+        edit(ckpt["optimizer"]["state"])
+        minigrad.save(ckpt, objects["path"])
+        return objects
+    return build
+
+
+case("load_checkpoint_adam_step_negative", TRANSACTIONS,
+     "`load_checkpoint` of an Adam state whose step count is -3",
+     checkpoint_with_edited_optimizer(lambda sd: sd["state"][0].update(step=-3)),
+     load_into, ValueError,
+     ["Adam.load_state_dict: parameter 0 (4, 3): state 'step' must be a step count", "got -3",
+      "load_checkpoint: while loading the optimizer from 'run.ckpt'; nothing was changed"])
+
+
+def live_graph_model(tmp):
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    return {"model": model, "state": {k: v.detach() * 0 + 1
+                                      for k, v in model.state_dict().items()}}
+
+
+def load_during_anomaly_mode(o):
+    with minigrad.detect_anomaly():
+        with minigrad.no_grad():
+            hidden = o.model[0](minigrad.ones(5, 3))
+        o.loss = o.model[1](hidden).sum()        # saves 1.weight until backward
+        o.model.load_state_dict(o.state)
+
+
+case("load_state_dict_into_a_saved_weight", TRANSACTIONS,
+     "`load_state_dict` while a weight is saved for backward, under `detect_anomaly()`",
+     live_graph_model, load_during_anomaly_mode, RuntimeError,
+     ["load_state_dict: '1.weight': in-place change of a tensor (2, 4) that Linear saved for "
+      "backward"])
+case("grad_assigned_a_list", TRANSACTIONS, "`p.grad = [0.0, 0.0]`",
+     seeded(lambda tmp: {"model": nn.Linear(2, 2)}),
+     lambda o: setattr(o.model.bias, "grad", [0.0, 0.0]), TypeError,
+     ["assigning .grad of a tensor (2,) float32 on cpu", "expected a Tensor or None",
+      "got list"])
+
+
 # -- running a case ----------------------------------------------------------------------------
 
 def snapshot(obj):
@@ -1298,7 +1527,8 @@ def names():
 
 
 # Cases kept in their own modules (they import ``case``, the groups and the helpers above).
-from . import bad_inputs_files, bad_inputs_training  # noqa: E402,F401  (they register cases)
+from . import (bad_inputs_files, bad_inputs_rnn,  # noqa: E402,F401  (they register cases)
+               bad_inputs_training)
 
 GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, CKPT, ARGS, SIZES,
           TRANSACTIONS, SAVING, DATA]
