@@ -72,7 +72,7 @@ def minigrad_step(rule, params, grads):
 
     def step():
         opt.step()
-        return [t.data for t in tensors]
+        return [t._data for t in tensors]
     return step
 
 

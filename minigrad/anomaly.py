@@ -96,7 +96,7 @@ def check_forward(fn, inputs, y):
     kind, detail = found
     origin = f"its inputs are finite, so {fn.name} is where the {kind} appeared"
     for i, t in enumerate(inputs):
-        before = _nonfinite(t.data)
+        before = _nonfinite(t._data)
         if before is not None:
             origin = (f"input {i} {tuple(t.shape)} already holds {before[0]}: the value "
                       f"came from before {fn.name} (a leaf, or an op run outside anomaly "
@@ -166,7 +166,7 @@ def protect_saved(fn, out):
                      else a for a in fn.saved)
     held = {}
     for t in (*fn.inputs, out):
-        if isinstance(t.data, np.ndarray) and id(_memory_owner(t.data)) in owners:
+        if isinstance(t._data, np.ndarray) and id(_memory_owner(t._data)) in owners:
             held[id(t)] = t
     if not held:
         return
@@ -181,13 +181,13 @@ def _hold(t, holder):
     family = families.setdefault(id(t._versions), [t._versions, [], []])
     family[1].append(holder)
     entry = _swapped.get(id(t))
-    if entry is not None and entry[0]() is t and t.data is entry[2]:
+    if entry is not None and entry[0]() is t and t._data is entry[2]:
         return
-    if t.data.flags.writeable:    # read-only already (np.broadcast_to, the user's): leave it
-        entry = [weakref.ref(t), t.data, _readonly_view(t.data)]
+    if t._data.flags.writeable:    # read-only already (np.broadcast_to, the user's): leave it
+        entry = [weakref.ref(t), t._data, _readonly_view(t._data)]
         _swapped[id(t)] = entry
         family[2].append((id(t), entry))
-        t.data = entry[2]
+        t._data = entry[2]
 
 
 def _release(version_lists, holder):
@@ -208,8 +208,8 @@ def _release(version_lists, holder):
                 if _swapped.get(key) is entry:
                     del _swapped[key]
                 t = ref()
-                if t is not None and t.data is view:   # not replaced (e.g. p.data = ...)
-                    t.data = array
+                if t is not None and t._data is view:   # not replaced (e.g. p.data = ...)
+                    t._data = array
 
 
 def saved_by(t):

@@ -137,7 +137,7 @@ def multinomial(input, num_samples, replacement=False):
             or num_samples < 1:
         raise ValueError(f"multinomial: num_samples must be a positive int, got "
                          f"{num_samples!r}")
-    weights = np.asarray(backend.to_device(input.data, "cpu"), dtype=np.float64)
+    weights = np.asarray(backend.to_device(input._data, "cpu"), dtype=np.float64)
     rows = weights.reshape(-1, weights.shape[-1])
     if not np.isfinite(rows).all() or (rows < 0).any():
         raise ValueError("multinomial: weights must be finite and non-negative")

@@ -89,7 +89,7 @@ class Function:
         kind = type(getattr(first, "data", None))
         track = False
         for t in inputs:
-            if not isinstance(t, Tensor) or type(t.data) is not kind:
+            if not isinstance(t, Tensor) or type(t._data) is not kind:
                 _check_inputs(cls, inputs)   # raises unless all are Tensors on one device
             if t._requires_grad:
                 track = True
@@ -97,7 +97,7 @@ class Function:
         track = track and modes.enabled
         needs = tuple([t._requires_grad for t in inputs]) if track else (False,) * len(inputs)
         fn = cls(np, "cpu", needs) if kind is np.ndarray else cls(first.xp, first.device, needs)
-        y = fn.forward(*[t.data for t in inputs], **params)
+        y = fn.forward(*[t._data for t in inputs], **params)
         if type(y) is not kind:
             y = _check_output(cls, y, fn.device)
         debug = modes.anomaly
@@ -108,7 +108,7 @@ class Function:
         # count (a new array, the common case, can only be an input itself)
         base = y.base
         for t in inputs:
-            if t.data is y if base is None else _memory_owner(t.data) is _memory_owner(y):
+            if t._data is y if base is None else _memory_owner(t._data) is _memory_owner(y):
                 out._versions = t._versions
                 break
         if track:
@@ -129,7 +129,7 @@ class Function:
         backward); memories are matched only for a count that changed: an in-place change
         to a tensor whose memory was not saved (Mul's output, Add's inputs) is harmless."""
         counts, out_counter, out_count, out_memory = self.saved_versions
-        changed = [(t._versions[0], count, id(_memory_owner(t.data)))
+        changed = [(t._versions[0], count, id(_memory_owner(t._data)))
                    for t, count in zip(self.inputs, counts) if t._versions[0] != count]
         if out_counter[0] != out_count:
             changed.append((out_counter[0], out_count, out_memory))
@@ -312,7 +312,7 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
             if not needed:
                 checked.append(None)
                 continue
-            data = x.data
+            data = x._data
             if type(dx) is not type(data) or dx.shape != data.shape or dx.dtype != data.dtype:
                 dx = _checked_grad(fn, i, dx, x)
             checked.append(dx)

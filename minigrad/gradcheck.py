@@ -36,7 +36,7 @@ def _outputs(fn, inputs):
 
 
 def _loss(outs, cotangents):
-    return sum(float(backend.to_device((o.data * r), "cpu").sum())
+    return sum(float(backend.to_device((o._data * r), "cpu").sum())
                for o, r in zip(outs, cotangents))
 
 
@@ -91,7 +91,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", n_directi
         for i in checked:
             g = inputs[i].grad
             analytic[i] = (np.zeros(inputs[i].shape) if g is None
-                           else backend.to_device(g.data, "cpu"))
+                           else backend.to_device(g._data, "cpu"))
             if g is not None and g.dtype != inputs[i].dtype:
                 raise GradcheckError(f"gradcheck: gradient of input {i} has dtype {g.dtype}, "
                                      f"its input {inputs[i].dtype}")
@@ -103,7 +103,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="auto", n_directi
         with no_grad():
             return _loss(_outputs(fn, inputs), cotangents)
 
-    total = sum(inputs[i].data.size for i in checked)
+    total = sum(inputs[i]._data.size for i in checked)
     if mode == "element" or (mode == "auto" and total <= max_elements):
         failures = _check_elements(inputs, checked, analytic, loss_at, eps, atol, rtol)
         kind = f"{total} elements"
@@ -139,9 +139,9 @@ def _check_elements(inputs, checked, analytic, loss_at, eps, atol, rtol):
     failures = []
     for i in checked:
         t = inputs[i]
-        original = t.data
-        t.data = original.copy()           # a contiguous working copy, perturbed in place
-        flat = t.data.reshape(-1)
+        original = t._data
+        t._data = original.copy()           # a contiguous working copy, perturbed in place
+        flat = t._data.reshape(-1)
         try:
             for j in range(flat.size):
                 numeric = (_perturbed(flat, j, eps, loss_at)
@@ -155,13 +155,13 @@ def _check_elements(inputs, checked, analytic, loss_at, eps, atol, rtol):
                                             f"(abs error {abs(a - numeric):.3g}, allowed "
                                             f"{atol + rtol * abs(numeric):.3g})"))
         finally:
-            t.data = original
+            t._data = original
     return failures
 
 
 def _check_directions(inputs, checked, analytic, loss_at, eps, atol, rtol, n, rng):
     failures = []
-    originals = {i: inputs[i].data for i in checked}   # never written: perturbed copies are
+    originals = {i: inputs[i]._data for i in checked}   # never written: perturbed copies are
     for d in range(n):
         v = {i: rng.standard_normal(inputs[i].shape) for i in checked}
         norm = np.sqrt(sum(float((vi * vi).sum()) for vi in v.values()))
@@ -170,12 +170,12 @@ def _check_directions(inputs, checked, analytic, loss_at, eps, atol, rtol, n, rn
         values = []
         for sign in (1, -1):
             for i in checked:
-                inputs[i].data = originals[i] + sign * eps * inputs[i].xp.asarray(v[i])
+                inputs[i]._data = originals[i] + sign * eps * inputs[i].xp.asarray(v[i])
             try:
                 values.append(loss_at())
             finally:
                 for i in checked:
-                    inputs[i].data = originals[i]
+                    inputs[i]._data = originals[i]
         numeric = (values[0] - values[1]) / (2 * eps)
         bad, ratio = _compare(predicted, numeric, atol, rtol)
         if bad:

@@ -35,7 +35,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=dtypes.default_float)
         if isinstance(data, Tensor):
-            self.data = data.data
+            self._data = data._data
             self._versions = data._versions      # one memory, one version count
         else:
             Tensor.__init__(self, data)

@@ -90,7 +90,7 @@ class _Writer:
             return obj if math.isfinite(obj) else {"type": "float", "value": repr(obj)}
         if isinstance(obj, Tensor):
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {"type": kind, "member": self.member(obj.data, where),
+            return {"type": kind, "member": self.member(obj._data, where),
                     "requires_grad": obj.requires_grad}
         if isinstance(obj, np.ndarray) or _is_cupy(obj):
             return {"type": "array", "member": self.member(obj, where)}

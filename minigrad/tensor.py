@@ -24,16 +24,16 @@ class Tensor:
     :func:`tensor`.
     """
 
-    __slots__ = ("data", "_requires_grad", "_grad", "_fn", "_retains_grad", "_versions",
+    __slots__ = ("_data", "_requires_grad", "_grad", "_fn", "_retains_grad", "_versions",
                  "__weakref__")
     # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        array = to_array(data.data if isinstance(data, Tensor) else data, dtype)
+        array = to_array(data._data if isinstance(data, Tensor) else data, dtype)
         if device is not None:
             array = backend.to_device(array, device)
-        self.data = array
+        self._data = array
         self._grad = None
         self._fn = None
         self._retains_grad = False
@@ -45,7 +45,7 @@ class Tensor:
     def _wrap(cls, array, requires_grad=False):
         """Make a Tensor around an array the engine produced (no copy, no checks)."""
         t = cls.__new__(cls)
-        t.data = array
+        t._data = array
         t._grad = None
         t._fn = None
         t._retains_grad = False
@@ -55,25 +55,43 @@ class Tensor:
 
     # -- attributes -------------------------------------------------------------------
     @property
+    def data(self):
+        """This tensor's values as a Tensor outside autograd, sharing its memory (PyTorch's
+        ``.data``): ``p.data -= lr * p.grad`` or ``w.data.normal_(0, 0.01)`` change ``p``
+        without being recorded and without counting as an in-place change, so a graph that
+        saved ``p`` is not warned (use ``detach()`` to be warned).  The array itself is
+        ``t.numpy()`` (a copy on the GPU) or ``np.asarray(t)``."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        # PyTorch's t.data = other: t now holds other's values (any shape), outside autograd
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigning .data of a tensor {self.shape} {self.dtype}: expected "
+                            f"a Tensor, got {type(value).__name__} (wrap an array with "
+                            f"minigrad.tensor(...))")
+        self._data = value._data
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return "cpu" if type(self.data) is np.ndarray else backend.device_of(self.data)
+        return "cpu" if type(self._data) is np.ndarray else backend.device_of(self._data)
 
     @property
     def xp(self):
         """The array module of this tensor's device (numpy or cupy)."""
-        return np if type(self.data) is np.ndarray else backend.array_module(self.data)
+        return np if type(self._data) is np.ndarray else backend.array_module(self._data)
 
     @property
     def requires_grad(self):
@@ -144,7 +162,7 @@ class Tensor:
         return self
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def size(self, dim=None):
         if dim is None:
@@ -159,31 +177,31 @@ class Tensor:
     # -- conversion -------------------------------------------------------------------
     def numpy(self):
         """A NumPy copy of the data on the host (the tensor is left untouched)."""
-        host = backend.to_device(self.data, "cpu")
-        return host.copy() if host is self.data else host
+        host = backend.to_device(self._data, "cpu")
+        return host.copy() if host is self._data else host
 
     def __array__(self, dtype=None, copy=None):
         if self.device != "cpu":
             raise TypeError("cannot convert a cuda tensor to a NumPy array implicitly; "
                             "call .numpy() (or .cpu()) to copy it to the host")
         if copy:                      # np.array(t): an independent copy
-            return self.data.astype(dtype or self.dtype, copy=True)
+            return self._data.astype(dtype or self.dtype, copy=True)
         # np.asarray(t): shares memory, like PyTorch's .numpy(); writes through it are not
         # seen by autograd's version checks.
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
 
     def detach(self):
         """A tensor sharing this data but outside the graph (``requires_grad=False``)."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._versions = self._versions
         return t
 
@@ -222,23 +240,23 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is "
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self._data.size} elements is "
                              f"ambiguous; use .any() or .all()")
         return bool(self.item())
 
     def __index__(self):
-        if self.data.size != 1 or self.dtype.kind not in "iu":
+        if self._data.size != 1 or self.dtype.kind not in "iu":
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
     def __format__(self, spec):
-        if spec and self.data.size == 1:
+        if spec and self._data.size == 1:
             return format(self.item(), spec)
         return format(str(self), spec)
 
     def __repr__(self):
-        data = backend.to_device(self.data, "cpu")
+        data = backend.to_device(self._data, "cpu")
         body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000)
         extras = []
         if self.device != "cpu":
@@ -271,14 +289,14 @@ class Tensor:
                                "of the computation has requires_grad=True (or it ran under "
                                "no_grad())")
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without grad on a tensor of shape {self.shape}: grad can be "
                     f"implied only for a one-element output (a loss); pass grad= of shape "
                     f"{self.shape}, or reduce first, e.g. y.sum().backward()")
-            dy = self.xp.ones(self.data.shape, dtype=self.dtype)
+            dy = self.xp.ones(self._data.shape, dtype=self.dtype)
         else:
-            dy = grad.data if isinstance(grad, Tensor) else grad
+            dy = grad._data if isinstance(grad, Tensor) else grad
             if not isinstance(dy, np.ndarray) and not _is_cupy(dy):
                 dy = np.asarray(dy)
             if backend.device_of(dy) != self.device:
@@ -299,7 +317,7 @@ class Tensor:
             grad[...] = dx
             self._grad = Tensor._wrap(grad)
         else:
-            self._grad.data += dx
+            self._grad._data += dx
 
     # -- arithmetic (each one op; formulas in minigrad/ops) ------------------------------
     def __add__(self, other):
@@ -365,7 +383,7 @@ class Tensor:
         """
         self._check_writable(op)
         try:
-            update(self.data)
+            update(self._data)
         except (TypeError, ValueError, IndexError) as exc:   # NumPy's refusals
             kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(exc, k))
             raise kind(f"{op}: {exc} (tensor {self.shape} {self.dtype})") from exc
@@ -395,7 +413,7 @@ class Tensor:
             if is_grad_enabled() and other._requires_grad:
                 raise RuntimeError(f"{op}: the operand requires grad; an in-place update "
                                    f"cannot be differentiated here (use no_grad())")
-            return other.data
+            return other._data
         return other
 
     def __iadd__(self, other):
@@ -416,31 +434,75 @@ class Tensor:
 
     def __setitem__(self, index, value):
         _ops.shape.check_index(index, "__setitem__")
-        index = index.data if isinstance(index, Tensor) else index
+        index = index._data if isinstance(index, Tensor) else index
         value = self._inplace_operand(value, "__setitem__")
         self._inplace("__setitem__", lambda d: d.__setitem__(index, value))
+
+    # PyTorch's in-place methods (trailing underscore): allowed under no_grad() or on
+    # tensors outside autograd (``.data``, ``detach()``), like ``+=``.
+    def add_(self, other, *, alpha=1):
+        """self ← self + alpha·other."""
+        other = self._inplace_operand(other, "add_")
+        return self._inplace("add_", lambda d: self.xp.add(
+            d, other if alpha == 1 else alpha * other, out=d))
+
+    def sub_(self, other, *, alpha=1):
+        """self ← self − alpha·other."""
+        other = self._inplace_operand(other, "sub_")
+        return self._inplace("sub_", lambda d: self.xp.subtract(
+            d, other if alpha == 1 else alpha * other, out=d))
+
+    def mul_(self, other):
+        other = self._inplace_operand(other, "mul_")
+        return self._inplace("mul_", lambda d: self.xp.multiply(d, other, out=d))
+
+    def div_(self, other):
+        other = self._inplace_operand(other, "div_")
+        return self._inplace("div_", lambda d: self.xp.divide(d, other, out=d))
+
+    def clamp_(self, min=None, max=None):
+        """Clip every element to [min, max] in place (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give min or max (or both), got neither")
+        lo = self._inplace_operand(min, "clamp_")
+        hi = self._inplace_operand(max, "clamp_")
+        return self._inplace("clamp_", lambda d: self.xp.clip(d, lo, hi, out=d))
 
     def zero_(self):
         """Set every element to 0 in place (under ``no_grad`` for tensors that need grad)."""
         return self._inplace("zero_", lambda d: d.fill(0))
 
     def fill_(self, value):
-        return self._inplace("fill_", lambda d: d.fill(value))
+        value = self._inplace_operand(value, "fill_")
+        return self._inplace("fill_", lambda d: d.fill(value.item() if hasattr(value, "item")
+                                                       and value.size == 1 else value))
 
     def copy_(self, src):
         """Copy ``src``'s values into this tensor in place (shapes must broadcast)."""
         src = self._inplace_operand(src, "copy_")
         return self._inplace("copy_", lambda d: self.xp.copyto(d, src))
 
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with draws from N(mean, std²) (minigrad's seeded generator, as randn)."""
+        draw = _creation.randn(*self.shape, dtype=np.float64)._data * std + mean
+        return self.copy_(Tensor._wrap(backend.to_device(draw.astype(self.dtype),
+                                                         self.device)))
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with draws from U(a, b) (minigrad's seeded generator, as rand)."""
+        draw = a + (b - a) * _creation.rand(*self.shape, dtype=np.float64)._data
+        return self.copy_(Tensor._wrap(backend.to_device(draw.astype(self.dtype),
+                                                         self.device)))
+
     # -- comparisons: boolean tensors, no gradient ---------------------------------------
     def _compare(self, other, ufunc):
-        other = other.data if isinstance(other, Tensor) else other
+        other = other._data if isinstance(other, Tensor) else other
         if isinstance(other, (np.ndarray, np.generic)) or _is_cupy(other):
             if backend.device_of(other) != self.device:
                 raise RuntimeError(f"comparison between a tensor on {self.device} and an "
                                    f"array on {backend.device_of(other)}")
         try:
-            return Tensor._wrap(getattr(self.xp, ufunc)(self.data, other))
+            return Tensor._wrap(getattr(self.xp, ufunc)(self._data, other))
         except ValueError:   # NumPy's broadcasting refusal, without the op's name
             raise ValueError(f"{ufunc}: shapes {self.shape} and {tuple(np.shape(other))} do "
                              f"not broadcast") from None
@@ -466,7 +528,7 @@ class Tensor:
     # -- bitwise / logical, on bool and integer tensors (no gradient: masks) -----------
     def _bitwise(self, other, ufunc):
         for operand in (self, other):
-            kind = np.asarray(operand.data if isinstance(operand, Tensor) else operand).dtype
+            kind = np.asarray(operand._data if isinstance(operand, Tensor) else operand).dtype
             if kind.kind not in "biu":
                 raise TypeError(f"{ufunc}: expects bool or integer tensors, got dtype {kind}")
         return self._compare(other, ufunc)
@@ -475,7 +537,7 @@ class Tensor:
         if self.dtype.kind not in "biu":
             raise TypeError(f"invert (~): expects a bool or integer tensor, got dtype "
                             f"{self.dtype}")
-        return Tensor._wrap(self.xp.invert(self.data))
+        return Tensor._wrap(self.xp.invert(self._data))
 
     def __and__(self, other):
         return self._bitwise(other, "bitwise_and")
@@ -489,7 +551,7 @@ class Tensor:
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def logical_not(self):
-        return Tensor._wrap(self.xp.logical_not(self.data))
+        return Tensor._wrap(self.xp.logical_not(self._data))
 
     def _no_grad_reduce(self, name, axis, keepdims, dim, keepdim):
         axis = axis if dim is None else dim
@@ -499,7 +561,7 @@ class Tensor:
                 check_int(name, "axis", axis)
             axes = _ops._util.normalize_axes(axis, self.ndim, name)
             axis = None if not axes else axes[0] if name in ("argmax", "argmin") else axes
-        return Tensor._wrap(self.xp.asarray(getattr(self.data, name)(axis=axis,
+        return Tensor._wrap(self.xp.asarray(getattr(self._data, name)(axis=axis,
                                                                    keepdims=keepdims)))
 
     def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):

@@ -232,5 +232,5 @@ def trace_backward(output, grad=None, names=None, retain_graph=False, run=True):
         run_backward(output, output._initial_grad(grad), retain_graph=retain_graph,
                      on_node=record)
         for t, leaf in leaves:
-            leaf.grad_norm = _norm(t.grad.data) if t.grad is not None else None
+            leaf.grad_norm = _norm(t.grad._data) if t.grad is not None else None
     return BackwardTrace(steps, [leaf for _, leaf in leaves], ran=run)

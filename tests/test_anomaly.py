@@ -160,13 +160,13 @@ def test_in_place_write_to_a_saved_output_fails_at_the_write():
             with pytest.raises(RuntimeError, match=r"__iadd__: .*Exp saved for backward"):
                 e += 1
         with pytest.raises(ValueError, match="read-only"):
-            e.data[0] = 5.0               # raw writes fail too (NumPy's own message)
+            e._data[0] = 5.0               # raw writes fail too (NumPy's own message)
         with pytest.raises(ValueError, match="read-only"):
             np.asarray(e)[0] = 5.0
         e.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
-    assert e.data.flags.writeable          # freed by backward: writable again
-    e.data[0] = 5.0
+    assert e._data.flags.writeable          # freed by backward: writable again
+    e._data[0] = 5.0
 
 
 def test_in_place_write_to_a_saved_input_fails_at_the_write_and_changes_nothing():
@@ -198,21 +198,21 @@ def test_the_users_own_array_is_never_made_read_only():
     t = minigrad.from_numpy(arr).requires_grad_()
     with minigrad.detect_anomaly():
         y = t * t
-        assert not t.data.flags.writeable and t.data is not arr
+        assert not t._data.flags.writeable and t._data is not arr
         assert arr.flags.writeable        # the user's array keeps its flag
         y.sum().backward()
-    assert t.data is arr                  # the tensor gets its own array back
+    assert t._data is arr                  # the tensor gets its own array back
 
 
 def test_a_dropped_graph_gives_its_tensors_back_without_backward():
     p = leaf([1.0, 2.0])
-    original = p.data
+    original = p._data
     with minigrad.detect_anomaly():
         y = (p * p).sum()
-        assert not p.data.flags.writeable
+        assert not p._data.flags.writeable
         del y
         gc.collect()
-    assert p.data is original and p.data.flags.writeable
+    assert p._data is original and p._data.flags.writeable
 
 
 def test_a_tensor_saved_by_two_graphs_stays_read_only_until_both_are_freed():
@@ -220,9 +220,9 @@ def test_a_tensor_saved_by_two_graphs_stays_read_only_until_both_are_freed():
     with minigrad.detect_anomaly():
         y1, y2 = (p * p).sum(), (p * 3.0 * p).sum()
         y1.backward()
-        assert not p.data.flags.writeable     # y2's graph still needs it
+        assert not p._data.flags.writeable     # y2's graph still needs it
         y2.backward()
-    assert p.data.flags.writeable
+    assert p._data.flags.writeable
 
 
 def test_an_optimizer_step_before_backward_says_why_it_is_refused():
@@ -286,7 +286,7 @@ def test_every_op_works_in_anomaly_mode_with_read_only_saved_arrays(op, data):
             out = op.fn(*inputs, **params)
             out.backward(minigrad.ones_like(out))
         results.append([out.numpy()] + [x.grad.numpy() for x in inputs])
-        assert all(x.data.flags.writeable for x in inputs)
+        assert all(x._data.flags.writeable for x in inputs)
     for normal, checked in zip(*results):
         np.testing.assert_array_equal(normal, checked)
 
@@ -380,11 +380,11 @@ def test_zero_cost_when_off_no_frame_is_captured_and_no_array_swapped(monkeypatc
                  "check_root_grad"):
         monkeypatch.setattr(anomaly, name, forbidden)
     x = leaf([1.0, 2.0])
-    data = x.data
+    data = x._data
     y = (x * x).exp()
     assert y.grad_fn.created_at is None
     y.sum().backward()
-    assert x.data is data and x.data.flags.writeable
+    assert x._data is data and x._data.flags.writeable
     with minigrad.detect_anomaly():       # and on, the same code does use it
         with pytest.raises(AssertionError, match="anomaly machinery"):
             x * 2.0
@@ -414,4 +414,4 @@ def test_registries_are_empty_after_backward_and_after_a_dropped_graph():
         del z
         gc.collect()
     assert anomaly.families == {} and anomaly._swapped == {}
-    assert x.data.flags.writeable
+    assert x._data.flags.writeable

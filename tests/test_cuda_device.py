@@ -324,11 +324,11 @@ def test_cupy_arrays_in_and_out():
     cupy = backend.xp_for("cuda")
     a = cupy.arange(6, dtype=cupy.float32).reshape(2, 3)
     t = minigrad.tensor(a, requires_grad=True)            # a copy, staying on the GPU
-    assert t.device == "cuda" and type(t.data) is type(a)
+    assert t.device == "cuda" and type(t._data) is type(a)
     a += 1
     assert t.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
     (t * t).sum().backward()
-    assert type(t.grad.data) is type(a)
+    assert type(t.grad._data) is type(a)
     np.testing.assert_array_equal(t.grad.numpy(), 2 * np.arange(6).reshape(2, 3))
 
 

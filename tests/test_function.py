@@ -44,7 +44,7 @@ def test_gradients_accumulate_across_backward_calls_until_reset():
 def test_shared_gradient_arrays_are_not_aliased_between_leaves():
     a, b = leaf([1.0]), leaf([2.0])
     (a + b).sum().backward()          # Add.backward returns the same array for both
-    a.grad.data += 10
+    a.grad._data += 10
     np.testing.assert_allclose(b.grad.numpy(), [1.0])
 
 

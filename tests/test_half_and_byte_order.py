@@ -26,7 +26,7 @@ def test_float16_layers_match_float32_and_keep_float16(name):
     single = LAYERS[name]()
     with minigrad.no_grad():          # the same (float16-rounded) weights in both
         for p, q in zip(half.parameters(), single.parameters()):
-            q.copy_(p.data.astype(np.float32))
+            q.copy_(p._data.astype(np.float32))
     x = minigrad.tensor(x64.astype(np.float16), requires_grad=True)
     xs = minigrad.tensor(x64.astype(np.float16).astype(np.float32), requires_grad=True)
     y, ys = half(x), single(xs)

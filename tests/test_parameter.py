@@ -10,7 +10,7 @@ def test_parameter_from_a_tensor_shares_its_array_and_versions():
     t = minigrad.zeros(3)
     p = Parameter(t)
     assert isinstance(p, minigrad.Tensor) and p.is_leaf and p.requires_grad
-    assert p.data is t.data                          # shared, as torch.nn.Parameter(t)
+    assert p._data is t._data                          # shared, as torch.nn.Parameter(t)
     with minigrad.no_grad():
         t += 1
     assert p._version == t._version == 1

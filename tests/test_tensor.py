@@ -85,7 +85,7 @@ def test_comparisons_give_bool_tensors_without_grad():
 def test_clone_is_differentiable_and_independent():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    c.data[0] = 5
+    c._data[0] = 5
     assert x.numpy()[0] == 1
     (c * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])

@@ -22,7 +22,7 @@ def _as_array(data):
     if isinstance(data, Tensor):
         if data.device != "cpu":
             raise ValueError(f"TensorDataset: expected CPU data, got a tensor on {data.device}")
-        return data.data
+        return data._data
     return np.asarray(data)
 
 

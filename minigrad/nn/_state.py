@@ -34,7 +34,7 @@ def match_state_dict(targets, state_dict, strict, owner):
             continue
         value = state_dict[key]
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._data
         if not _is_array(value):
             errors.append(f'value for "{key}" is a {type(value).__name__}; expected a '
                           f'Tensor or a NumPy/CuPy array')

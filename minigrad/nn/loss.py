@@ -52,11 +52,11 @@ class _ClassLoss(_Loss):
         target is ``ignore_index`` ("mean" averages over the others: PyTorch's rule)."""
         if not isinstance(target, Tensor):
             target = Tensor(target)
-        keep = target.data != self.ignore_index
+        keep = target._data != self.ignore_index
         if target.dtype.kind not in "iu" or bool(keep.all()):
             return self._call(loss_fn, scores, target, reduction=self.reduction)
         # Ignored samples get class 0 (any valid class) and then a weight of 0.
-        safe = Tensor._wrap(target.xp.where(keep, target.data, 0))
+        safe = Tensor._wrap(target.xp.where(keep, target._data, 0))
         per_sample = self._call(loss_fn, scores, safe, reduction="none")
         per_sample = per_sample * Tensor._wrap(keep.astype(per_sample.dtype))
         if self.reduction == "none":

@@ -345,10 +345,10 @@ class Module:
             return array if device is None else backend.to_device(array, device)
 
         for t in self._tensors():
-            t.data = convert(t.data)
+            t._data = convert(t._data)
             if t.grad is not None:
-                grad = convert(t.grad.data)
-                if grad is not t.grad.data:
+                grad = convert(t.grad._data)
+                if grad is not t.grad._data:
                     t.grad = Tensor._wrap(grad)
         return self
 

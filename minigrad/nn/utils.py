@@ -69,7 +69,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     inf = norm_type == math.inf
     parts = []       # per gradient: max |g| (inf-norm) or Σ|g|^p, in float64 on its device
     for g in grads:
-        a = g.xp.abs(g.data.astype(dtypes.float64, copy=False))
+        a = g.xp.abs(g._data.astype(dtypes.float64, copy=False))
         parts.append(0.0 if a.size == 0 else float(a.max() if inf else (a ** norm_type).sum()))
     if any(math.isnan(x) for x in parts):
         total = math.nan
@@ -94,7 +94,7 @@ def clip_grad_value_(parameters, clip_value):
     clip_value = _non_negative("clip_grad_value_", "clip_value", clip_value)
     for p in params:
         if p.grad is not None:
-            p.grad.xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            p.grad.xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def parameters_to_vector(parameters):
@@ -119,7 +119,7 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(vec.data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False))
+            p.copy_(vec._data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False))
             start += n
 
 

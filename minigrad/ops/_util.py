@@ -30,10 +30,10 @@ def binary_operands(a, b, op, floating=False, elementwise=True):
     ``floating=True`` (true division) also turns two integer operands into float32.
     ``elementwise`` ops get their shapes checked for broadcasting (matmul checks its own).
     """
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype \
-            and (not floating or a.data.dtype.kind == "f"):       # nothing to convert
-        if elementwise and a.data.shape != b.data.shape:
-            check_broadcast(op, a.data.shape, b.data.shape)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype == b._data.dtype \
+            and (not floating or a._data.dtype.kind == "f"):       # nothing to convert
+        if elementwise and a._data.shape != b._data.shape:
+            check_broadcast(op, a._data.shape, b._data.shape)
         return a, b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand")
@@ -77,12 +77,12 @@ def floating(x):
     """Integer/bool tensors become float32 for ops whose result is real (as PyTorch); no
     Function is needed since such tensors carry no gradient."""
     if isinstance(x, Tensor) and not dtypes.is_floating(x.dtype):
-        return Tensor._wrap(x.data.astype(dtypes.default_float))
+        return Tensor._wrap(x._data.astype(dtypes.default_float))
     return x
 
 
 def _cast_nonfloat(t, dtype):
-    return t if dtypes.is_floating(t.dtype) else Tensor._wrap(t.data.astype(dtype))
+    return t if dtypes.is_floating(t.dtype) else Tensor._wrap(t._data.astype(dtype))
 
 
 def pick(axis, dim, name="axis"):
@@ -206,7 +206,7 @@ def constant_array(mask, name, like, op):
         if mask.requires_grad:
             raise ValueError(f"{op}: {name} is treated as a constant; it must not require "
                              f"grad (detach it)")
-        mask = mask.data
+        mask = mask._data
     elif not (isinstance(mask, np.ndarray) or type(mask).__module__.startswith("cupy")):
         raise TypeError(f"{op}: {name} must be a Tensor or an array, got "
                         f"{type(mask).__name__}")

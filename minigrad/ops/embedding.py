@@ -36,8 +36,8 @@ def _indices(op, idx, n, device):
         raise RuntimeError(f"{op}: indices on {idx.device}, table on {device}")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got dtype {idx.dtype}")
-    if idx.data.size and (int(idx.data.min()) < 0 or int(idx.data.max()) >= n):
-        bad = int(idx.data.min()) if int(idx.data.min()) < 0 else int(idx.data.max())
+    if idx._data.size and (int(idx._data.min()) < 0 or int(idx._data.max()) >= n):
+        bad = int(idx._data.min()) if int(idx._data.min()) < 0 else int(idx._data.max())
         raise IndexError(f"{op}: index {bad} is out of range for {n} entries "
                          f"(expected 0 ≤ index < {n})")
     return idx
@@ -64,7 +64,7 @@ def one_hot(input, num_classes=-1):
     if input.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices, got dtype {input.dtype}")
     if check_int("one_hot", "num_classes", num_classes, low=-1) == -1:
-        num_classes = int(input.data.max()) + 1 if input.data.size else 0
+        num_classes = int(input._data.max()) + 1 if input._data.size else 0
     idx = _indices("one_hot", input, num_classes, input.device)
     xp = idx.xp
-    return Tensor._wrap(xp.eye(num_classes, dtype=dtypes.int64)[idx.data])
+    return Tensor._wrap(xp.eye(num_classes, dtype=dtypes.int64)[idx._data])

@@ -43,7 +43,7 @@ class MatMul(Function):
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules; shapes are checked before any work."""
     a, b = binary_operands(a, b, "matmul", elementwise=False)
-    shape_a, shape_b = a.data.shape, b.data.shape
+    shape_a, shape_b = a._data.shape, b._data.shape
     if not shape_a or not shape_b:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got "
                          f"a {shape_a} @ b {shape_b}")

@@ -68,9 +68,9 @@ def _class_targets(op, logits, target, k):
         if target.shape != (n,):
             raise ValueError(f"{op}: class-index target must have shape ({n},) for logits "
                              f"{logits.shape}, got {target.shape}")
-        if n and (int(target.data.min()) < 0 or int(target.data.max()) >= k):
-            bad = int(target.data.min()) if int(target.data.min()) < 0 else \
-                int(target.data.max())
+        if n and (int(target._data.min()) < 0 or int(target._data.max()) >= k):
+            bad = int(target._data.min()) if int(target._data.min()) < 0 else \
+                int(target._data.max())
             raise ValueError(f"{op}: target class {bad} is out of range for {k} classes "
                              f"(expected 0 ≤ target < {k})")
         return target
@@ -108,7 +108,7 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
     target = _class_targets("cross_entropy", logits, target, k)
     if target.dtype.kind in "iu":
         if label_smoothing:   # smoothed indices become a (constant) distribution
-            target = Tensor._wrap(logits.xp.eye(k, dtype=logits.dtype)[target.data])
+            target = Tensor._wrap(logits.xp.eye(k, dtype=logits.dtype)[target._data])
     else:
         target = target.to(logits.dtype)            # differentiable, a no-op if equal
     if label_smoothing:
@@ -211,7 +211,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """BCE of probabilities ``input`` ∈ [0, 1] against targets ∈ [0, 1] (same shape)."""
     _check_reduction("binary_cross_entropy", reduction)
     target = _check_same_shape("binary_cross_entropy", input, target)
-    data = input.data
+    data = input._data
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
                          f"values in [{float(data.min()):.4g}, {float(data.max()):.4g}]; for "
@@ -222,7 +222,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
 
 def _check_probabilities(op, target):
     """Targets are probabilities: a 2 (or a NaN) would give a number, silently wrong."""
-    data = target.data
+    data = target._data
     if data.size and not (float(data.min()) >= 0 and float(data.max()) <= 1):
         raise ValueError(f"{op}: target must be probabilities in [0, 1], got values in "
                          f"[{float(data.min()):.4g}, {float(data.max()):.4g}]")

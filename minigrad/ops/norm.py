@@ -101,12 +101,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     stat_axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
     use_batch = training or running_mean is None or running_var is None
-    m = x.data.size // c
+    m = x._data.size // c
     if use_batch and m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input {x.shape}")
-    stats = None if use_batch else (running_mean.data.reshape(shape).astype(x.dtype),
-                                    running_var.data.reshape(shape).astype(x.dtype))
+    stats = None if use_batch else (running_mean._data.reshape(shape).astype(x.dtype),
+                                    running_var._data.reshape(shape).astype(x.dtype))
     if weight is None and bias is not None:   # γ = 1, a constant
         weight = Tensor._wrap(x.xp.ones(c, dtype=x.dtype))
     affine = [p.reshape(shape) for p in (weight, bias) if p is not None]
@@ -114,12 +114,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if training and running_mean is not None and running_var is not None:
         fn = y.grad_fn
         if fn is None:   # not recorded (no_grad): recompute the statistics
-            mean, var = x.data.mean(axis=stat_axes), x.data.var(axis=stat_axes)
+            mean, var = x._data.mean(axis=stat_axes), x._data.var(axis=stat_axes)
         else:
             mean, var = fn.batch_mean.reshape(c), fn.batch_var.reshape(c)
         # both new values first, then two writes: nothing can fail half-way through them
-        new_mean = (1 - momentum) * running_mean.data + momentum * mean
-        new_var = (1 - momentum) * running_var.data + momentum * var * (m / (m - 1))
+        new_mean = (1 - momentum) * running_mean._data + momentum * mean
+        new_var = (1 - momentum) * running_var._data + momentum * var * (m / (m - 1))
         with no_grad():
             running_mean.copy_(new_mean)
             running_var.copy_(new_var)

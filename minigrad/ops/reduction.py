@@ -145,14 +145,14 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Largest value over ``axis`` (values only; use ``argmax`` for indices)."""
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise ValueError(f"max: the tensor is empty (shape {x.shape})")
     return _reduce(Max, x, axis, keepdims, dim, keepdim, "max")
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Smallest value over ``axis`` (values only; use ``argmin`` for indices)."""
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise ValueError(f"min: the tensor is empty (shape {x.shape})")
     return _reduce(Min, x, axis, keepdims, dim, keepdim, "min")
 
@@ -188,7 +188,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
         raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim}), "
                          f"got {k!r}")
-    xp, data = x.xp, (x.data if x.ndim else x.data.reshape(1))
+    xp, data = x.xp, (x._data if x.ndim else x._data.reshape(1))
     key = -data if largest else data          # the k smallest keys are the ones wanted
     if data.dtype.kind == "f":                # NaN counts as the largest, as in PyTorch
         key = xp.where(xp.isnan(data), -xp.inf if largest else xp.inf, key)

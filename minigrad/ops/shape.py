@@ -160,12 +160,12 @@ def view(x, *shape):
     strides cannot give without a copy (e.g. ``x.T.view(-1)``) is an error."""
     shape = check_shape(shape, "view", infer=True)
     y = _reshape(x, shape, "view")
-    same = y.data.size == 0 or (np.may_share_memory(y.data, x.data)
-                                if isinstance(x.data, np.ndarray)
-                                else y.data.data.mem is x.data.data.mem)
+    same = y._data.size == 0 or (np.may_share_memory(y._data, x._data)
+                                if isinstance(x._data, np.ndarray)
+                                else y._data._data.mem is x._data._data.mem)
     if not same:
         raise RuntimeError(f"view: a tensor of shape {x.shape} with strides "
-                           f"{x.data.strides} cannot be viewed as {shape} without copying "
+                           f"{x._data.strides} cannot be viewed as {shape} without copying "
                            f"(its memory is not laid out in that order, e.g. after a "
                            f"transpose); use .reshape(...), which copies when it must")
     return y
@@ -175,10 +175,10 @@ def _reshape(x, shape, op):
     known = [n for n in shape if n != -1]
     size = int(np.prod(known, dtype=np.int64))
     if (shape.count(-1) > 1 or any(n < -1 for n in shape)
-            or (-1 in shape and (size == 0 or x.data.size % size))
-            or (-1 not in shape and size != x.data.size)):
+            or (-1 in shape and (size == 0 or x._data.size % size))
+            or (-1 not in shape and size != x._data.size)):
         raise ValueError(f"{op}: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.data.size} elements) into {shape}")
+                         f"({x._data.size} elements) into {shape}")
     return Reshape.apply(x, shape=shape)
 
 
@@ -263,7 +263,7 @@ def _index_part(part, device):
             raise RuntimeError(f"getitem: index on {part.device}, tensor on {device}")
         # a copy: GetItem keeps the index for backward, and a later in-place change to the
         # index tensor must not move the gradient
-        part = part.data.copy()
+        part = part._data.copy()
     elif isinstance(part, list):
         part = np.asarray(part) if part else np.zeros(0, dtype=np.intp)
     return part
@@ -307,7 +307,7 @@ def getitem(x, index):
                       for q in (p.nonzero() if hasattr(p, "dtype") and p.dtype == bool
                                 and p.ndim > 0 else (p,)))
     try:
-        x.data[parts]   # validate here so a bad index fails before anything is recorded
+        x._data[parts]   # validate here so a bad index fails before anything is recorded
     except IndexError as exc:
         raise IndexError(f"getitem: {exc} (tensor shape {x.shape})") from None
     return GetItem.apply(x, index=parts, unique=unique)
@@ -352,13 +352,13 @@ def gather(x, dim, index):
         raise ValueError(f"gather: index {index.shape} is larger than the input {x.shape} "
                          f"along an axis other than dim={dim}")
     n = x.shape[dim]
-    if index.data.size and (int(index.data.min()) < 0 or int(index.data.max()) >= n):
+    if index._data.size and (int(index._data.min()) < 0 or int(index._data.max()) >= n):
         raise IndexError(f"gather: index values must be in [0, {n}) along dim={dim}, got "
-                         f"{int(index.data.min())} … {int(index.data.max())}")
+                         f"{int(index._data.min())} … {int(index._data.max())}")
     xp = x.xp
     parts = [xp.arange(n).reshape([n if a == b else 1 for b in range(x.ndim)])
              for a, n in enumerate(index.shape)]
-    parts[dim] = index.data
+    parts[dim] = index._data
     return getitem(x, tuple(parts))
 
 

@@ -190,7 +190,7 @@ class Optimizer:
                 self._checked[gi] = options
             for i, p in enumerate(group["params"]):
                 if p.grad is not None:
-                    g, data = p.grad.data, p.data
+                    g, data = p.grad._data, p._data
                     if type(g) is not type(data) or g.shape != data.shape \
                             or g.dtype != data.dtype:
                         self._check_grad(p, g, gi, i)
@@ -218,7 +218,7 @@ class Optimizer:
         state = self.state.get(p)
         if not state:
             return
-        data = p.data
+        data = p._data
         for v in state.values():      # fast: same array type and dtype, or a number
             if (type(v) is not type(data) or v.dtype != data.dtype) and _is_array(v):
                 break
@@ -357,7 +357,7 @@ class Optimizer:
         for key, value in saved.items():
             kind = self.state_kinds[key]
             if isinstance(value, Tensor):
-                value = value.data
+                value = value._data
             is_array = _is_array(value)
             if kind == "step":
                 if is_array and value.size == 1:

@@ -19,7 +19,7 @@ def test_padding_row_is_zero_and_gets_no_gradient():
 def test_from_pretrained_shares_and_freezes():
     table = minigrad.tensor(np.arange(6.0).reshape(3, 2))
     emb = nn.Embedding.from_pretrained(table)
-    assert emb.weight.data is table.data and not emb.weight.requires_grad
+    assert emb.weight._data is table._data and not emb.weight.requires_grad
     np.testing.assert_array_equal(emb(minigrad.tensor([2])).numpy(), [[4, 5]])
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
     with pytest.raises(ValueError, match="must be 2-d"):

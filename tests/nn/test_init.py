@@ -37,10 +37,10 @@ def test_gain_and_fan_errors():
 
 def test_init_is_in_place_returns_the_tensor_and_works_on_parameters():
     p = nn.Parameter(minigrad.zeros(200, 300))
-    data = p.data
+    data = p._data
     for fn in (init.uniform_, init.normal_, init.xavier_uniform_, init.kaiming_normal_,
                init.zeros_, init.ones_, init.eye_, lambda t: init.constant_(t, 0.5)):
-        assert fn(p) is p and p.data is data and p.grad_fn is None
+        assert fn(p) is p and p._data is data and p.grad_fn is None
     assert (p.numpy() == 0.5).all() and p.requires_grad
     init.eye_(p)
     np.testing.assert_array_equal(p.numpy(), np.eye(200, 300))

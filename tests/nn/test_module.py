@@ -50,7 +50,7 @@ def test_shared_parameters_are_listed_once_but_saved_under_both_names():
     m.b.weight = m.a.weight
     assert len(list(m.parameters())) == 3
     assert list(m.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
-    assert m.state_dict()["b.weight"].data is m.a.weight.data
+    assert m.state_dict()["b.weight"]._data is m.a.weight._data
 
 
 def test_setattr_rules_and_deletion():
@@ -176,7 +176,7 @@ def test_state_dict_is_detached_and_shares_data():
     model = nn.Linear(2, 2)
     sd = model.state_dict()
     assert isinstance(sd, collections.OrderedDict)
-    assert not sd["weight"].requires_grad and sd["weight"].data is model.weight.data
+    assert not sd["weight"].requires_grad and sd["weight"]._data is model.weight._data
     with minigrad.no_grad():
         model.weight.fill_(3.0)
     assert (sd["weight"].numpy() == 3).all()          # a view of the live parameter
@@ -193,10 +193,10 @@ def test_load_state_dict_copies_into_the_existing_arrays():
     src.inner.weight.grad = None
     arrays = {k: v.numpy().astype(np.float64) for k, v in src.state_dict().items()}
     arrays["norm.num_batches_tracked"] = np.array(5)            # 0-d, as PyTorch's
-    weight, data = dst.inner.weight, dst.inner.weight.data
+    weight, data = dst.inner.weight, dst.inner.weight._data
     result = dst.load_state_dict(arrays)
     assert result == ([], []) and repr(result) == "<All keys matched successfully>"
-    assert dst.inner.weight is weight and dst.inner.weight.data is data
+    assert dst.inner.weight is weight and dst.inner.weight._data is data
     assert weight.dtype == np.float32                            # cast to the target's
     np.testing.assert_array_equal(weight.numpy(), src.inner.weight.numpy())
     assert dst.norm.num_batches_tracked.item() == 5

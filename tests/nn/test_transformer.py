@@ -311,7 +311,7 @@ def test_encoder_layers_are_independent_copies():
         q, original = second[name], dict(layer.named_parameters())[name]
         assert p is not q and p is not original
         assert isinstance(p, nn.Parameter)
-        assert not np.shares_memory(p.data, q.data)
+        assert not np.shares_memory(p._data, q._data)
         np.testing.assert_array_equal(p.numpy(), q.numpy())
     assert list(enc.state_dict())[:2] == ["layers.0.self_attn.in_proj_weight",
                                           "layers.0.self_attn.in_proj_bias"]

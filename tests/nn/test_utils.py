@@ -44,7 +44,7 @@ def test_clip_grad_norm_edge_cases():
     assert utils.clip_grad_norm_([nn.Parameter(minigrad.zeros(2))], 1.0).item() == 0
     p = _params_with_grads()[0]
     assert utils.clip_grad_norm_(p, 1e9).item() > 0       # a single Tensor works
-    p.grad.data[0, 0] = np.nan
+    p.grad._data[0, 0] = np.nan
     with pytest.raises(RuntimeError, match="non-finite"):
         utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     before = p.grad.numpy()
@@ -66,9 +66,9 @@ def test_parameters_to_vector_and_back():
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
     vec = utils.parameters_to_vector(model.parameters())
     assert vec.shape == (model.num_parameters(),) and vec.requires_grad
-    weights = [p.data for p in model.parameters()]
+    weights = [p._data for p in model.parameters()]
     utils.vector_to_parameters(vec * 2, model.parameters())
-    assert [p.data for p in model.parameters()] == weights     # written in place
+    assert [p._data for p in model.parameters()] == weights     # written in place
     np.testing.assert_allclose(utils.parameters_to_vector(model.parameters()).numpy(),
                                2 * vec.numpy())
     with pytest.raises(ValueError, match=r"expected \(11,\)"):

@@ -13,7 +13,7 @@ def leaf(values, dtype=np.float64):
 
 def test_numpy_scalars_become_real_arrays_so_in_place_updates_work():
     p = minigrad.tensor(np.float32(1.0), requires_grad=True)
-    assert isinstance(p.data, np.ndarray)
+    assert isinstance(p._data, np.ndarray)
     opt = minigrad.optim.SGD([p], lr=0.1)
     (p * 2).backward()
     opt.step()
@@ -32,7 +32,7 @@ def test_np_array_of_a_tensor_is_a_copy_and_asarray_shares():
     copy[0] = 100.0
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
-    assert np.shares_memory(np.asarray(x), x.data)
+    assert np.shares_memory(np.asarray(x), x._data)
 
 
 def test_changing_an_index_or_a_target_after_forward_is_caught_or_harmless():

@@ -135,7 +135,7 @@ def test_a_bad_group_option_names_the_group():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_step_updates_in_place_and_keeps_dtypes(cls, options, dtype):
     params = make_params(dtype=dtype)
-    arrays = [p.data for p in params]
+    arrays = [p._data for p in params]
     versions = [p._version for p in params]
     opt = cls(params, **options)
     rng = np.random.default_rng(1)
@@ -143,7 +143,7 @@ def test_step_updates_in_place_and_keeps_dtypes(cls, options, dtype):
         set_grads(params, rng)
         opt.step()
     for p, a, version in zip(params, arrays, versions):
-        assert p.data is a, "p.data must stay the same array: other code holds it"
+        assert p._data is a, "p._data must stay the same array: other code holds it"
         assert p.dtype == dtype and p._version == version + 3
         for name, value in opt.state[p].items():
             if name == "step":
@@ -172,7 +172,7 @@ def test_step_does_not_change_the_gradient():
     w = minigrad.tensor([1.0, -2.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True)
     w.grad = minigrad.tensor([0.5, 0.5])
-    grad_array = w.grad.data
+    grad_array = w.grad._data
     opt.step()
     opt.step()   # the momentum buffer must not be the gradient's array
     np.testing.assert_array_equal(grad_array, [0.5, 0.5])
@@ -228,7 +228,7 @@ def test_a_wrong_grad_is_reported(grad, match):
     with pytest.raises(RuntimeError, match=r"assigning \.grad of a tensor \(2,\) float32"):
         w.grad = minigrad.tensor(grad)      # refused where it happens, as in PyTorch
     w.grad = minigrad.zeros(2)
-    w.grad.data = grad                      # behind the setter's back: step still checks
+    w.grad._data = grad                      # behind the setter's back: step still checks
     where = r"Adam.step: param group 0, params\[0\] \(2,\) float32 has a "
     with pytest.raises(RuntimeError, match=where + match):
         opt.step()
@@ -380,7 +380,7 @@ def test_cuda_trajectory_matches_cpu(cls, options, cuda_device):
     """On the GPU, or on the CPU stand-in device without one (tests/cuda_standin.py)."""
     cpu = make_params()
     gpu = [minigrad.tensor(p.numpy(), requires_grad=True, device=cuda_device) for p in cpu]
-    arrays = [p.data for p in gpu]
+    arrays = [p._data for p in gpu]
     opt_cpu, opt_gpu = cls(cpu, **options), cls(gpu, **options)
     rng = np.random.default_rng(11)
     for _ in range(4):
@@ -390,7 +390,7 @@ def test_cuda_trajectory_matches_cpu(cls, options, cuda_device):
         opt_cpu.step()
         opt_gpu.step()
     for c, g, a in zip(cpu, gpu, arrays):
-        assert g.data is a and g.device == "cuda"
+        assert g._data is a and g.device == "cuda"
         np.testing.assert_allclose(g.numpy(), c.numpy(), rtol=1e-5, atol=1e-6)
     sd = opt_gpu.state_dict()
     opt_cpu.load_state_dict(sd)                       # CuPy state onto CPU parameters

@@ -1314,7 +1314,7 @@ case("step_non_finite_grad_in_anomaly_mode", TRANSACTIONS,
      stepped_model(optim.Adam), lambda o: step_in_anomaly_mode(o), RuntimeError,
      ["Adam.step: param group 0, params[1] (4,) has a non-finite gradient (NaN or inf)",
       "nothing was updated"],
-     prepare=lambda o: o.model.bias.grad.data.__setitem__(0, np.nan))
+     prepare=lambda o: o.model.bias.grad._data.__setitem__(0, np.nan))
 
 
 def step_in_anomaly_mode(o):
@@ -1440,8 +1440,8 @@ case("grad_assigned_a_list", TRANSACTIONS, "`p.grad = [0.0, 0.0]`",
 def snapshot(obj):
     """A deep, comparable copy of everything a case may not change."""
     if isinstance(obj, minigrad.Tensor):
-        return ("Tensor", obj.device, _array(obj.data), obj.requires_grad, obj.is_leaf,
-                None if obj.grad is None else (obj.grad.device, _array(obj.grad.data)))
+        return ("Tensor", obj.device, _array(obj._data), obj.requires_grad, obj.is_leaf,
+                None if obj.grad is None else (obj.grad.device, _array(obj.grad._data)))
     if obj is mg_random:
         return ("generator", snapshot(mg_random.get_state()))
     if isinstance(obj, nn.Module):

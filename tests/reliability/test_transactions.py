@@ -58,7 +58,7 @@ def stepped(cls, options, steps=2):
 class TestEveryOptimizerStepIsAllOrNothing:
     def test_a_bad_last_gradient_changes_no_parameter(self, cls, options):
         params, opt = stepped(cls, options)
-        params[-1].grad.data = np.zeros(5, np.float32)   # behind the setter's back
+        params[-1].grad._data = np.zeros(5, np.float32)   # behind the setter's back
         before = snapshot(params, opt)
         with pytest.raises(RuntimeError, match=rf"{cls.__name__}\.step: param group 0, "
                                                r"params\[2\] \(\) float32 has a grad of shape"):
@@ -67,7 +67,7 @@ class TestEveryOptimizerStepIsAllOrNothing:
 
     def test_a_non_finite_gradient_under_anomaly_mode_changes_nothing(self, cls, options):
         params, opt = stepped(cls, options)
-        params[1].grad.data[2] = np.nan
+        params[1].grad._data[2] = np.nan
         before = snapshot(params, opt)
         with minigrad.detect_anomaly(), pytest.raises(RuntimeError, match=r"params\[1\] \(4,\) "
                                                       r"has a non-finite gradient"):
@@ -118,7 +118,7 @@ class TestEveryOptimizerStepIsAllOrNothing:
         twin.load_state_dict(opt.state_dict())          # loads cast to float64
         for p, t in zip(params, twin_params):
             grad = p.grad.numpy().astype(np.float64)
-            p.data = p.data.astype(np.float64)           # what Module.double() does
+            p._data = p._data.astype(np.float64)           # what Module.double() does
             p.grad = minigrad.tensor(grad)
             t.grad = minigrad.tensor(grad)
         with pytest.warns(UserWarning, match=r"is now float64 on cpu, its state .* was "
