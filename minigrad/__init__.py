@@ -18,7 +18,7 @@ from .function import AnomalyError, Function, GraphFreedError
 from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled,
                         no_grad, set_detect_anomaly, set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from .functional import gather, masked_fill, topk, tril, triu  # noqa: E402
@@ -38,7 +38,7 @@ __all__ = [
     "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",
-    "manual_seed", "gradcheck", "GradcheckError",
+    "manual_seed", "Generator", "gradcheck", "GradcheckError",
     "use_kernels", "CudaUnavailableError",
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",

@@ -8,8 +8,8 @@ to JSON without pickle.
 """
 import numpy as np
 
-__all__ = ["manual_seed", "generator", "initial_seed", "get_state", "set_state",
-           "generator_state", "set_generator_state", "state_of", "load_state_of"]
+__all__ = ["Generator", "manual_seed", "generator", "initial_seed", "get_state", "set_state",
+           "generator_state", "set_generator_state", "state_of", "load_state_of", "numpy_rng"]
 
 _seed = None
 _generator = np.random.default_rng()
@@ -26,6 +26,47 @@ def manual_seed(seed):
     _seed = int(seed)
     _generator = np.random.default_rng(_seed)
     return _seed
+
+
+class Generator:
+    """A generator of its own (PyTorch's ``torch.Generator``), for draws that must not move
+    minigrad's global one: ``g = minigrad.Generator().manual_seed(42)``, then
+    ``minigrad.randn(3, generator=g)``.  Backed by a ``numpy.random.Generator`` (PCG64)."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = None
+        self._rng = np.random.default_rng()
+
+    def manual_seed(self, seed):
+        """Reseed; returns the generator itself (so that it chains, as in PyTorch)."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"Generator.manual_seed: expected a non-negative int, got "
+                             f"{seed!r}")
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return generator_state(self._rng)
+
+    def set_state(self, state):
+        set_generator_state(self._rng, state, "Generator.set_state")
+        return self
+
+
+def numpy_rng(generator=None, where="generator"):
+    """The ``numpy.random.Generator`` to draw from: ``generator``'s (a :class:`Generator`)
+    or, for None, minigrad's global one."""
+    if generator is None:
+        return _generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"{where}: generator must be a minigrad.Generator or None, got "
+                        f"{type(generator).__name__}")
+    return generator._rng
 
 
 def initial_seed():
