@@ -9,11 +9,14 @@
 tensor([[5., 6.],
         [5., 6.]])
 """
-from . import backend, cuda, dtypes, random
-from .backend import CudaUnavailableError, use_kernels
+import numpy as _np
+
+from . import accelerator, backend, backends, cuda, dtypes, random
+from .backend import CudaUnavailableError, device, use_kernels
 from .creation import (arange, eye, from_numpy, full, multinomial, ones, ones_like, rand,
                        randint, randn, zeros, zeros_like)
-from .dtypes import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8)
+from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
+                     int64, set_default_dtype, uint8)
 from .function import AnomalyError, Function, GraphFreedError
 from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled,
                         no_grad, set_detect_anomaly, set_grad_enabled)
@@ -22,6 +25,16 @@ from .random import Generator, manual_seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from .functional import gather, masked_fill, topk, tril, triu  # noqa: E402
+# PyTorch's top-level functions (torch.cat, torch.tanh, ...): the functional ops whose
+# signature is torch's, and Tensor methods that torch also offers as torch.X(tensor, ...)
+from .functional import (abs, add, broadcast_to, cat, clamp, clip, concatenate,  # noqa: E402
+                         conv2d, div, exp, flatten, log, log_softmax, logsumexp, matmul, max,
+                         max_pool2d, maximum, mean, min, minimum, mul, permute, pow, relu,
+                         reshape, sigmoid, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
+                         transpose, unsqueeze, var, where)
+TENSOR_FUNCTIONS = ("all", "any", "argmax", "argmin", "clone", "detach", "eq", "ge", "gt",
+                    "le", "logical_not", "lt", "mm", "narrow", "ne", "t")
+globals().update({name: getattr(Tensor, name) for name in TENSOR_FUNCTIONS})
 from . import data, metrics, nn, optim  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
@@ -30,12 +43,45 @@ from .doctor import doctor  # noqa: E402
 
 __version__ = "0.1.0"
 
+# PyTorch's dtype names (they shadow the builtins inside this namespace only, as in torch)
+float, double, half = float32, float64, float16
+long, int, short = int64, int32, int16    # noqa: A001
+bool = bool_                              # noqa: A001
+dtype = _np.dtype                         # isinstance(x.dtype, minigrad.dtype)
+
+
+def __getattr__(name):
+    """A name PyTorch has and minigrad lacks fails where it is used, saying so."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}: not implemented in "
+                         f"minigrad (docs/pytorch.md lists the PyTorch names it has)")
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t):
+    return dtypes.is_floating(t.dtype)
+
+
+def numel(t):
+    return t.numel()
+
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Function", "GraphFreedError",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
     "randn", "rand", "randint", "multinomial", "from_numpy",
     "tril", "triu", "gather", "masked_fill", "topk",
+    "abs", "add", "broadcast_to", "cat", "clamp", "clip", "concatenate", "conv2d", "div", "exp",
+    "flatten", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d", "maximum",
+    "mean", "min", "minimum", "mul", "permute", "pow", "relu", "reshape", "sigmoid",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose",
+    "unsqueeze", "var", "where", *TENSOR_FUNCTIONS,
     "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "float", "double", "half", "long", "int", "short", "bool", "dtype", "device",
+    "set_default_dtype", "get_default_dtype", "is_tensor", "is_floating_point", "numel",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "manual_seed", "Generator", "gradcheck", "GradcheckError",
@@ -43,5 +89,6 @@ __all__ = [
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",
     "doctor",
-    "backend", "cuda", "data", "dtypes", "functional", "metrics", "nn", "optim", "random",
+    "accelerator", "backend", "backends", "cuda", "data", "dtypes", "functional", "metrics",
+    "nn", "optim", "random",
 ]

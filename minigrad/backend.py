@@ -23,6 +23,7 @@ are re-exported here (:func:`cpu_cache_info`, :func:`empty_cpu_cache`,
 glibc, :func:`keep_freed_cpu_memory` or ``MINIGRAD_MALLOC_TUNING=1``).  :func:`empty` is
 the engine's one way to allocate.
 """
+import builtins
 import contextlib
 import contextvars
 import importlib
@@ -35,12 +36,43 @@ from minigrad_kernels import memory
 from minigrad_kernels.memory import (cpu_cache_info, empty_cpu_cache, keep_freed_cpu_memory,
                                      set_cpu_cache_limit)
 
-CPU = "cpu"
-CUDA = "cuda"
+class device(str):
+    """A device, PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda")``,
+    ``device("cuda", 0)`` or ``device("cuda:0")`` (minigrad uses one GPU, index 0).
+
+    It is the string ``"cpu"`` or ``"cuda"`` too, so ``t.device == "cpu"`` and
+    ``t.device == minigrad.device("cpu")`` both hold, and its repr is the string's;
+    ``.type`` and ``.index`` are PyTorch's attributes."""
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device) and index is None:
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a device name such as 'cpu' or 'cuda', got "
+                            f"{type!r:.80} ({builtins.type(type).__name__})")
+        name = type.lower() if index is None else f"{type.lower()}:{index}"
+        if name in ("cuda:0",):
+            name = "cuda"
+        if name not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {name!r}: expected 'cpu' or 'cuda' (minigrad "
+                             f"uses one GPU: 'cuda' or 'cuda:0')")
+        obj = super().__new__(cls, name)
+        obj.type, obj.index = name, (0 if name == "cuda" else None)
+        return obj
+
+    # repr stays the string's ('cpu'), not torch's device(type='cpu'): messages, lists of
+    # (device, impl) pairs and dict keys read as before
+
+    def __reduce__(self):
+        return device, (str(self),)
+
+
+CPU = device("cpu")
+CUDA = device("cuda")
 DEVICES = (CPU, CUDA)
 
 __all__ = [
-    "CPU", "CUDA", "DEVICES", "CudaUnavailableError", "KernelNotFoundError",
+    "device", "CPU", "CUDA", "DEVICES", "CudaUnavailableError", "KernelNotFoundError",
     "normalize_device", "device_of", "array_module", "xp_for", "to_device",
     "cuda_status", "is_cuda_available", "use_cuda_module",
     "kernel", "available_kernels", "selected_kernel", "use_kernels",
@@ -75,8 +107,8 @@ def normalize_device(device):
     if name == "cuda:0":
         name = CUDA
     if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
-    return name
+        raise ValueError(f"unknown device {str(device)!r}: expected 'cpu' or 'cuda'")
+    return CPU if name == CPU else CUDA
 
 
 def device_of(array):

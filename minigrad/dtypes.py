@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = [
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "default_float", "as_dtype", "is_floating", "result_type", "scalar_dtype", "to_array",
+    "default_float", "set_default_dtype", "get_default_dtype", "as_dtype", "is_floating",
+    "result_type", "scalar_dtype", "to_array",
 ]
 
 float16 = np.dtype("float16")
@@ -24,6 +25,20 @@ uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
 default_float = float32
+
+
+def set_default_dtype(dtype):
+    """The dtype of tensors made from Python floats and of new layers' parameters
+    (PyTorch's ``torch.set_default_dtype``): float32 (the default) or float64."""
+    global default_float
+    dtype = as_dtype(dtype)
+    if dtype not in (float32, float64):
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
+    default_float = dtype
+
+
+def get_default_dtype():
+    return default_float
 
 
 def as_dtype(dtype):

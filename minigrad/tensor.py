@@ -86,7 +86,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu" if type(self._data) is np.ndarray else backend.device_of(self._data)
+        return backend.CPU if type(self._data) is np.ndarray else backend.device_of(self._data)
 
     @property
     def xp(self):
@@ -205,14 +205,83 @@ class Tensor:
         t._versions = self._versions
         return t
 
-    def to(self, target):
-        """Copy to a device (``"cpu"``/``"cuda"``) or cast to a dtype; differentiable.
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False):
+        """Copy to a device or cast to a dtype, in PyTorch's forms: ``to("cuda")``,
+        ``to(minigrad.float64)``, ``to("cuda", minigrad.float16)``, ``to(other)`` (its
+        device and dtype), ``to(device=..., dtype=...)``; differentiable.  Returns self
+        when nothing changes (``copy=True``: a copy anyway); ``non_blocking`` is accepted
+        and has no effect (copies are synchronous)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str) and arg.lower().split(":")[0] in backend.DEVICES:
+                device = arg
+            else:
+                dtype = arg
+        y = self if device is None else _ops.to_device(self, device)
+        y = y if dtype is None else _ops.cast(y, dtype)
+        return y.clone() if copy and y is self else y
 
-        Returns self when nothing changes.
-        """
-        if isinstance(target, str) and target.lower().split(":")[0] in backend.DEVICES:
-            return _ops.to_device(self, target)
-        return _ops.cast(self, target)
+    def type(self, dtype=None):
+        """Without an argument, the type's name (``'minigrad.FloatTensor'``); with one, this
+        tensor cast to that dtype (PyTorch's ``Tensor.type``)."""
+        if dtype is None:
+            names = {"float32": "Float", "float64": "Double", "float16": "Half",
+                     "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                     "uint8": "Byte", "bool": "Bool"}
+            prefix = "minigrad." if self.device == "cpu" else "minigrad.cuda."
+            return f"{prefix}{names.get(str(self.dtype), str(self.dtype))}Tensor"
+        return _ops.cast(self, dtype)
+
+    def type_as(self, other):
+        return _ops.cast(self, other.dtype)
+
+    def half(self):
+        return _ops.cast(self, dtypes.float16)
+
+    def int(self):
+        return _ops.cast(self, dtypes.int32)
+
+    def bool(self):
+        return _ops.cast(self, dtypes.bool_)
+
+    def dim(self):
+        return self.ndim
+
+    ndimension = dim
+
+    def nelement(self):
+        return self.numel()
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self):
+        """Self if its memory is in row-major order, else a (differentiable) copy that is."""
+        # a 1-d reshape of a strided array copies in row-major order; the second is a view
+        return self if self.is_contiguous() else self.reshape(-1).reshape(self.shape)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor from ``data``, with this tensor's dtype and device by default."""
+        return Tensor(data, requires_grad=requires_grad, dtype=dtype or self.dtype,
+                      device=device or self.device)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype,
+                              requires_grad=requires_grad, device=device or self.device)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device or self.device)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                              device=device or self.device)
+
+    new_empty = new_zeros          # "uninitialised" memory, filled with zeros here
 
     def cpu(self):
         return self.to("cpu")
@@ -257,7 +326,11 @@ class Tensor:
 
     def __repr__(self):
         data = backend.to_device(self._data, "cpu")
-        body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000)
+        # PyTorch's look: 4 decimals, all shown, unless every value is a whole number
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
+        body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
+                               **({} if whole else {"precision": 4, "floatmode": "fixed"}))
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
@@ -270,6 +343,10 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     __hash__ = object.__hash__
+
+    def __getattr__(self, name):       # only for names that do not exist
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: not implemented in "
+                             f"minigrad (docs/pytorch.md lists the Tensor methods it has)")
 
     # -- autograd ---------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -583,11 +660,11 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
         return _ops.var(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
@@ -604,6 +681,34 @@ class Tensor:
 
     def view(self, *shape):
         return _ops.view(self, *shape)
+
+    def view_as(self, other):
+        return _ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def expand_as(self, other):
+        return _ops.broadcast_to(self, other.shape)
+
+    def narrow(self, dim, start, length):
+        """The slice ``start : start + length`` along ``dim`` (a view, as PyTorch's)."""
+        (axis,) = _ops._util.normalize_axes(dim, self.ndim, "narrow")
+        start = check_int("narrow", "start", start)
+        length = check_int("narrow", "length", length, low=0)
+        n = self.shape[axis]
+        start = start + n if start < 0 else start
+        if not 0 <= start <= n - length:
+            raise IndexError(f"narrow: start {start} and length {length} go past the size "
+                             f"{n} of dim {dim}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def t(self):
+        """The transpose of a matrix (a vector or a scalar stays as it is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expected a tensor with at most 2 axes, got shape "
+                             f"{self.shape}; use transpose(dim0, dim1)")
+        return self if self.ndim < 2 else _ops.permute(self, 1, 0)
 
     def transpose(self, *axes):
         return _ops.transpose(self, *axes)
@@ -668,6 +773,31 @@ class Tensor:
 
     def log_softmax(self, axis=-1, *, dim=None):
         return _ops.log_softmax(self, axis, dim=dim)
+
+    def mm(self, other):
+        """The product of two matrices (2-d only, as PyTorch's ``mm``)."""
+        if self.ndim != 2 or getattr(other, "ndim", None) != 2:
+            raise ValueError(f"mm: expected two matrices, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', type(other).__name__)}")
+        return _ops.matmul(self, other)
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
 
     def matmul(self, other):
         return _ops.matmul(self, other)

@@ -13,10 +13,11 @@ import numpy as np
 from .._check import got
 from ..function import Function
 from ..tensor import Tensor
+from .elementwise import maximum, minimum
 from .shape import gather
 from ._util import expand_reduced, floating, normalize_axes, pick, reduced_count
 
-__all__ = ["sum", "mean", "max", "min", "var", "std", "topk"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "topk", "MinMax"]
 
 
 class TopK(NamedTuple):
@@ -143,18 +144,48 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _reduce(Mean, floating(x), axis, keepdims, dim, keepdim, "mean")
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Largest value over ``axis`` (values only; use ``argmax`` for indices)."""
-    if x._data.size == 0:
-        raise ValueError(f"max: the tensor is empty (shape {x.shape})")
-    return _reduce(Max, x, axis, keepdims, dim, keepdim, "max")
+class MinMax(NamedTuple):
+    """What ``max``/``min`` along one ``dim`` return (PyTorch's ``torch.return_types.max``):
+    the values (differentiable) and their int64 indices."""
+    values: Tensor
+    indices: Tensor
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Smallest value over ``axis`` (values only; use ``argmin`` for indices)."""
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The largest value: over everything (``x.max()``), along one ``dim`` as PyTorch
+    (``x.max(1)`` → (values, indices); the gradient flows to the index found, the first
+    maximum), over ``axis`` as NumPy (``x.max(axis=(0, 2))`` → values; the gradient is
+    shared among tied maxima), or elementwise against another tensor (``x.max(y)``)."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The smallest value; the forms of :func:`max`."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "min")
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if isinstance(dim, Tensor):                         # torch.max(a, b): elementwise
+        return (maximum if op == "max" else minimum)(x, dim)
     if x._data.size == 0:
-        raise ValueError(f"min: the tensor is empty (shape {x.shape})")
-    return _reduce(Min, x, axis, keepdims, dim, keepdim, "min")
+        raise ValueError(f"{op}: the tensor is empty (shape {x.shape})")
+    if dim is not None and axis is not None:
+        raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; give one")
+    cls = Max if op == "max" else Min
+    keep = bool(keepdims if keepdims is not None else keepdim)
+    if dim is None or isinstance(dim, (tuple, list)):   # NumPy's reduction: values only
+        return _reduce(cls, x, axis if dim is None else dim, keep, None, None, op)
+    (ax,) = normalize_axes(dim, x.ndim, op) or (None,)
+    if ax is None:                                      # a 0-d tensor: itself, index 0
+        return MinMax(x.reshape(()), Tensor._wrap(x.xp.zeros((), dtype=np.int64)))
+    pick_index = x.xp.argmax if op == "max" else x.xp.argmin
+    idx = Tensor._wrap(pick_index(x._data, axis=ax, keepdims=True).astype(np.int64))
+    values = gather(x, ax, idx)
+    if not keep:
+        values, idx = values.squeeze(ax), idx.squeeze(ax)
+    return MinMax(values, idx)
 
 
 def _correction(value, op):
