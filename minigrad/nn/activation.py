@@ -3,9 +3,11 @@ the formulas live in ``minigrad/ops/activation.py``)."""
 import warnings
 
 from .. import functional as F
+from .._check import check_real
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "SiLU",
+           "ELU", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Mish"]
 
 
 class ReLU(Module):
@@ -70,6 +72,105 @@ class GELU(Module):
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class _InplaceActivation(Module):
+    """An elementwise activation with PyTorch's ``inplace`` flag, accepted for compatibility:
+    the result is always a new tensor (minigrad has no in-place differentiable ops), which
+    gives the same values."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_InplaceActivation):
+    """x·σ(x) (swish), elementwise."""
+
+    def forward(self, x):
+        return self._call(F.silu, x)
+
+
+class Mish(_InplaceActivation):
+    """x·tanh(ln(1 + eˣ)), elementwise."""
+
+    def forward(self, x):
+        return self._call(F.mish, x)
+
+
+class ELU(Module):
+    """x for x > 0, α(eˣ − 1) otherwise, elementwise (``inplace`` as in ReLU)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        check_real("ELU", "alpha", alpha)
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x):
+        return self._call(F.elu, x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    """ln(1 + e^(βx))/β, elementwise, and x itself where βx > ``threshold``."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        if check_real("Softplus", "beta", beta) == 0:
+            raise ValueError(f"Softplus: beta must be a nonzero finite number, got {beta!r}")
+        check_real("Softplus", "threshold", threshold)
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return self._call(F.softplus, x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clamped into [min_val, max_val], elementwise (gradient 0 at and beyond the bounds,
+    as PyTorch); ``inplace`` as in ReLU."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        name = type(self).__name__
+        if check_real(name, "min_val", min_val) > check_real(name, "max_val", max_val):
+            raise ValueError(f"{name}: min_val cannot be greater than max_val, got "
+                             f"min_val={min_val!r} and max_val={max_val!r}")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x):
+        return self._call(F.hardtanh, x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6), elementwise: ``Hardtanh(0, 6)`` (``inplace`` as in ReLU)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, x):
+        return self._call(F.relu6, x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LogSigmoid(Module):
+    """ln σ(x) = −ln(1 + e⁻ˣ), elementwise, computed stably."""
+
+    def forward(self, x):
+        return self._call(F.logsigmoid, x)
 
 
 def _implicit_dim(owner, ndim):

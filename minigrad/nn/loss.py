@@ -2,11 +2,13 @@
 ``"sum"`` or ``"none"`` (one loss per element/sample).  Formulas: ``minigrad/ops/loss.py``.
 """
 from .. import functional as F
+from .._check import check_real
 from ..tensor import Tensor
 from ._util import unsupported
 from .module import Module
 
-__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+           "SmoothL1Loss", "HuberLoss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -36,6 +38,34 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):
         return self._call(F.l1_loss, input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """½(input − target)²/β where |input − target| < β, |input − target| − ½β elsewhere,
+    reduced; β = 0 is the L1 loss.  Input and target of the same shape."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        check_real("SmoothL1Loss", "beta", beta, low=0.0)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return self._call(F.smooth_l1_loss, input, target, reduction=self.reduction,
+                          beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """½(input − target)² where |input − target| < δ, δ(|input − target| − ½δ) elsewhere,
+    reduced (δ = ``delta`` > 0).  Input and target of the same shape."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        check_real("HuberLoss", "delta", delta, low=0.0, low_open=True)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return self._call(F.huber_loss, input, target, reduction=self.reduction,
+                          delta=self.delta)
 
 
 class _ClassLoss(_Loss):

@@ -5,11 +5,12 @@ logits of ±1e4 give finite results in float32.
 """
 import math
 
+from .._check import check_real
 from ..function import Function
 from ._util import floating, normalize_axes, pick
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
-           "logsumexp"]
+           "logsumexp", "softplus", "silu", "elu", "hardtanh", "relu6", "logsigmoid", "mish"]
 
 
 class ReLU(Function):
@@ -227,3 +228,178 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     keepdims, x = (keepdims if keepdim is None else keepdim), floating(x)
     return LogSumExp.apply(x, axes=normalize_axes(axis, x.ndim, "logsumexp"),
                            keepdims=bool(keepdims))
+
+
+# -- smooth and clipped activations ------------------------------------------------------------
+
+def _softplus(xp, z):
+    """ln(1 + eᶻ) without overflow: max(z, 0) + ln(1 + e^(−|z|))."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def _sigmoid(xp, z):
+    """σ(z) = 1/(1 + e⁻ᶻ) without overflow (from e^(−|z|))."""
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Softplus(Function):
+    """Softplus, a smooth ReLU, elementwise; linear where βx > threshold (as PyTorch), and
+    computed as (max(βx, 0) + ln(1 + e^(−|βx|)))/β elsewhere, so no exponential overflows.
+
+    forward:   y = ln(1 + e^(βx)) / β   if βx ≤ threshold,   y = x otherwise
+    backward:  dx = dy · σ(βx)          if βx ≤ threshold,   dx = dy otherwise
+    """
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        xp = self.xp
+        z = x * x.dtype.type(beta)
+        self.save_for_backward(x)
+        self.beta, self.threshold = beta, threshold
+        return xp.where(z > threshold, x, _softplus(xp, z) / x.dtype.type(beta))
+
+    def backward(self, dy):
+        (x,) = self.saved
+        z = x * x.dtype.type(self.beta)
+        return self.xp.where(z > self.threshold, dy, dy * _sigmoid(self.xp, z))
+
+
+class SiLU(Function):
+    """Sigmoid-weighted linear unit (swish), elementwise.
+
+    forward:   y = x · σ(x)
+    backward:  dx = dy · σ(x) · (1 + x · (1 − σ(x)))
+    """
+
+    def forward(self, x):
+        s = _sigmoid(self.xp, x)
+        self.save_for_backward(x, s)
+        return x * s
+
+    def backward(self, dy):
+        x, s = self.saved
+        return dy * s * (1 + x * (1 - s))
+
+
+class ELU(Function):
+    """Exponential linear unit with scale α, elementwise.
+
+    forward:   y = x if x > 0,   y = α·(eˣ − 1) otherwise
+    backward:  dx = dy if x > 0,  dx = dy · α·eˣ otherwise
+    """
+
+    def forward(self, x, alpha=1.0):
+        xp = self.xp
+        self.alpha = alpha
+        self.save_for_backward(x)
+        negative = x.dtype.type(alpha) * xp.expm1(xp.minimum(x, 0))   # no overflow for x > 0
+        return xp.where(x > 0, x, negative)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        xp = self.xp
+        return xp.where(x > 0, dy, dy * x.dtype.type(self.alpha) * xp.exp(xp.minimum(x, 0)))
+
+
+class Hardtanh(Function):
+    """Clamping into [min_val, max_val], with PyTorch's gradient: 0 at the bounds too.
+
+    forward:   y = min(max(x, min_val), max_val)
+    backward:  dx = dy · [min_val < x < max_val]
+    """
+
+    def forward(self, x, min_val=-1.0, max_val=1.0):
+        self.save_for_backward(x)
+        self.min_val, self.max_val = min_val, max_val
+        return self.xp.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
+
+    def backward(self, dy):
+        (x,) = self.saved
+        inside = (x > self.min_val) & (x < self.max_val)
+        return self.xp.where(inside, dy, dy.dtype.type(0))
+
+
+class LogSigmoid(Function):
+    """ln σ(x), elementwise, computed as min(x, 0) − ln(1 + e^(−|x|)) (no overflow, and no
+    ln 0 for very negative x).
+
+    forward:   y = ln σ(x) = −ln(1 + e⁻ˣ)
+    backward:  dx = dy · (1 − σ(x)) = dy · σ(−x)
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        self.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy * _sigmoid(self.xp, -x)
+
+
+class Mish(Function):
+    """Mish (Misra, 2019), elementwise; softplus computed without overflow.
+
+    forward:   y = x · tanh(sp),   sp = ln(1 + eˣ)
+    backward:  dx = dy · (tanh(sp) + x · σ(x) · (1 − tanh²(sp)))
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        t = xp.tanh(_softplus(xp, x))
+        self.save_for_backward(x, t)
+        return x * t
+
+    def backward(self, dy):
+        x, t = self.saved
+        return dy * (t + x * _sigmoid(self.xp, x) * (1 - t * t))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """ln(1 + e^(βx))/β elementwise, a smooth ReLU, and x itself where βx > threshold (as
+    PyTorch); computed without overflow.  β must be nonzero."""
+    beta = check_real("softplus", "beta", beta)
+    if beta == 0:
+        raise ValueError("softplus: beta must be a nonzero finite number (ln(1 + e^(βx))/β "
+                         "divides by β), got 0")
+    threshold = check_real("softplus", "threshold", threshold)
+    return Softplus.apply(floating(x), beta=beta, threshold=threshold)
+
+
+def silu(x, inplace=False):
+    """x·σ(x) elementwise (swish).  ``inplace`` is accepted for PyTorch compatibility: the
+    result is always a new tensor (assign it: ``x = F.silu(x)``)."""
+    return SiLU.apply(floating(x))
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x for x > 0, α(eˣ − 1) otherwise.  ``inplace`` as in :func:`silu`."""
+    alpha = check_real("elu", "alpha", alpha)
+    return ELU.apply(floating(x), alpha=alpha)
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped into [min_val, max_val]; its gradient is 0 outside (min_val, max_val), the
+    bounds included (PyTorch's rule).  ``inplace`` as in :func:`silu`."""
+    min_val = check_real("hardtanh", "min_val", min_val)
+    max_val = check_real("hardtanh", "max_val", max_val)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got "
+                         f"min_val={min_val!r} and max_val={max_val!r}")
+    return Hardtanh.apply(floating(x), min_val=min_val, max_val=max_val)
+
+
+def relu6(x, inplace=False):
+    """min(max(x, 0), 6) elementwise: ``hardtanh(x, 0, 6)``, with its gradient (0 at x = 0
+    and x = 6).  ``inplace`` as in :func:`silu`."""
+    return Hardtanh.apply(floating(x), min_val=0.0, max_val=6.0)
+
+
+def logsigmoid(x):
+    """ln σ(x) = −ln(1 + e⁻ˣ) elementwise, computed stably."""
+    return LogSigmoid.apply(floating(x))
+
+
+def mish(x, inplace=False):
+    """x·tanh(ln(1 + eˣ)) elementwise.  ``inplace`` as in :func:`silu`."""
+    return Mish.apply(floating(x))

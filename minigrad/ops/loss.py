@@ -4,6 +4,7 @@ Cross-entropy is one fused Function on logits (the ``softmax_xent.*`` kernels): 
 logits of ±1e4 and with the simple gradient softmax − target.
 """
 from .. import dtypes
+from .._check import check_real
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import abs as _abs
@@ -11,7 +12,7 @@ from .reduction import mean as _mean
 from .reduction import sum as _sum
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -234,3 +235,88 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     target = _check_same_shape("binary_cross_entropy_with_logits", input, target)
     _check_probabilities("binary_cross_entropy_with_logits", target)
     return _reduce(BCEWithLogits.apply(input, target), reduction)
+
+
+class SmoothL1(Function):
+    """Smooth L1 loss of input a against target t, per element (d = a − t, β > 0): quadratic
+    near 0, linear beyond β; its gradient is continuous.
+
+    forward:   loss = ½·d²/β   if |d| < β,   loss = |d| − ½·β   otherwise
+    backward:  da = dy · d/β   if |d| < β,   da = dy · sign(d)  otherwise;   dt = −da
+    """
+
+    def forward(self, a, t, beta=1.0):
+        xp = self.xp
+        d = a - t
+        self.save_for_backward(d)
+        self.beta = beta
+        ad = xp.abs(d)
+        b = d.dtype.type(beta)
+        return xp.where(ad < b, 0.5 * d * d / b, ad - 0.5 * b)
+
+    def backward(self, dy):
+        (d,) = self.saved
+        xp = self.xp
+        b = d.dtype.type(self.beta)
+        da = dy * xp.where(xp.abs(d) < b, d / b, xp.sign(d))
+        return (da if self.needs_input_grad[0] else None,
+                -da if self.needs_input_grad[1] else None)
+
+
+class Huber(Function):
+    """Huber loss of input a against target t, per element (d = a − t, δ > 0): quadratic
+    near 0, linear beyond δ (= δ · smooth L1 with β = δ).
+
+    forward:   loss = ½·d²           if |d| < δ,   loss = δ·(|d| − ½·δ)   otherwise
+    backward:  da = dy · d           if |d| < δ,   da = dy · δ·sign(d)    otherwise;  dt = −da
+    """
+
+    def forward(self, a, t, delta=1.0):
+        xp = self.xp
+        d = a - t
+        self.save_for_backward(d)
+        self.delta = delta
+        ad = xp.abs(d)
+        dl = d.dtype.type(delta)
+        return xp.where(ad < dl, 0.5 * d * d, dl * (ad - 0.5 * dl))
+
+    def backward(self, dy):
+        (d,) = self.saved
+        xp = self.xp
+        dl = d.dtype.type(self.delta)
+        da = dy * xp.where(xp.abs(d) < dl, d, dl * xp.sign(d))
+        return (da if self.needs_input_grad[0] else None,
+                -da if self.needs_input_grad[1] else None)
+
+
+def _loss_input(op, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if not dtypes.is_floating(input.dtype):
+        raise TypeError(f"{op}: input must be floating point, got dtype {input.dtype} "
+                        f"(convert with .float())")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """Smooth L1 loss: ½(input − target)²/β where |input − target| < β, |input − target| − ½β
+    elsewhere, reduced; β = 0 gives the L1 loss (as PyTorch).  Same shapes."""
+    _check_reduction("smooth_l1_loss", reduction)
+    beta = check_real("smooth_l1_loss", "beta", beta, low=0.0)
+    _loss_input("smooth_l1_loss", input)
+    target = _check_same_shape("smooth_l1_loss", input, target)
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    return _reduce(SmoothL1.apply(input, target.to(input.dtype), beta=beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Huber loss: ½(input − target)² where |input − target| < δ, δ(|input − target| − ½δ)
+    elsewhere, reduced (δ > 0).  Same shapes.  ``weight`` exists for PyTorch's argument
+    order; only None works."""
+    _check_reduction("huber_loss", reduction)
+    delta = check_real("huber_loss", "delta", delta, low=0.0, low_open=True)
+    if weight is not None:
+        raise NotImplementedError("huber_loss: weight is not supported (only None)")
+    _loss_input("huber_loss", input)
+    target = _check_same_shape("huber_loss", input, target)
+    return _reduce(Huber.apply(input, target.to(input.dtype), delta=delta), reduction)

@@ -59,6 +59,23 @@ def small(rng, shape):
     return rng.uniform(-1.0, 1.0, shape)
 
 
+def uniform(low, high):
+    """Values in [low, high] (inside an op's domain, away from its poles)."""
+    def gen(rng, shape):
+        return rng.uniform(low, high, shape)
+    return gen
+
+
+def off_grid(step=1.0, offset=0.0, margin=0.2):
+    """Values k·step + offset + u with |u| ≤ step/2 − margin·step: at least margin·step
+    from every jump of a rounding op (jumps at k·step + offset ± step/2)."""
+    def gen(rng, shape):
+        k = rng.integers(-3, 4, shape)
+        u = rng.uniform(-(0.5 - margin), 0.5 - margin, shape)
+        return (k + u) * step + offset
+    return gen
+
+
 # -- shape strategies --------------------------------------------------------------------
 
 one_shape = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4).map(
@@ -294,6 +311,46 @@ OPS = [
     Op("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"),
        lambda a: 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3))),
        one_shape),
+    Op("sin", F.sin, np.sin, one_shape),
+    Op("cos", F.cos, np.cos, one_shape),
+    Op("tan", F.tan, lambda a: np.sin(a) / np.cos(a), one_shape, (uniform(-1.2, 1.2),)),
+    Op("asin", F.asin, np.arcsin, one_shape, (uniform(-0.9, 0.9),)),
+    Op("acos", F.acos, np.arccos, one_shape, (uniform(-0.9, 0.9),)),
+    Op("atan", F.atan, np.arctan, one_shape),
+    Op("atan2", F.atan2, np.arctan2, broadcast_pair, (away_from(0.0), normal)),
+    Op("sinh", F.sinh, lambda a: (np.exp(a) - np.exp(-a)) / 2, one_shape),
+    Op("cosh", F.cosh, lambda a: (np.exp(a) + np.exp(-a)) / 2, one_shape),
+    Op("log2", F.log2, lambda a: np.log(a) / np.log(2), one_shape, (positive,)),
+    Op("log10", F.log10, lambda a: np.log(a) / np.log(10), one_shape, (positive,)),
+    Op("log1p", F.log1p, lambda a: np.log(1 + a), one_shape, (uniform(-0.5, 2.0),)),
+    Op("expm1", F.expm1, lambda a: np.exp(a) - 1, one_shape),
+    Op("exp2", F.exp2, lambda a: 2.0 ** a, one_shape),
+    Op("square", F.square, lambda a: a * a, one_shape),
+    Op("rsqrt", F.rsqrt, lambda a: 1 / np.sqrt(a), one_shape, (positive,)),
+    Op("reciprocal", F.reciprocal, lambda a: 1 / a, one_shape, (away_from(0.0, margin=0.5),)),
+    Op("erf", F.erf, _erf, one_shape),
+    Op("sign", F.sign, lambda a: (a > 0).astype(float) - (a < 0), one_shape, (away_from(0.0),)),
+    Op("floor", F.floor, lambda a: a - np.mod(a, 1.0), one_shape, (off_grid(offset=0.5),)),
+    Op("ceil", F.ceil, lambda a: -np.floor(-a), one_shape, (off_grid(offset=0.5),)),
+    Op("trunc", F.trunc, np.fix, one_shape, (off_grid(offset=0.5),)),
+    Op("round", F.round, lambda a: np.floor(a + 0.5), one_shape, (off_grid(),)),
+    Op("round_decimals", lambda a: F.round(a, decimals=1), lambda a: np.floor(a * 10 + 0.5) / 10,
+       one_shape, (off_grid(step=0.1),)),
+    Op("softplus", F.softplus, lambda a: np.log1p(np.exp(a)), one_shape),
+    Op("softplus_beta_threshold", lambda a: F.softplus(a, beta=2.0, threshold=1.0),
+       lambda a: np.where(2 * a > 1, a, np.log1p(np.exp(2 * a)) / 2), one_shape,
+       (away_from(0.5),)),
+    Op("silu", F.silu, lambda a: a / (1 + np.exp(-a)), one_shape),
+    Op("elu", lambda a: F.elu(a, alpha=1.5), lambda a: np.where(a > 0, a, 1.5 * np.expm1(a)),
+       one_shape, (away_from(0.0),)),
+    Op("hardtanh", F.hardtanh, lambda a: np.minimum(np.maximum(a, -1), 1), one_shape,
+       (away_from(-1.0, 1.0),)),
+    Op("hardtanh_bounds", lambda a: F.hardtanh(a, -0.5, 1.5),
+       lambda a: np.minimum(np.maximum(a, -0.5), 1.5), one_shape, (away_from(-0.5, 1.5),)),
+    Op("relu6", F.relu6, lambda a: np.minimum(np.maximum(a, 0), 6), one_shape,
+       (away_from(0.0, 6.0, scale=7.0),)),
+    Op("logsigmoid", F.logsigmoid, lambda a: -np.log1p(np.exp(-a)), one_shape),
+    Op("mish", F.mish, lambda a: a * np.tanh(np.log1p(np.exp(a))), one_shape),
     Op("softmax", lambda a, axis: F.softmax(a, axis=axis), np_softmax, nonscalar,
        params=one_axis),
     Op("log_softmax", lambda a, axis: F.log_softmax(a, axis=axis),
@@ -307,12 +364,20 @@ OPS = [
     Op("mean", lambda a, axis, keepdims: a.mean(axis, keepdims),
        lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims), one_shape,
        params=axis_params),
-    Op("max", lambda a, axis, keepdims: a.max(axis, keepdims),
+    # NumPy's form (axis=, values only); the dim form is the "max_dim" row below
+    Op("max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
        lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), one_shape, (distinct,),
        params=axis_params),
-    Op("min", lambda a, axis, keepdims: a.min(axis, keepdims),
+    Op("max_dim", lambda a: a.max(1).values,
+       lambda a: np.take_along_axis(a, np.expand_dims(a.argmax(1), 1), 1)[:, 0],
+       matrices, (distinct,)),
+    # NumPy's form (axis=, values only); the dim form is the "min_dim" row below
+    Op("min", lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims),
        lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims), one_shape, (distinct,),
        params=axis_params),
+    Op("min_dim", lambda a: a.min(1).values,
+       lambda a: np.take_along_axis(a, np.expand_dims(a.argmin(1), 1), 1)[:, 0],
+       matrices, (distinct,)),
     Op("var", lambda a, axis, keepdims, correction: a.var(axis, keepdims, correction),
        lambda a, axis, keepdims, correction: a.var(axis=axis, keepdims=keepdims,
                                                    ddof=correction),

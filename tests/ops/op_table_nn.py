@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad import functional as F
 
-from .op_table import Op, distinct, normal, positive
+from .op_table import Op, distinct, normal, positive, uniform
 
 # -- joint strategies: (shapes, params) -----------------------------------------------------
 
@@ -76,6 +76,14 @@ def embedding_case(draw):
 def same_shape_pair(draw):
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
     return (shape, shape), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@st.composite
+def robust_loss_case(draw, name):
+    """Same shapes, a reduction and β (smooth L1; 0 is L1) or δ (Huber)."""
+    shapes, params = draw(same_shape_pair())
+    values = [0.5, 1.0, 2.0] + ([0.0] if name == "beta" else [])
+    return shapes, {**params, name: draw(st.sampled_from(values))}
 
 
 @st.composite
@@ -194,6 +202,18 @@ def sdpa(q, k, v, attn_mask, is_causal):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
 
 
+def np_smooth_l1(a, t, reduction, beta):
+    d = np.abs(a - t)
+    if beta == 0:
+        return np_reduce(d, reduction)
+    return np_reduce(np.where(d < beta, d ** 2 / (2 * beta), d - beta / 2), reduction)
+
+
+def np_huber(a, t, reduction, delta):
+    d = np.abs(a - t)
+    return np_reduce(np.where(d < delta, d ** 2 / 2, delta * (d - delta / 2)), reduction)
+
+
 def unit_interval(rng, shape):
     return rng.uniform(0.05, 0.95, shape)
 
@@ -231,6 +251,10 @@ NN_OPS = [
     Op("l1_loss", lambda a, b, reduction: F.l1_loss(a, b, reduction),
        lambda a, b, reduction: np_reduce(np.abs(a - b), reduction), same_shape_pair(),
        (normal, lambda rng, s: np.zeros(s) + 5.0), joint=True),
+    Op("smooth_l1_loss", lambda a, b, reduction, beta: F.smooth_l1_loss(a, b, reduction, beta),
+       np_smooth_l1, robust_loss_case("beta"), (normal, uniform(-2.5, 2.5)), joint=True),
+    Op("huber_loss", lambda a, b, reduction, delta: F.huber_loss(a, b, reduction, delta),
+       np_huber, robust_loss_case("delta"), (normal, uniform(-2.5, 2.5)), joint=True),
     Op("binary_cross_entropy", lambda p, t, reduction: F.binary_cross_entropy(p, t, reduction),
        np_bce, same_shape_pair(), (unit_interval,), joint=True),
     Op("bce_with_logits",

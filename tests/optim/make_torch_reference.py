@@ -69,6 +69,13 @@ OPTIMIZER_CASES = [
      {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}, {}),
     ("adagrad-eps-maximize", "Adagrad", {"lr": 0.1, "eps": 1e-2, "maximize": True},
      {"grad_scale": 0.01}),
+    ("adadelta", "Adadelta", {}, {}),
+    ("adadelta-rho-eps-wd", "Adadelta",
+     {"lr": 0.5, "rho": 0.7, "eps": 1e-3, "weight_decay": 0.1}, {"grad_scale": 0.1}),
+    ("adadelta-maximize-groups-skip", "Adadelta", {"lr": 2.0, "maximize": True},
+     {"groups": [([0], {"rho": 0.5}), ([1, 2], {"eps": 1e-2})], "skip": [(1, 0), (3, 2)]}),
+    ("adadelta-float64", "Adadelta", {"rho": 0.95, "eps": 1e-8},
+     {"dtype": "float64", "grad_scale": 0.01}),
 ]
 
 # Named lr_lambda functions for LambdaLR (a JSON file cannot hold a function).

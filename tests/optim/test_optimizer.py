@@ -17,6 +17,7 @@ ALL_STATE = [
     (optim.AdamW, dict(lr=0.05)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    (optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.01)),
 ]
 ids = [cls.__name__ for cls, _ in ALL_STATE]
 
@@ -117,6 +118,8 @@ def test_bad_params_are_rejected(make, error, match):
     (optim.RMSprop, dict(momentum=-0.1), "momentum must be in"),
     (optim.Adagrad, dict(lr_decay=-0.1), "lr_decay must be in"),
     (optim.Adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (optim.Adadelta, dict(rho=1.5), r"Adadelta: rho must be in \[0.0, 1.0\], got 1.5"),
+    (optim.Adadelta, dict(eps=-1e-6), "Adadelta: eps must be in"),
 ])
 def test_bad_options_are_rejected_with_the_value(cls, options, match):
     w = minigrad.tensor([1.0], requires_grad=True)

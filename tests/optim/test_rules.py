@@ -104,8 +104,25 @@ def ref_adagrad(theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
     return out
 
 
+def ref_adadelta(theta, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+    """Zeiler (2012), with PyTorch's lr factor and ε inside both square roots."""
+    theta, out = theta.copy(), []
+    eg2 = np.zeros_like(theta)        # E[g²]
+    edx2 = np.zeros_like(theta)       # E[Δx²]
+    for g in grads:
+        if g is not None:
+            g = -g if maximize else g
+            g = g + weight_decay * theta
+            eg2 = rho * eg2 + (1 - rho) * g ** 2
+            dx = np.sqrt(edx2 + eps) / np.sqrt(eg2 + eps) * g
+            edx2 = rho * edx2 + (1 - rho) * dx ** 2
+            theta = theta - lr * dx
+        out.append(theta)
+    return out
+
+
 REFERENCES = {"SGD": ref_sgd, "Adam": ref_adam, "AdamW": ref_adamw, "RMSprop": ref_rmsprop,
-              "Adagrad": ref_adagrad}
+              "Adagrad": ref_adagrad, "Adadelta": ref_adadelta}
 
 
 def run_minigrad(name, options, thetas, grad_seqs, dtype):
@@ -160,8 +177,17 @@ def adagrad_options(draw):
                 eps=draw(st.sampled_from([1e-10, 1e-3, 0.1])), maximize=draw(st.booleans()))
 
 
+@st.composite
+def adadelta_options(draw):
+    return dict(lr=draw(st.sampled_from([0.1, 0.5, 1.0])),
+                rho=draw(st.sampled_from([0.0, 0.5, 0.9, 0.99])),
+                eps=draw(st.sampled_from([1e-6, 1e-3, 0.1])), weight_decay=draw(small),
+                maximize=draw(st.booleans()))
+
+
 OPTION_STRATEGIES = {"SGD": sgd_options(), "Adam": adam_options(), "AdamW": adam_options(),
-                     "RMSprop": rmsprop_options(), "Adagrad": adagrad_options()}
+                     "RMSprop": rmsprop_options(), "Adagrad": adagrad_options(),
+                     "Adadelta": adadelta_options()}
 
 
 @st.composite
@@ -197,6 +223,7 @@ FLOAT32_CASES = [
     ("AdamW", dict(lr=0.05, betas=(0.8, 0.99))),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    ("Adadelta", dict(lr=1.0, rho=0.9, weight_decay=0.01)),
 ]
 
 

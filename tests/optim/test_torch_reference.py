@@ -58,7 +58,7 @@ def assert_trajectory_matches(case, trajectory):
 def test_reference_file_is_current():
     assert REFERENCE["torch_version"].startswith("2.")
     names = {case["optimizer"] for case in OPTIMIZER_CASES.values()}
-    assert names == {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad"}
+    assert names == {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"}
     kinds = {spec[0] for case in SCHEDULER_CASES.values() for spec in case["schedulers"]}
     assert kinds == set(lr_scheduler.__all__) - {"LRScheduler"}
 

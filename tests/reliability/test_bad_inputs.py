@@ -46,6 +46,7 @@ def test_every_op_table_row_has_a_bad_input():
 SHAPE_FREE_LAYERS = {
     # elementwise: any shape and any floating dtype is valid input
     "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Dropout",
+    "SiLU", "ReLU6", "LogSigmoid", "Mish",
     # containers: their errors are their layers' (see Sequential_inner_mismatch)
     "ModuleList", "Module", "Parameter",
 }
