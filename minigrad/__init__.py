@@ -32,6 +32,9 @@ from .functional import (abs, add, broadcast_to, cat, clamp, clip, concatenate, 
                          max_pool2d, maximum, mean, min, minimum, mul, permute, pow, relu,
                          reshape, sigmoid, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
                          transpose, unsqueeze, var, where)
+from .functional import (acos, asin, atan, atan2, ceil, cos, cosh, erf, exp2,  # noqa: E402
+                         expm1, floor, log1p, log2, log10, neg, reciprocal, round, rsqrt,
+                         sign, sin, sinh, square, tan, trunc)
 TENSOR_FUNCTIONS = ("all", "any", "argmax", "argmin", "clone", "detach", "eq", "ge", "gt",
                     "le", "logical_not", "lt", "mm", "narrow", "ne", "t")
 globals().update({name: getattr(Tensor, name) for name in TENSOR_FUNCTIONS})
@@ -58,6 +61,16 @@ def __getattr__(name):
                          f"minigrad (docs/pytorch.md lists the PyTorch names it has)")
 
 
+class Size(tuple):
+    """PyTorch's ``torch.Size``: a tuple of ints (``x.shape`` is a plain tuple, equal to it)."""
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when |input − other| ≤ atol + rtol·|other| everywhere (PyTorch's rule)."""
+    return bool(_np.allclose(input.numpy(), other.numpy(), rtol=rtol, atol=atol,
+                             equal_nan=equal_nan))
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -79,9 +92,13 @@ __all__ = [
     "mean", "min", "minimum", "mul", "permute", "pow", "relu", "reshape", "sigmoid",
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose",
     "unsqueeze", "var", "where", *TENSOR_FUNCTIONS,
+    "acos", "asin", "atan", "atan2", "ceil", "cos", "cosh", "erf", "exp2", "expm1", "floor",
+    "log1p", "log2", "log10", "neg", "reciprocal", "round", "rsqrt", "sign", "sin", "sinh",
+    "square", "tan", "trunc",
     "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
     "float", "double", "half", "long", "int", "short", "bool", "dtype", "device",
     "set_default_dtype", "get_default_dtype", "is_tensor", "is_floating_point", "numel",
+    "Size", "allclose",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "manual_seed", "Generator", "gradcheck", "GradcheckError",

@@ -803,6 +803,79 @@ class Tensor:
         return _ops.matmul(self, other)
 
     # -- masks, selection, sampling -------------------------------------------------------
+    # -- more pointwise math (formulas in minigrad/ops/elementwise.py) -------------------
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def asin(self):
+        return _ops.asin(self)
+
+    def acos(self):
+        return _ops.acos(self)
+
+    def atan(self):
+        return _ops.atan(self)
+
+    def sinh(self):
+        return _ops.sinh(self)
+
+    def cosh(self):
+        return _ops.cosh(self)
+
+    def log2(self):
+        return _ops.log2(self)
+
+    def log10(self):
+        return _ops.log10(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def exp2(self):
+        return _ops.exp2(self)
+
+    def square(self):
+        return _ops.square(self)
+
+    def rsqrt(self):
+        return _ops.rsqrt(self)
+
+    def reciprocal(self):
+        return _ops.reciprocal(self)
+
+    def erf(self):
+        return _ops.erf(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def atan2(self, other):
+        return _ops.atan2(self, other)
+
+    def round(self, *, decimals=0):
+        return _ops.round(self, decimals=decimals)
+
     def masked_fill(self, mask, value):
         return _ops.masked_fill(self, mask, value)
 

@@ -1270,6 +1270,12 @@ case("from_numpy_big_endian", SIZES, "`from_numpy` of a big-endian array (it mus
      lambda tmp: {"a": np.arange(3, dtype=">f4")}, lambda o: minigrad.from_numpy(o.a),
      TypeError, ["from_numpy: the array has the non-native byte order of dtype '>f4'",
                  "minigrad.tensor(array) copies it into float32"])
+case("max_dim_out_of_range", SIZES, "`x.max(2)` of a matrix",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.max(2), ValueError,
+     ["max: axis 2 is out of range for a 2-d tensor", "expected -2 ≤ axis < 2"], ["max_dim"])
+case("min_dim_float", SIZES, "`x.min(1.0)`: a float dim",
+     lambda tmp: {"x": T(2, 3)}, lambda o: o.x.min(1.0), TypeError,
+     ["min: axis must be an int", "1.0 (float)"], ["min_dim"])
 case("randint_float_low", SIZES, "`randint` with a float bound",
      lambda tmp: {"rng": mg_random}, lambda o: minigrad.randint(0.5, 3, (2,)), TypeError,
      ["randint: low must be an int", "0.5 (float)"])

@@ -172,6 +172,21 @@ CALLS = [
      ["expand: the size must be ints", "3.0 (float)"]),
     ("F.layer_norm", lambda: F.layer_norm(x(), (3.0,)), TypeError,
      ["layer_norm: the size must be ints", "3.0 (float)"]),
+    ("Tensor.narrow", lambda: x().narrow(0.5, 0, 1), TypeError,
+     ["narrow: axis must be an int", "0.5"]),
+    ("Tensor.narrow", lambda: x().narrow(1, 0, -1), ValueError,
+     ["narrow: length must be an int ≥ 0", "-1"]),
+    ("Tensor.narrow", lambda: x().narrow(1, 2.0, 1), TypeError,
+     ["narrow: start must be an int", "2.0 (float)"]),
+    ("Tensor.new_zeros", lambda: x().new_zeros(2, 1.5), TypeError,
+     ["zeros: the size must be ints", "1.5 (float)"]),
+    ("Tensor.new_ones", lambda: x().new_ones(-1), ValueError,
+     ["ones: the size must be ints ≥ 0", "-1"]),
+    ("Tensor.new_full", lambda: x().new_full((2, "2"), 1.0), TypeError,
+     ["full: the size must be ints", "'2' (str)"]),
+    ("Tensor.max", lambda: x().max(1.5), TypeError, ["max: axis must be an int", "1.5"]),
+    ("Tensor.min", lambda: x().min(dim=3), ValueError,
+     ["min: axis 3 is out of range for a 2-d tensor"]),
     ("Tensor.multinomial", lambda: minigrad.ones(3).multinomial(0), ValueError,
      ["multinomial: num_samples must be a positive int", "0"]),
     ("Tensor.requires_grad", lambda: minigrad.tensor([1.0], requires_grad="no"), TypeError,
@@ -227,27 +242,79 @@ CALLS = [
     ("nn.GRU", lambda: nn.GRU(3, 0), ValueError, ["GRU: hidden_size must be an int ≥ 1", "0"]),
     ("nn.GRU", lambda: nn.GRU(3, 4, num_layers=True), ValueError,
      ["GRU: num_layers must be an int ≥ 1", "True"]),
+    # issue 20: PyTorch's creation and random functions (minigrad.creation, exported as
+    # minigrad.X)
+    ("minigrad.empty", lambda: minigrad.creation.empty(2, 2.5), TypeError,
+     ["empty: the size must be ints", "2.5 (float)"]),
+    ("minigrad.empty", lambda: minigrad.creation.empty(size=(3, -1)), ValueError,
+     ["empty: the size must be ints ≥ 0", "-1"]),
+    ("minigrad.zeros", lambda: minigrad.creation.zeros(2, size=(3,)), TypeError,
+     ["zeros: the size was given twice", "size=(3,)"]),
+    ("minigrad.randn", lambda: minigrad.creation.randn(size=(2, "3")), TypeError,
+     ["randn: the size must be ints", "'3' (str)"]),
+    ("minigrad.randperm", lambda: minigrad.creation.randperm(2.5), TypeError,
+     ["randperm: n must be an int ≥ 0", "2.5 (float)"]),
+    ("minigrad.randperm", lambda: minigrad.creation.randperm(-1), ValueError,
+     ["randperm: n must be an int ≥ 0", "-1"]),
+    ("minigrad.normal", lambda: minigrad.creation.normal(0.0, 1.0, (2, 0.5)), TypeError,
+     ["normal: the size must be ints", "0.5 (float)"]),
+    ("minigrad.normal", lambda: minigrad.creation.normal(0.0, 1.0, -2), ValueError,
+     ["normal: the size must be ints ≥ 0", "-2"]),
+    ("minigrad.linspace", lambda: minigrad.creation.linspace("0", 1, 5), TypeError,
+     ["linspace: start must be a finite number", "'0' (str)"]),
+    ("minigrad.linspace", lambda: minigrad.creation.linspace(0, 1, 2.0), TypeError,
+     ["linspace: steps must be an int ≥ 0", "2.0 (float)"]),
+    ("minigrad.logspace", lambda: minigrad.creation.logspace(0, float("nan"), 3), ValueError,
+     ["logspace: end must be a finite number", "nan"]),
+    ("minigrad.logspace", lambda: minigrad.creation.logspace(0, 2, -3), ValueError,
+     ["logspace: steps must be an int ≥ 0", "-3"]),
+    ("minigrad.randint_like", lambda: minigrad.creation.randint_like(x(), 0.5, 3), TypeError,
+     ["randint_like: low must be an int", "0.5 (float)"]),
+    ("minigrad.randint_like", lambda: minigrad.creation.randint_like(x(), 4, 2), ValueError,
+     ["randint_like: expected low < high", "low=4", "high=2"]),
+    ("minigrad.data.RandomSampler",
+     lambda: minigrad.data.RandomSampler(range(4), num_samples=2.0), TypeError,
+     ["RandomSampler: num_samples must be None or an int ≥ 1", "2.0 (float)"]),
+    ("minigrad.data.WeightedRandomSampler",
+     lambda: minigrad.data.WeightedRandomSampler([1, 1], num_samples=-1), ValueError,
+     ["WeightedRandomSampler: num_samples must be an int ≥ 1", "-1"]),
+    ("minigrad.data.BatchSampler",
+     lambda: minigrad.data.BatchSampler(range(4), "2", False), TypeError,
+     ["BatchSampler: batch_size must be an int ≥ 1", "'2' (str)"]),
+    ("minigrad.data.DataLoader",
+     lambda: minigrad.data.DataLoader(np.zeros(4), num_workers=0.5), TypeError,
+     ["DataLoader: num_workers must be an int ≥ 0", "0.5 (float)"]),
+    ("minigrad.data.DataLoader",
+     lambda: minigrad.data.DataLoader(np.zeros(4), prefetch_factor=0), ValueError,
+     ["DataLoader: prefetch_factor must be None or an int ≥ 1", "got 0"]),
+    ("minigrad.data.random_split",
+     lambda: minigrad.data.random_split(np.zeros(4), [2, 2]), TypeError,
+     ["random_split: dataset must be a Dataset", "ndarray"]),
+    ("minigrad.data.random_split",
+     lambda: minigrad.data.random_split(minigrad.data.TensorDataset(np.zeros(4)), [2, 2],
+                                        seed=-3), ValueError,
+     ["random_split: seed must be None or an int ≥ 0", "-3"]),
 ]
 
 
 def _public_callables():
-    """(name, callable) for every public function, Tensor method and nn layer."""
-    for name in minigrad.__all__:
-        obj = getattr(minigrad, name)
-        if inspect.isfunction(obj):
-            yield f"minigrad.{name}", obj
-    for name in F.__all__:
-        obj = getattr(F, name)
-        if inspect.isfunction(obj) and getattr(minigrad, name, None) is not obj:
-            yield f"F.{name}", obj
+    """(names, callable) for every public function, Tensor method and nn layer; a function
+    public under several names (``minigrad.sum`` is ``F.sum``) comes once, with all of them."""
+    functions = {}
+    for prefix, module in (("minigrad", minigrad), ("F", F)):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                functions.setdefault(id(obj), ([], obj))[0].append(f"{prefix}.{name}")
     for name, obj in vars(minigrad.Tensor).items():
         if (not name.startswith("_") or name in ("__getitem__", "__setitem__")) \
                 and inspect.isfunction(obj):
-            yield f"Tensor.{name}", obj
+            functions.setdefault(id(obj), ([], obj))[0].append(f"Tensor.{name}")
+    yield from ((tuple(names), obj) for names, obj in functions.values())
     for name in nn.__all__:
         obj = getattr(nn, name)
         if inspect.isclass(obj) and issubclass(obj, nn.Module):
-            yield f"nn.{name}", obj.__init__
+            yield (f"nn.{name}",), obj.__init__
 
 
 def _takes_a_size_axis_or_index(fn):
@@ -278,8 +345,8 @@ DELEGATES = {
 
 def test_every_function_with_a_size_axis_or_index_is_listed():
     listed = {name for name, *_ in CALLS}
-    missing = sorted(name for name, fn in _public_callables()
-                     if _takes_a_size_axis_or_index(fn) and name not in listed | DELEGATES)
+    missing = sorted(names[0] for names, fn in _public_callables()
+                     if _takes_a_size_axis_or_index(fn) and not set(names) & (listed | DELEGATES))
     assert not missing, f"public functions with a size, axis or index and no row: {missing}"
 
 
