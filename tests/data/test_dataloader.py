@@ -5,7 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
-from minigrad.data import DataLoader, Dataset, Subset, TensorDataset, random_split
+from minigrad.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSampler,
+                           Subset, TensorDataset, default_collate, random_split)
+from minigrad.data.dataset import has_fast_batches
 
 
 def data(n=10):
@@ -21,6 +23,8 @@ def test_tensor_dataset_items_and_errors():
     xi, yi = ds[4]
     np.testing.assert_array_equal(xi, x[4])
     assert int(yi) == 4
+    assert isinstance(xi, minigrad.Tensor) and isinstance(yi, minigrad.Tensor)    # PyTorch's
+    assert xi.dtype == np.float32 and yi.shape == () and yi.dtype == np.int64
     with pytest.raises(ValueError, match=r"equal first dimensions, got shapes \(10, 3\), \(9,\)"):
         TensorDataset(x, y[:9])
     with pytest.raises(ValueError, match="at least one array"):
@@ -277,6 +281,42 @@ class Pairs(Dataset):
     (lambda ds: random_split(ds, [3, 2], seed="0"), TypeError, ["random_split: seed",
                                                                 "'0' (str)"]),
     (lambda ds: random_split("abc", [3]), TypeError, ["random_split: dataset", "str"]),
+    (lambda ds: random_split(ds, [3, 2], 0), TypeError, ["random_split: generator",
+                                                         "minigrad.Generator", "seed=0"]),
+    (lambda ds: DataLoader(ds, num_workers=-1), ValueError, ["DataLoader: num_workers",
+                                                             "int ≥ 0", "got -1"]),
+    (lambda ds: DataLoader(ds, num_workers=1.0), TypeError, ["DataLoader: num_workers",
+                                                             "1.0 (float)"]),
+    (lambda ds: DataLoader(ds, pin_memory="yes"), TypeError, ["DataLoader: pin_memory",
+                                                              "'yes' (str)"]),
+    (lambda ds: DataLoader(ds, collate_fn=3), TypeError, ["DataLoader: collate_fn",
+                                                          "3 (int)"]),
+    (lambda ds: DataLoader(ds, generator=0), TypeError, ["DataLoader: generator",
+                                                         "minigrad.Generator", "0 (int)"]),
+    (lambda ds: DataLoader(ds, generator=minigrad.Generator(), seed=1), ValueError,
+     ["DataLoader: give generator= or seed=, not both"]),
+    (lambda ds: DataLoader(ds, shuffle=True, sampler=[0, 1]), ValueError,
+     ["DataLoader: sampler option is mutually exclusive with shuffle"]),
+    (lambda ds: DataLoader(ds, sampler=3), TypeError, ["DataLoader: sampler", "3 (int)"]),
+    (lambda ds: DataLoader(ds, batch_sampler=[[0]], batch_size=2), ValueError,
+     ["DataLoader: batch_sampler option is mutually exclusive"]),
+    (lambda ds: DataLoader(ds, prefetch_factor=2), ValueError, ["DataLoader: prefetch_factor",
+                                                                "num_workers > 0"]),
+    (lambda ds: DataLoader(ds, persistent_workers=True), ValueError,
+     ["DataLoader: persistent_workers option needs num_workers > 0"]),
+    (lambda ds: DataLoader(ds, timeout=-1), ValueError, ["DataLoader: timeout", "got -1"]),
+    (lambda ds: DataLoader(ds, batch_size=None), TypeError, ["DataLoader: batch_size",
+                                                             "None (NoneType)",
+                                                             "not implemented"]),
+    (lambda ds: RandomSampler(ds, num_samples=0), ValueError, ["RandomSampler: num_samples",
+                                                               "got 0"]),
+    (lambda ds: BatchSampler([0, 1], 2.0, False), TypeError, ["BatchSampler: batch_size",
+                                                              "2.0 (float)"]),
+    (lambda ds: BatchSampler([0, 1], 2, None), TypeError, ["BatchSampler: drop_last",
+                                                           "None (NoneType)"]),
+    (lambda ds: ConcatDataset([]), ValueError, ["ConcatDataset", "empty"]),
+    (lambda ds: ConcatDataset([ds, 3]), TypeError, ["ConcatDataset: datasets[1]",
+                                                    "3 (int)"]),
 ])
 @pytest.mark.parametrize("dataset", ["tensor", "generic"])
 def test_bad_arguments_raise_before_any_work(dataset, call, error, says):
@@ -288,3 +328,97 @@ def test_bad_arguments_raise_before_any_work(dataset, call, error, says):
     message = str(info.value)
     assert all(piece in message for piece in says), message
     assert minigrad.random.get_state() == before         # no draw was made
+
+
+# -- PyTorch's ways (issue 20, item 5) -------------------------------------------------------------
+class Augmented(TensorDataset):
+    """A TensorDataset whose subclass changes items: batches must come from __getitem__."""
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        return x * 2, y
+
+
+class Records(Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return {"x": np.full(2, i, np.float32), "meta": {"id": i, "name": f"n{i}"}}
+
+
+class Duck:
+    """Not a Dataset: only __len__ and __getitem__, as PyTorch allows."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return minigrad.tensor(np.float32(i)), i
+
+
+def test_which_datasets_batch_at_once():
+    x, y = data(6)
+    ds = TensorDataset(x, y)
+    assert has_fast_batches(ds) and has_fast_batches(Subset(ds, [1, 2]))
+    assert has_fast_batches(ds + Subset(ds, [0]))
+    assert not has_fast_batches(Augmented(x, y)) and not has_fast_batches(Squares())
+    assert not has_fast_batches(ds + Squares()) and not has_fast_batches(Duck())
+    assert not has_fast_batches(Subset(Augmented(x, y), [0]))
+
+
+def test_a_subclass_getitem_is_used_as_pytorch_does():
+    x, y = data(6)
+    xb, yb = next(iter(DataLoader(Augmented(x, y), batch_size=3)))
+    np.testing.assert_array_equal(xb.numpy(), x[:3] * 2)
+    assert yb.tolist() == [0, 1, 2]
+
+
+def test_dict_samples_are_collated_recursively():
+    batch = next(iter(DataLoader(Records(), batch_size=3)))
+    assert set(batch) == {"x", "meta"} and batch["x"].shape == (3, 2)
+    assert batch["meta"]["id"].tolist() == [0, 1, 2] and batch["meta"]["id"].dtype == np.int64
+    assert batch["meta"]["name"] == ["n0", "n1", "n2"]
+
+
+def test_duck_typed_datasets_and_lists_of_samples():
+    xb, yb = next(iter(DataLoader(Duck(), batch_size=4)))
+    assert xb.tolist() == [0, 1, 2, 3] and xb.dtype == np.float32 and yb.dtype == np.int64
+    samples = [(np.full(2, i, np.float32), i) for i in range(5)]
+    batches = list(DataLoader(samples, batch_size=2))
+    assert [b[1].tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(TypeError, match="transform needs a dataset with get_batch"):
+        DataLoader(Duck(), transform=lambda a: a)
+
+
+def test_collate_fn_gets_the_samples():
+    x, y = data(6)
+    seen = []
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, collate_fn=seen.append)
+    list(loader)
+    assert [len(b) for b in seen] == [4, 2]
+    assert all(isinstance(f, minigrad.Tensor) for f in seen[0][0])
+    assert loader.collate_fn == seen.append
+    assert DataLoader(Records()).collate_fn is default_collate
+
+
+def test_samplers_give_the_batch_indices():
+    x, y = data(10)
+    ds = TensorDataset(x, y)
+    loader = DataLoader(ds, batch_size=3, sampler=[9, 8, 7, 0])
+    assert [b[1].tolist() for b in loader] == [[9, 8, 7], [0]] and len(loader) == 2
+    loader = DataLoader(ds, batch_sampler=[[1, 1], [5]])
+    assert [b[1].tolist() for b in loader] == [[1, 1], [5]] and loader.batch_size is None
+    with pytest.raises(ValueError, match=r"DataLoader: indices must be in \[-10, 10\)"):
+        list(DataLoader(ds, sampler=[10]))
+
+
+def test_loaders_own_samplers_keep_the_lazy_orders():
+    x, y = data(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=5)
+    assert isinstance(loader.sampler, RandomSampler)
+    assert isinstance(loader.batch_sampler, BatchSampler)
+    order = np.random.default_rng(5).permutation(10)
+    assert list(loader.batch_sampler) == [order[:4].tolist(),
+                                                          order[4:8].tolist(),
+                                                          order[8:].tolist()]

@@ -88,10 +88,10 @@ case("load_bytes_path_with_nul", SAVING, "`load(b\"model\\x00.npz\")`: a NUL in 
 case("load_bytes_path_missing", SAVING, "`load` of a bytes path that does not exist",
      lambda tmp: {"path": tmp / "missing.npz"}, lambda o: minigrad.load(bytes(o.path)),
      FileNotFoundError, ["No such file or directory", "'missing.npz'"])
-case("load_file_object", SAVING, "`load` of a file object instead of a path",
+case("load_text_file_object", SAVING, "`load` of a file opened in text mode",
      lambda tmp: {"path": saved_model_file(tmp, "model.npz")},
-     lambda o: minigrad.load(io.BytesIO(o.path.read_bytes())), TypeError,
-     ["load: path must be a file path (str, bytes or os.PathLike)", "got BytesIO"])
+     lambda o: minigrad.load(io.StringIO("not bytes")), TypeError,
+     ["load: f is a file opened in text mode (StringIO)", "open it with mode 'rb'"])
 case("load_directory", SAVING, "`load` of a directory",
      lambda tmp: {"dir": directory(tmp, "checkpoints")}, lambda o: minigrad.load(o.dir),
      IsADirectoryError, ["load: 'checkpoints'", "expected a file, got a directory"])
