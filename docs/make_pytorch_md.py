@@ -36,19 +36,27 @@ NAMESPACES = [
 # minigrad's own names, on purpose not PyTorch's (NumPy's spellings, minigrad's tools)
 MINIGRAD_ONLY = {
     "minigrad": {
-        "bool_", "concatenate", "clip", "use_kernels", "CudaUnavailableError",
+        "bool_", "use_kernels", "CudaUnavailableError",
         "GraphFreedError", "AnomalyError", "GradcheckError", "gradcheck", "trace_backward",
         "BackwardTrace", "doctor", "save_checkpoint", "load_checkpoint",
         "CheckpointFormatError", "backend", "data", "dtypes", "metrics", "functional",
-        "random", "TENSOR_FUNCTIONS", "Function",
+        "random", "TENSOR_FUNCTIONS", "Function", "detect_anomaly", "set_detect_anomaly",
     },
-    "minigrad.Tensor": {"xp", "clip", "broadcast_to", "data", "logsumexp"},
+    "minigrad.nn": {"IncompatibleKeys"},
+    "minigrad.nn.utils": {"l1_penalty"},
+    "minigrad.autograd": {"FunctionCtx", "once_differentiable"},   # torch.autograd.function.*
+    "minigrad.Tensor": {"xp"},
     "minigrad.functional": {"concatenate", "clip", "broadcast_to", "sum", "mean", "max",
                             "min", "var", "std", "reshape", "transpose", "permute",
                             "flatten", "squeeze", "unsqueeze", "exp", "log", "sqrt", "abs",
                             "add", "sub", "mul", "div", "pow", "where", "maximum", "minimum",
                             "matmul", "cat", "stack", "gather", "tril", "triu",
-                            "masked_fill", "topk", "clamp", "logsumexp"},
+                            "masked_fill", "topk", "clamp", "logsumexp",
+                            # pointwise math: torch.X and Tensor methods, not torch's F
+                            "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh",
+                            "cosh", "log2", "log10", "log1p", "expm1", "exp2", "square",
+                            "rsqrt", "reciprocal", "erf", "sign", "floor", "ceil", "trunc",
+                            "round", "neg"},
     "minigrad.cuda": {"status"},
 }
 

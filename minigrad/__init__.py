@@ -13,15 +13,17 @@ import numpy as _np
 
 from . import accelerator, backend, backends, cuda, dtypes, random
 from .backend import CudaUnavailableError, device, use_kernels
-from .creation import (arange, eye, from_numpy, full, multinomial, ones, ones_like, rand,
-                       randint, randn, zeros, zeros_like)
+from .backend import get_default_device, set_default_device
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                       logspace, multinomial, normal, ones, ones_like, rand, rand_like,
+                       randint, randint_like, randn, randn_like, randperm, zeros, zeros_like)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
                      int64, set_default_dtype, uint8)
 from .function import AnomalyError, Function, GraphFreedError
 from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled,
                         no_grad, set_detect_anomaly, set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
-from .random import Generator, manual_seed
+from .random import Generator, initial_seed, manual_seed, seed
 from .tensor import Tensor, as_tensor, tensor
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from .functional import gather, masked_fill, topk, tril, triu  # noqa: E402
@@ -38,7 +40,7 @@ from .functional import (acos, asin, atan, atan2, ceil, cos, cosh, erf, exp2,  #
 TENSOR_FUNCTIONS = ("all", "any", "argmax", "argmin", "clone", "detach", "eq", "ge", "gt",
                     "le", "logical_not", "lt", "mm", "narrow", "ne", "t")
 globals().update({name: getattr(Tensor, name) for name in TENSOR_FUNCTIONS})
-from . import data, metrics, nn, optim, utils  # noqa: E402
+from . import autograd, data, metrics, nn, optim, utils  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from .trace import BackwardTrace, trace_backward  # noqa: E402
@@ -67,8 +69,9 @@ class Size(tuple):
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when |input − other| ≤ atol + rtol·|other| everywhere (PyTorch's rule)."""
-    return bool(_np.allclose(input.numpy(), other.numpy(), rtol=rtol, atol=atol,
-                             equal_nan=equal_nan))
+    # (``bool`` is minigrad.bool in this namespace; np.allclose returns a Python bool)
+    return _np.allclose(input.numpy(), other.numpy(), rtol=rtol, atol=atol,
+                        equal_nan=equal_nan)
 
 
 def is_tensor(obj):
@@ -85,7 +88,9 @@ def numel(t):
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Function", "GraphFreedError",
     "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
-    "randn", "rand", "randint", "multinomial", "from_numpy",
+    "randn", "rand", "randint", "multinomial", "from_numpy", "empty", "empty_like",
+    "full_like", "linspace", "logspace", "normal", "rand_like", "randn_like", "randint_like",
+    "randperm", "seed", "initial_seed", "set_default_device", "get_default_device",
     "tril", "triu", "gather", "masked_fill", "topk",
     "abs", "add", "broadcast_to", "cat", "clamp", "clip", "concatenate", "conv2d", "div", "exp",
     "flatten", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d", "maximum",
@@ -106,6 +111,6 @@ __all__ = [
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",
     "doctor",
-    "accelerator", "backend", "backends", "cuda", "data", "dtypes", "functional", "metrics",
-    "nn", "optim", "random", "utils",
+    "accelerator", "autograd", "backend", "backends", "cuda", "data", "dtypes", "functional",
+    "metrics", "nn", "optim", "random", "utils",
 ]

@@ -72,7 +72,8 @@ CUDA = device("cuda")
 DEVICES = (CPU, CUDA)
 
 __all__ = [
-    "device", "CPU", "CUDA", "DEVICES", "CudaUnavailableError", "KernelNotFoundError",
+    "device", "CPU", "CUDA", "DEVICES", "set_default_device", "get_default_device",
+    "CudaUnavailableError", "KernelNotFoundError",
     "normalize_device", "device_of", "array_module", "xp_for", "to_device",
     "cuda_status", "is_cuda_available", "use_cuda_module",
     "kernel", "available_kernels", "selected_kernel", "use_kernels",
@@ -109,6 +110,21 @@ def normalize_device(device):
     if name not in DEVICES:
         raise ValueError(f"unknown device {str(device)!r}: expected 'cpu' or 'cuda'")
     return CPU if name == CPU else CUDA
+
+
+_default_device = [CPU]
+
+
+def set_default_device(device):
+    """The device of tensors that creation functions and layers make when given no
+    ``device`` (PyTorch's ``torch.set_default_device``); "cuda" must be usable."""
+    device = normalize_device(device)
+    xp_for(device)                 # raises CudaUnavailableError with the reason
+    _default_device[0] = device
+
+
+def get_default_device():
+    return _default_device[0]
 
 
 def device_of(array):

@@ -48,6 +48,9 @@ class Function:
     saved = ()
     out_dtype = None
     freed = False
+    # backward may return None for an input that needs a gradient, meaning "none flows
+    # there" (PyTorch's rule for custom autograd.Functions); built-in ops may not
+    none_is_no_gradient = False
     # when something was saved: (each input's version count, the output's counter, its
     # count, id of the output's memory), checked by backward (see _check_versions)
     saved_versions = None
@@ -86,7 +89,7 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors; the result records this node when a gradient is needed."""
         first = inputs[0]
-        kind = type(getattr(first, "data", None))
+        kind = type(getattr(first, "_data", None))
         track = False
         for t in inputs:
             if not isinstance(t, Tensor) or type(t._data) is not kind:
@@ -268,7 +271,7 @@ def _check_not_freed(fn):
             f"the first backward() to keep it")
 
 
-def run_backward(root, dy, retain_graph=False, on_node=None):
+def run_backward(root, dy, retain_graph=False, on_node=None, accumulate=True):
     """Propagate ``dy`` = ∂L/∂root back to every leaf that requires grad.
 
     Leaves accumulate into ``.grad``; intermediate tensors that called ``retain_grad()``
@@ -278,6 +281,8 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
     ``minigrad.trace_backward`` records the gradient norms this way.
     The ``.grad`` fields are written only once every node's backward has succeeded, so a
     backward that raises (a failed check, an in-place change found) leaves them as they were.
+    With ``accumulate=False`` no ``.grad`` is written at all (``minigrad.autograd.grad``
+    collects the gradients through ``on_node`` instead).
     """
     debug = is_anomaly_enabled()
     check_nan = debug and is_anomaly_check_nan_enabled()
@@ -285,14 +290,23 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
         anomaly.check_root_grad(dy)
     fn0 = root._fn
     if fn0 is None:                  # a leaf: its gradient is dy
-        root._accumulate(dy)
+        if accumulate:
+            root._accumulate(dy)
         return
     pending = {fn0: dy}              # node -> its summed dy (nodes hash by identity)
     # id(tensor) -> (tensor, its summed gradient): the .grad fields to fill at the end
     finished = {id(root): (root, dy)} if root._retains_grad else {}
     order = _topological_order(fn0)
     for fn in order:
-        dy = pending.pop(fn)
+        dy = pending.pop(fn, None)
+        if dy is None:
+            # no gradient reached this node: every consumer's backward returned None for
+            # it (only custom autograd.Functions may, see none_is_no_gradient)
+            if fn._thaw is not None:
+                fn._thaw()
+            if not retain_graph:
+                fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
+            continue
         try:
             if fn.saved_versions is not None:
                 fn._check_versions()
@@ -314,6 +328,9 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
                 continue
             data = x._data
             if type(dx) is not type(data) or dx.shape != data.shape or dx.dtype != data.dtype:
+                if dx is None and fn.none_is_no_gradient:
+                    checked.append(None)
+                    continue
                 dx = _checked_grad(fn, i, dx, x)
             checked.append(dx)
             if check_nan:
@@ -333,5 +350,6 @@ def run_backward(root, dy, retain_graph=False, on_node=None):
             fn._thaw()
         if not retain_graph:
             fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
-    for x, dx in finished.values():
-        x._accumulate(dx)
+    if accumulate:
+        for x, dx in finished.values():
+            x._accumulate(dx)

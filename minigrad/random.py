@@ -8,11 +8,20 @@ to JSON without pickle.
 """
 import numpy as np
 
-__all__ = ["Generator", "manual_seed", "generator", "initial_seed", "get_state", "set_state",
-           "generator_state", "set_generator_state", "state_of", "load_state_of", "numpy_rng"]
+__all__ = ["Generator", "manual_seed", "seed", "generator", "initial_seed", "get_state",
+           "set_state", "generator_state", "set_generator_state", "state_of", "load_state_of",
+           "numpy_rng"]
 
-_seed = None
-_generator = np.random.default_rng()
+
+def _fresh_seed():
+    """A non-deterministic 64-bit seed (from the operating system's entropy)."""
+    return int(np.random.SeedSequence().entropy) % 2**64
+
+
+# Seeded from the OS at import (so a program that never seeds differs between runs), with
+# the seed kept so that initial_seed() can report it, as PyTorch's does.
+_seed = _fresh_seed()
+_generator = np.random.default_rng(_seed)
 
 
 def manual_seed(seed):
@@ -28,6 +37,12 @@ def manual_seed(seed):
     return _seed
 
 
+def seed():
+    """Reseed minigrad's generator with a non-deterministic seed and return it (PyTorch's
+    ``torch.seed``)."""
+    return manual_seed(_fresh_seed())
+
+
 class Generator:
     """A generator of its own (PyTorch's ``torch.Generator``), for draws that must not move
     minigrad's global one: ``g = minigrad.Generator().manual_seed(42)``, then
@@ -35,8 +50,8 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self.device = device
-        self._seed = None
-        self._rng = np.random.default_rng()
+        self._seed = _fresh_seed()
+        self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed):
         """Reseed; returns the generator itself (so that it chains, as in PyTorch)."""
@@ -47,7 +62,12 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
         return self
 
+    def seed(self):
+        """Reseed with a non-deterministic seed; returns the seed."""
+        return self.manual_seed(_fresh_seed())._seed
+
     def initial_seed(self):
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def get_state(self):
@@ -70,7 +90,8 @@ def numpy_rng(generator=None, where="generator"):
 
 
 def initial_seed():
-    """The seed last given to :func:`manual_seed` (None when never seeded)."""
+    """The seed last given to :func:`manual_seed` (or :func:`seed`); before any, the
+    non-deterministic seed drawn at import."""
     return _seed
 
 

@@ -497,8 +497,9 @@ def load(f, map_location=None, weights_only=True):
                 if callable(map_location) else None)
         extra = (f"; {kind} (PyTorch's storage remapping) is not implemented" if kind
                  else "")
+        shown = kind if callable(map_location) else f"{map_location!r:.80}"   # no address
         raise TypeError(f"load: map_location must be None, 'cpu' or 'cuda' (or a "
-                        f"minigrad.device), got {map_location!r:.80}{extra}")
+                        f"minigrad.device), got {shown}{extra}")
     if not (weights_only is None or isinstance(weights_only, (bool, np.bool_))):
         raise TypeError(f"load: weights_only must be True, False or None, got "
                         f"{weights_only!r:.80} ({type(weights_only).__name__})")

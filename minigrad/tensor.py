@@ -281,7 +281,9 @@ class Tensor:
         return _creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
                               device=device or self.device)
 
-    new_empty = new_zeros          # "uninitialised" memory, filled with zeros here
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device or self.device)
 
     def cpu(self):
         return self.to("cpu")
@@ -559,15 +561,19 @@ class Tensor:
         src = self._inplace_operand(src, "copy_")
         return self._inplace("copy_", lambda d: self.xp.copyto(d, src))
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Fill with draws from N(mean, std²) (minigrad's seeded generator, as randn)."""
-        draw = _creation.randn(*self.shape, dtype=np.float64)._data * std + mean
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with draws from N(mean, std²) (minigrad's seeded generator, or
+        ``generator``, as randn)."""
+        draw = _creation.randn(*self.shape, dtype=np.float64, device="cpu",
+                               generator=generator)._data * std + mean
         return self.copy_(Tensor._wrap(backend.to_device(draw.astype(self.dtype),
                                                          self.device)))
 
-    def uniform_(self, a=0.0, b=1.0):
-        """Fill with draws from U(a, b) (minigrad's seeded generator, as rand)."""
-        draw = a + (b - a) * _creation.rand(*self.shape, dtype=np.float64)._data
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with draws from U(a, b) (minigrad's seeded generator, or ``generator``, as
+        rand)."""
+        draw = a + (b - a) * _creation.rand(*self.shape, dtype=np.float64, device="cpu",
+                                            generator=generator)._data
         return self.copy_(Tensor._wrap(backend.to_device(draw.astype(self.dtype),
                                                          self.device)))
 
@@ -891,8 +897,8 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
-    def multinomial(self, num_samples, replacement=False):
-        return _creation.multinomial(self, num_samples, replacement)
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _creation.multinomial(self, num_samples, replacement, generator=generator)
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
@@ -905,6 +911,9 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
 
     >>> x = minigrad.tensor([[1.0, 2.0]], requires_grad=True)   # float32, shape (1, 2)
     """
+    if device is None and not isinstance(data, (Tensor, np.ndarray, np.generic)) \
+            and not _is_cupy(data):
+        device = backend.get_default_device()    # Python data: minigrad.set_default_device
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 

@@ -3,6 +3,7 @@ name and is up to date, the kernel page lists exactly the registered implementat
 their defaults, and the docs map links every notebook and page.  (That the notebooks are
 committed clean and run is tests/test_notebooks.py's job.)"""
 import importlib.util
+import inspect
 import pathlib
 import re
 
@@ -108,3 +109,42 @@ def test_kernels_md_defaults_table_matches_the_registry():
     undocumented = {op: impl for op, impl in cpu.items()
                     if op not in documented and impl != "numpy"}
     assert not undocumented, f"CPU defaults missing from docs/kernels.md section 4: {undocumented}"
+
+
+@pytest.fixture(scope="module")
+def make_pytorch_md():
+    spec = importlib.util.spec_from_file_location("make_pytorch_md",
+                                                  DOCS / "make_pytorch_md.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pytorch_tables_are_up_to_date(make_pytorch_md):
+    text = (DOCS / "pytorch.md").read_text(encoding="utf-8")
+    assert text == make_pytorch_md.render(), \
+        "docs/pytorch.md is out of date: run `python docs/make_pytorch_md.py`"
+
+
+def test_pytorch_tables_list_only_real_pytorch_names(make_pytorch_md):
+    """Every name in the tables exists in PyTorch under that path, and every name left
+    out as minigrad's own does not (PyTorch as the oracle)."""
+    torch = pytest.importorskip("torch", reason="PyTorch (the oracle) is not installed")
+
+    def has(path, name):
+        obj = torch
+        for part in path.split(".")[1:]:
+            if not hasattr(obj, part):
+                importlib.import_module(f"{obj.__name__}.{part}")
+            obj = getattr(obj, part)
+        return hasattr(obj, name)
+    wrong = [f"{ns}.{n}" for ns, names in make_pytorch_md.tables().items() for n in names
+             if not has(ns, n)]
+    assert not wrong, f"not PyTorch names: {wrong}; add them to MINIGRAD_ONLY"
+    ours = {m: t for t, m, _ in make_pytorch_md.NAMESPACES}
+    # (modules such as minigrad.functional are left out: torch.functional is another thing)
+    listed_wrongly = [f"{ours[m]}.{n}" for m, names in make_pytorch_md.MINIGRAD_ONLY.items()
+                      for n in names if has(ours[m], n)
+                      and not inspect.ismodule(getattr(make_pytorch_md._resolve(m), n))]
+    assert not listed_wrongly, f"PyTorch has these, so they belong in the tables: " \
+                               f"{listed_wrongly}"

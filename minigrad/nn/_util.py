@@ -10,7 +10,7 @@ from . import init
 
 def empty_parameter(shape, dtype, device):
     """A zero Parameter of ``shape`` (float32 unless ``dtype``), filled by the layer's init."""
-    return Parameter(creation.zeros(*shape, dtype=dtype, device=device or "cpu"))
+    return Parameter(creation.zeros(*shape, dtype=dtype, device=device))
 
 
 def size(value, name, owner, minimum=0):

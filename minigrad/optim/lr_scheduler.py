@@ -149,8 +149,11 @@ class LRScheduler:
         self._step_count += 1
         self.last_epoch += 1
         values = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+        for group, lr, base in zip(self.optimizer.param_groups, values, self.base_lrs,
+                                   strict=True):
+            # a schedule that ends at 0 (LinearLR(end_factor=0)) can land a rounding error
+            # below it, -5.6e-18; that is 0, not a negative rate for step() to refuse
+            group["lr"] = 0.0 if -1e-12 * abs(base) <= lr < 0 else lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):

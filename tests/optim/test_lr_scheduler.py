@@ -236,3 +236,15 @@ def test_one_cycle_momentum_needs_an_optimizer_with_momentum():
     with pytest.raises(ValueError, match="cycle_momentum=True needs an optimizer with "):
         lrs.OneCycleLR(opt, 1.0, total_steps=10)
     lrs.OneCycleLR(opt, 1.0, total_steps=10, cycle_momentum=False)
+
+
+def test_a_schedule_that_ends_at_zero_steps_without_a_negative_rate():
+    """LinearLR's chained factors reach end_factor=0 as about -5.6e-18; the scheduler
+    sets 0, so that step(), which refuses negative rates, keeps working."""
+    opt = make_optimizer((0.1,))
+    sched = lrs.LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=3)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        assert opt.param_groups[0]["lr"] >= 0
+    assert opt.param_groups[0]["lr"] == 0.0

@@ -180,6 +180,8 @@ CALLS = [
      ["narrow: start must be an int", "2.0 (float)"]),
     ("Tensor.new_zeros", lambda: x().new_zeros(2, 1.5), TypeError,
      ["zeros: the size must be ints", "1.5 (float)"]),
+    ("Tensor.new_empty", lambda: x().new_empty(2, 2.5), TypeError,
+     ["empty: the size must be ints", "2.5 (float)"]),
     ("Tensor.new_ones", lambda: x().new_ones(-1), ValueError,
      ["ones: the size must be ints ≥ 0", "-1"]),
     ("Tensor.new_full", lambda: x().new_full((2, "2"), 1.0), TypeError,
