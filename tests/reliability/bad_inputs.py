@@ -1533,9 +1533,9 @@ def names():
 
 
 # Cases kept in their own modules (they import ``case``, the groups and the helpers above).
-from . import (bad_inputs_files, bad_inputs_math,  # noqa: E402,F401  (they register cases)
-               bad_inputs_pytorch, bad_inputs_rnn, bad_inputs_training,
-               bad_inputs_utils_data)
+from . import (bad_inputs_compression, bad_inputs_distributed,  # noqa: E402,F401
+               bad_inputs_files, bad_inputs_math, bad_inputs_pytorch, bad_inputs_rnn,
+               bad_inputs_training, bad_inputs_utils_data)       # (they register cases)
 
 GROUPS = [SHAPES, LAYERS, DTYPES, DEVICES, AUTOGRAD, STATE, OPTIM, FILES, CKPT, ARGS, SIZES,
           TRANSACTIONS, SAVING, DATA]

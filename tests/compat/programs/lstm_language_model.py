@@ -23,7 +23,7 @@ class CharLM(nn.Module):
 model = CharLM(len(vocab))
 rng = np.random.default_rng(8)
 with torch.no_grad():
-    for name, p in model.named_parameters():
+    for _, p in model.named_parameters():
         p.copy_(torch.tensor(rng.uniform(-0.2, 0.2, tuple(p.shape)), dtype=torch.float32))
 optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
 criterion = nn.CrossEntropyLoss()
