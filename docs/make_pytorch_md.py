@@ -26,6 +26,8 @@ NAMESPACES = [
     ("torch.nn.functional", "minigrad.functional", "__all__"),
     ("torch.nn.init", "minigrad.nn.init", "__all__"),
     ("torch.nn.utils", "minigrad.nn.utils", "__all__"),
+    ("torch.nn.utils.prune", "minigrad.nn.utils.prune", "__all__"),
+    ("torch.ao.quantization", "minigrad.quantization", "__all__"),
     ("torch.optim", "minigrad.optim", "__all__"),
     ("torch.optim.lr_scheduler", "minigrad.optim.lr_scheduler", "__all__"),
     ("torch.utils.data", "minigrad.utils.data", "__all__"),
@@ -58,6 +60,12 @@ MINIGRAD_ONLY = {
                             "rsqrt", "reciprocal", "erf", "sign", "floor", "ceil", "trunc",
                             "round", "neg"},
     "minigrad.cuda": {"status"},
+    "minigrad.nn.utils.prune": {"shrink", "sparsity_report"},
+    # PyTorch keeps these elsewhere (torch.ao.nn.quantized, torch.quantize_per_tensor, ...)
+    "minigrad.quantization": {"ConvReLU2d", "DynamicQuantizedLinear", "FakeQuantConv2d",
+                              "FakeQuantLinear", "LinearReLU", "QuantizedConv2d",
+                              "QuantizedLinear", "affine_qparams", "dequantize",
+                              "quantize_per_tensor", "quantize_weight"},
 }
 
 

@@ -116,3 +116,14 @@ DEFAULTS = {(op, device): impl for op, device, impl, _, _ in KERNELS
 DEFAULTS.update(_FASTEST)
 
 __all__ = ["KERNELS", "DEFAULTS"]
+
+# int8 × int8 → int32 products of the quantised layers (minigrad.quantization, issue 17).
+# Every implementation gives the same bits (integer arithmetic, tests/kernels/test_qgemm.py).
+KERNELS += (
+    ("qgemm", "cpu", "numpy", "minigrad_kernels.qgemm", "qgemm_numpy"),
+    ("qgemm", "cpu", "sgemm", "minigrad_kernels.qgemm", "qgemm_sgemm"),
+    ("qgemm", "cpu", "numba", "minigrad_kernels.qgemm", "qgemm_numba"),
+)
+# float32 SGEMM in chunks of K ≤ 1024 (exact): OpenBLAS, far faster than NumPy's integer
+# matmul (no BLAS) or the Numba loop; figures in docs/compression.md (benchmarks/qgemm_bench.py)
+DEFAULTS[("qgemm", "cpu")] = "sgemm"

@@ -40,7 +40,7 @@ from .functional import (acos, asin, atan, atan2, ceil, cos, cosh, erf, exp2,  #
 TENSOR_FUNCTIONS = ("all", "any", "argmax", "argmin", "clone", "detach", "eq", "ge", "gt",
                     "le", "logical_not", "lt", "mm", "narrow", "ne", "t")
 globals().update({name: getattr(Tensor, name) for name in TENSOR_FUNCTIONS})
-from . import autograd, data, metrics, nn, optim, utils  # noqa: E402
+from . import autograd, data, metrics, nn, optim, quantization, utils  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from .trace import BackwardTrace, trace_backward  # noqa: E402
@@ -112,5 +112,5 @@ __all__ = [
     "trace_backward", "BackwardTrace",
     "doctor",
     "accelerator", "autograd", "backend", "backends", "cuda", "data", "dtypes", "functional",
-    "metrics", "nn", "optim", "random", "utils",
+    "metrics", "nn", "optim", "quantization", "random", "utils",
 ]

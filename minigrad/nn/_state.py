@@ -44,6 +44,12 @@ def match_state_dict(targets, state_dict, strict, owner):
                           f"model is {target.shape}.")
         elif value.dtype.kind not in "biuf":
             errors.append(f'value for "{key}" has dtype {value.dtype}; expected numbers')
+        elif value.dtype == np.int8 and target.dtype.kind == "f":
+            # a quantised model's int8 weights are codes, not values: casting them would
+            # load garbage without an error
+            errors.append(f'value for "{key}" is int8 (a quantised model\'s weights?) but '
+                          f'"{key}" is {target.dtype}; load it into the quantised model '
+                          f'(minigrad.quantization), or dequantize it first')
         else:
             pairs.append((target, value))
     if errors:

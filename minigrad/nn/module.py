@@ -22,7 +22,26 @@ from ..parameter import Parameter
 from ..tensor import Tensor
 from ._state import match_state_dict
 
-__all__ = ["Module", "IncompatibleKeys"]
+__all__ = ["Module", "IncompatibleKeys", "RemovableHandle"]
+
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks):
+        self.hooks_dict_ref = hooks
+        self.id = next(RemovableHandle._next_id)
+
+    def remove(self):
+        self.hooks_dict_ref.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
 
 class IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
                                               ["missing_keys", "unexpected_keys"])):
@@ -78,7 +97,36 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        hooks = self.__dict__.get("_forward_pre_hooks_dict")
+        if hooks:
+            for hook in list(hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every ``forward``; a non-None result replaces
+        the positional arguments (a tuple, or one value).  Returns a handle whose
+        ``remove()`` unregisters it.  Hooks run in registration order (PyTorch's
+        ``_forward_pre_hooks``, an ordered dict id → hook, which pruning also uses)."""
+        if not callable(hook):
+            raise TypeError(f"register_forward_pre_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+        hooks = self._forward_pre_hooks
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    @property
+    def _forward_pre_hooks(self):
+        """id → hook, created on first use (so modules built or unpickled before hooks
+        existed still work)."""
+        hooks = self.__dict__.get("_forward_pre_hooks_dict")
+        if hooks is None:
+            hooks = collections.OrderedDict()
+            object.__setattr__(self, "_forward_pre_hooks_dict", hooks)
+        return hooks
 
     # -- registration ---------------------------------------------------------------------
     def _check_initialized(self, what, name):

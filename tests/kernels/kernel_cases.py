@@ -219,6 +219,27 @@ def attention_backward_args():
     return attention_case().map(build)
 
 
+@st.composite
+def qgemm_args(draw):
+    """(a, b): int8 (M, K) and (K, N), K across the 1024 split of the float32 path, values
+    from the whole int8 range (−128 included), b sometimes a transposed view."""
+    m = draw(st.integers(1, 9))
+    n = draw(st.integers(1, 9))
+    k = draw(st.sampled_from([1, 2, 7, 64, 1023, 1024, 1025, 2049]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    extreme = draw(st.booleans())
+    if extreme:          # all products at ±2¹⁴: the largest partial sums
+        a = rng.choice(np.array([-128, 127], np.int8), (m, k))
+        b = rng.choice(np.array([-128, 127], np.int8), (k, n))
+    else:
+        a = rng.integers(-128, 128, (m, k)).astype(np.int8)
+        b = rng.integers(-128, 128, (k, n)).astype(np.int8)
+    if draw(st.booleans()):
+        b = np.ascontiguousarray(b.T).T
+    return a, b
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -235,6 +256,7 @@ CASES = {
     "relu.backward": (relu_backward_args(), 0, 0),
     "attention.forward": (attention_case(), 1e-4, 1e-12),
     "attention.backward": (attention_backward_args(), 1e-4, 1e-12),
+    "qgemm": (qgemm_args(), 0, 0),          # integer results: exactly
 }
 
 

@@ -4,10 +4,10 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
-from .. import functional as F
-from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ... import dtypes
+from ... import functional as F
+from ...grad_mode import no_grad
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters", "l1_penalty"]
@@ -137,3 +137,6 @@ def l1_penalty(parameters):
     for p in params[1:]:
         total = total + p.abs().sum()
     return total
+
+
+from . import prune  # noqa: E402,F401  (torch.nn.utils.prune)
