@@ -184,3 +184,15 @@ def test_top_level_functions_run_as_in_pytorch(call):
                                    rtol=1e-12)
     else:
         assert isinstance(ours, minigrad.Tensor)
+
+
+@needs_torch
+@pytest.mark.parametrize("values", [
+    [1.010713, 0.61221224, -0.7111006], [1.0, 2.0], [0.5, 0.25], [1e-5, 1.0],
+    [123456.7, 1.0], [[1.5, float("nan")], [float("inf"), 2.0]], 3.14159,
+    np.random.default_rng(0).standard_normal((2, 3)).tolist(), [1, -2, 3]])
+def test_printing_matches_pytorch(values):
+    ours = repr(minigrad.tensor(values))
+    theirs = repr(torch.tensor(values, dtype=torch.int64 if isinstance(values, list) and all(
+        isinstance(v, int) for v in values) else torch.float32))
+    assert ours == theirs
