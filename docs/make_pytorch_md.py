@@ -33,6 +33,8 @@ NAMESPACES = [
     ("torch.utils.data", "minigrad.utils.data", "__all__"),
     ("torch.autograd", "minigrad.autograd", "__all__"),
     ("torch.cuda", "minigrad.cuda", "__all__"),
+    ("torch.distributed", "minigrad.distributed", "__all__"),
+    ("torch.nn.parallel", "minigrad.nn.parallel", "__all__"),
 ]
 
 # minigrad's own names, on purpose not PyTorch's (NumPy's spellings, minigrad's tools)
@@ -61,6 +63,9 @@ MINIGRAD_ONLY = {
                             "round", "neg"},
     "minigrad.cuda": {"status"},
     "minigrad.nn.utils.prune": {"shrink", "sparsity_report"},
+    # DistributedDataParallel is torch.nn.parallel's (minigrad.nn.parallel names it too)
+    "minigrad.distributed": {"DistributedDataParallel", "DistributedError",
+                             "DistributedTimeoutError", "init"},
     # PyTorch keeps these elsewhere (torch.ao.nn.quantized, torch.quantize_per_tensor, ...)
     "minigrad.quantization": {"ConvReLU2d", "DynamicQuantizedLinear", "FakeQuantConv2d",
                               "FakeQuantLinear", "LinearReLU", "QuantizedConv2d",

@@ -40,7 +40,7 @@ from .functional import (acos, asin, atan, atan2, ceil, cos, cosh, erf, exp2,  #
 TENSOR_FUNCTIONS = ("all", "any", "argmax", "argmin", "clone", "detach", "eq", "ge", "gt",
                     "le", "logical_not", "lt", "mm", "narrow", "ne", "t")
 globals().update({name: getattr(Tensor, name) for name in TENSOR_FUNCTIONS})
-from . import autograd, data, metrics, nn, optim, quantization, utils  # noqa: E402
+from . import autograd, data, distributed, metrics, nn, optim, quantization, utils  # noqa: E402
 from .serialization import CheckpointFormatError, load, save  # noqa: E402
 from .checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from .trace import BackwardTrace, trace_backward  # noqa: E402
@@ -111,6 +111,7 @@ __all__ = [
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",
     "doctor",
-    "accelerator", "autograd", "backend", "backends", "cuda", "data", "dtypes", "functional",
+    "accelerator", "autograd", "backend", "backends", "cuda", "data", "distributed", "dtypes",
+    "functional",
     "metrics", "nn", "optim", "quantization", "random", "utils",
 ]

@@ -32,7 +32,78 @@ from .grad_mode import _state as _modes
 from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .tensor import Tensor
 
-__all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward"]
+__all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward",
+           "register_grad_ready_hook", "queue_callback"]
+
+# Leaf-gradient-ready hooks and end-of-backward callbacks, for code that must act while
+# backward still runs (DistributedDataParallel launches a bucket's allreduce as soon as its
+# gradients are final, so communication overlaps the rest of backward).  Empty, they cost
+# one dict lookup per backward.
+_grad_ready_hooks = {}     # id(leaf) -> (leaf, [fn(leaf, grad_array)])
+_final_callbacks = []      # fn(): run once at the end of the current backward
+
+
+class _HookHandle:
+    def __init__(self, tensor, fn):
+        self._key, self._fn = id(tensor), fn
+
+    def remove(self):
+        entry = _grad_ready_hooks.get(self._key)
+        if entry is not None and self._fn in entry[1]:
+            entry[1].remove(self._fn)
+            if not entry[1]:
+                del _grad_ready_hooks[self._key]
+
+
+def register_grad_ready_hook(tensor, fn):
+    """Call ``fn(tensor, grad)`` during a ``backward()`` as soon as the leaf ``tensor``'s
+    gradient for that backward is complete (every node that consumes it has run).
+    ``grad`` is the raw array of this backward's contribution, not yet added into
+    ``tensor.grad`` (which still holds what earlier backwards accumulated).  Not called
+    by ``autograd.grad`` nor for a leaf that gets no gradient.  Returns a handle whose
+    ``remove()`` unregisters ``fn``; the hook keeps ``tensor`` alive until then."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"register_grad_ready_hook: expected a Tensor, got "
+                        f"{type(tensor).__name__}")
+    if not callable(fn):
+        raise TypeError(f"register_grad_ready_hook: fn must be callable, got "
+                        f"{type(fn).__name__}")
+    _grad_ready_hooks.setdefault(id(tensor), (tensor, []))[1].append(fn)
+    return _HookHandle(tensor, fn)
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once, at the end of the backward now running, after every ``.grad``
+    has been written (PyTorch's ``Variable._execution_engine.queue_callback``)."""
+    _final_callbacks.append(fn)
+
+
+def _ready_schedule(order):
+    """For each node of ``order``: the hooked leaves whose last consumer it is."""
+    hooks, last = _grad_ready_hooks, {}
+    for fn in order:
+        for x, needed in zip(fn.inputs, fn.needs_input_grad):
+            if needed and x._fn is None and id(x) in hooks:
+                last[id(x)] = fn
+    schedule = {}
+    for key, fn in last.items():
+        schedule.setdefault(fn, []).append(key)
+    return schedule
+
+
+def _fire_ready(keys, finished):
+    for key in keys:
+        if key in finished and key in _grad_ready_hooks:
+            x, dx = finished[key]
+            for hook in list(_grad_ready_hooks[key][1]):
+                hook(x, dx)
+
+
+def _run_final_callbacks():
+    callbacks = _final_callbacks[:]
+    _final_callbacks.clear()
+    for fn in callbacks:
+        fn()
 
 
 class GraphFreedError(RuntimeError):
@@ -297,6 +368,7 @@ def run_backward(root, dy, retain_graph=False, on_node=None, accumulate=True):
     # id(tensor) -> (tensor, its summed gradient): the .grad fields to fill at the end
     finished = {id(root): (root, dy)} if root._retains_grad else {}
     order = _topological_order(fn0)
+    ready = _ready_schedule(order) if accumulate and _grad_ready_hooks else None
     for fn in order:
         dy = pending.pop(fn, None)
         if dy is None:
@@ -306,6 +378,8 @@ def run_backward(root, dy, retain_graph=False, on_node=None, accumulate=True):
                 fn._thaw()
             if not retain_graph:
                 fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
+            if ready and fn in ready:
+                _fire_ready(ready.pop(fn), finished)
             continue
         try:
             if fn.saved_versions is not None:
@@ -350,6 +424,10 @@ def run_backward(root, dy, retain_graph=False, on_node=None, accumulate=True):
             fn._thaw()
         if not retain_graph:
             fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
+        if ready and fn in ready:
+            _fire_ready(ready.pop(fn), finished)
     if accumulate:
         for x, dx in finished.values():
             x._accumulate(dx)
+        if _final_callbacks:
+            _run_final_callbacks()

@@ -17,6 +17,7 @@ from . import datasets, text, transforms
 from .dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler,
                          SubsetRandomSampler, WeightedRandomSampler, default_collate,
                          default_convert, get_worker_info)
+from .distributed import DistributedSampler
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .idx import IDXFormatError, read_idx, write_idx
 from .shakespeare import CharVocab, shakespeare_chars, shakespeare_text
@@ -27,8 +28,8 @@ from .transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, R
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler", "default_collate", "default_convert",
-    "get_worker_info",
+    "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "default_collate",
+    "default_convert", "get_worker_info",
     "Compose", "ToFloat", "Normalize", "RandomCrop", "RandomHorizontalFlip", "RandomRotation",
     "to_categorical", "IDXFormatError", "read_idx", "write_idx",
     "tokenize", "Vocabulary", "load_text_folder", "load_text_csv",

@@ -4,6 +4,10 @@
 (``loss`` and each metric), in ``on_epoch_end`` the epoch's means plus ``val_loss`` and
 ``val_<metric>`` when there is validation data.  A callback stops training by setting
 ``self.model.stop_training = True`` (fit checks it after every batch and every epoch).
+
+Under data-parallel training (``minigrad.distributed``) every rank runs every callback with
+the same logs (means over all ranks' samples), so their decisions agree; only rank 0 prints
+and writes files (``ModelCheckpoint``).
 """
 import errno
 import inspect
@@ -11,6 +15,7 @@ import math
 import os
 import re
 import string
+import sys
 import warnings
 
 import numpy as np
@@ -22,6 +27,13 @@ from .config import get_config
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
            "LearningRateScheduler", "LRSchedulerCallback", "TerminateOnNaN"]
+
+
+def _rank_zero():
+    """False on the ranks other than 0 of an initialized ``minigrad.distributed`` group: they
+    neither print nor write files."""
+    dist = sys.modules.get("minigrad.distributed")
+    return dist is None or not dist.is_initialized() or dist.get_rank() == 0
 
 
 class Callback:
@@ -281,10 +293,10 @@ class EarlyStopping(_Monitor):
             setattr(self, k, state[k])
 
     def on_train_end(self, logs=None):
-        if self.stopped_epoch and self.verbose:
+        if self.stopped_epoch and self.verbose and _rank_zero():
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose:
+            if self.verbose and _rank_zero():
                 print(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}")
             self.model.load_state_dict(self.best_weights)
@@ -358,9 +370,10 @@ class ModelCheckpoint(_Monitor):
             obj = {"model": self.model.state_dict(),
                    "optimizer": _optimizer(self.model).state_dict(),
                    "epoch": epoch + 1}
-        save(obj, path)
+        if _rank_zero():
+            save(obj, path)
         self.last_saved = path
-        if self.verbose:
+        if self.verbose and _rank_zero():
             print(f"Epoch {epoch + 1}: saved the model to {path}")
 
     def state_dict(self):
@@ -420,7 +433,7 @@ class LearningRateScheduler(Callback):
                              f"{epoch}; expected a finite number ≥ 0")
         for group in groups:
             group["lr"] = lr
-        if self.verbose:
+        if self.verbose and _rank_zero():
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -519,5 +532,6 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
-            print(f"Batch {batch}: invalid loss {loss}, terminating training")
+            if _rank_zero():
+                print(f"Batch {batch}: invalid loss {loss}, terminating training")
             self.model.stop_training = True

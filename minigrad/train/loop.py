@@ -65,6 +65,60 @@ class _Arrays:
         return head, tail
 
 
+class _Shard:
+    """This rank's part of whole arrays under data-parallel training (``minigrad.distributed``
+    initialized with several processes): each epoch rank 0's order (shuffled or not) is
+    broadcast, padded by repeating its first indices to a multiple of the world size W
+    (``DistributedSampler``'s rule), and cut into global batches of ``batch_size × W``
+    samples, of which rank r takes every W-th from r.  ``batch_size`` is per rank, as in
+    PyTorch's DDP: the run matches one process with batch ``batch_size × W``."""
+
+    def __init__(self, data, dist):
+        self.data, self.dist = data, dist
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    def __len__(self):
+        return len(self.data)
+
+    def _total(self):
+        return math.ceil(len(self.data) / self.world) * self.world
+
+    def steps(self, batch_size):
+        return math.ceil(self._total() / (batch_size * self.world))
+
+    def batches(self, batch_size, shuffle=False):
+        n = len(self.data)
+        order = permutation(mg_random.generator(), n) if shuffle else np.arange(n)
+        self.dist.broadcast(order, src=0)          # the same order on every rank
+        order = np.resize(order, self._total())
+        step = batch_size * self.world
+        x, y = self.data.x, self.data.y
+        for start in range(0, len(order), step):
+            index = order[start:start + step][self.rank::self.world]
+            yield x[index], (None if y is None else y[index])
+
+
+def _eval_shard(data, dist):
+    """This rank's contiguous part of whole validation arrays (no padding: evaluation has no
+    collective per batch, and the sums are reduced over the ranks at the end)."""
+    if dist is None or not isinstance(data, _Arrays):
+        return data
+    rank, world, n = dist.get_rank(), dist.get_world_size(), len(data)
+    lo, hi = n * rank // world, n * (rank + 1) // world
+    part = _Arrays.__new__(_Arrays)
+    part.x, part.y = data.x[lo:hi], None if data.y is None else data.y[lo:hi]
+    return part
+
+
+def _process_group():
+    """``minigrad.distributed`` when it is initialized with several processes, else None
+    (never imported here: a script that uses it has imported it)."""
+    dist = sys.modules.get("minigrad.distributed")
+    if dist is None or not dist.is_initialized() or dist.get_world_size() == 1:
+        return None
+    return dist
+
+
 class _Batches:
     """An iterable of ready batches: (x, y) pairs (or bare x for predict), e.g. a DataLoader;
     used as given (batch_size and shuffle do not apply)."""
@@ -191,6 +245,14 @@ def _target_array(y):
 
 
 # -- the model's side ------------------------------------------------------------------------
+def _unwrap(model):
+    """(the module, its DistributedDataParallel wrapper or None): fit takes either."""
+    dist = sys.modules.get("minigrad.distributed")
+    if dist is not None and isinstance(model, dist.DistributedDataParallel):
+        return model.module, model
+    return model, None
+
+
 def _module(model, where):
     if not isinstance(model, Module):
         raise TypeError(f"{where}: model must be a minigrad Module, got {got(model)}")
@@ -233,16 +295,26 @@ def _loss_value(loss):
 class _Means:
     """Sample-weighted running means of the batch values."""
 
-    def __init__(self):
+    def __init__(self, dist=None):
         self.sums, self.count = {}, 0
+        self.dist = dist          # data-parallel: means over every rank's samples
 
     def add(self, values, n):
         for k, v in values.items():
             self.sums[k] = self.sums.get(k, 0.0) + v * n
         self.count += n
 
+    def totals(self):
+        """(sums, count), summed over the ranks under data-parallel training."""
+        if self.dist is None:
+            return self.sums, self.count
+        values = np.array([*self.sums.values(), self.count], dtype=np.float64)
+        self.dist.all_reduce(values)
+        return dict(zip(self.sums, values[:-1].tolist())), float(values[-1])
+
     def means(self):
-        return {k: s / self.count for k, s in self.sums.items()} if self.count else {}
+        sums, count = self.totals()
+        return {k: s / count for k, s in sums.items()} if count else {}
 
 
 def _batch_values(config, loss, pred, target):
@@ -348,12 +420,15 @@ def _check_callbacks(model, config, callbacks, validation):
 
 
 def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement,
-                 position, resume_at=None):
+                 position, resume_at=None, ddp=None):
     """One epoch of training batches; ``position`` follows the progress (for mid-epoch
-    checkpoints), ``resume_at`` (from a checkpoint) skips the batches already done."""
+    checkpoints), ``resume_at`` (from a checkpoint) skips the batches already done.  Under
+    data-parallel training ``ddp`` (the DistributedDataParallel wrapper of ``model``) runs
+    the forward and averages the gradients; the logs are means over every rank's samples."""
     model.train()
     optimizer = config.optimizer
-    position.means = means = _Means()
+    forward = model if ddp is None else ddp
+    position.means = means = _Means(None if ddp is None else _process_group())
     batches = data.batches(batch_size, shuffle)      # a generator: draws nothing yet
     first = 0
     if resume_at is None:
@@ -365,7 +440,7 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
         callbacks.on_batch_begin(batch, {})
         target = _target_array(y)
         optimizer.zero_grad()
-        pred = model(_inputs(x, placement))
+        pred = forward(_inputs(x, placement))
         loss = _loss_value(config.loss(pred, target))
         loss.backward()
         with guard.critical():
@@ -380,9 +455,11 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
     return means.means()
 
 
-def _run_eval(model, config, data, batch_size, placement, bar=None, where="evaluate"):
+def _run_eval(model, config, data, batch_size, placement, bar=None, where="evaluate",
+              dist=None):
     model.eval()
-    means = _Means()
+    means = _Means(dist)
+    data = _eval_shard(data, dist)
     with no_grad():
         for x, y in data.batches(batch_size):
             target = _target_array(y)
@@ -392,9 +469,10 @@ def _run_eval(model, config, data, batch_size, placement, bar=None, where="evalu
             if bar is not None:
                 bar.set_postfix_str(format_logs(means.means()), refresh=False)
                 bar.update(1)
-    if not means.count:
+    logs = means.means()
+    if not logs:
         raise ValueError(f"{where}: the data yielded no samples")
-    return means.means()
+    return logs
 
 
 def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
@@ -438,6 +516,7 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     main thread and while Python's default SIGINT handler is installed; a
     KeyboardInterrupt raised by a callback stops training the same way.)
     """
+    model, ddp = _unwrap(model)
     config = get_config(_module(model, "fit"))
     # Every argument is checked before anything changes (the generator that seed= reseeds
     # included) and before any batch is drawn.
@@ -466,19 +545,27 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     generator_before = mg_random.get_state() if resume_from is not None else None
     if seed is not None:
         mg_random.manual_seed(seed)
-    history, progress = History(), ProgressLogger(verbose)
+    dist = _process_group()
+    rank = 0 if dist is None else dist.get_rank()
+    if dist is not None and isinstance(train, _Arrays):
+        train = _Shard(train, dist)
+    # only rank 0 prints and writes the checkpoint
+    history, progress = History(), ProgressLogger(verbose if rank == 0 else 0)
     params = {"epochs": epochs, "steps": train.steps(batch_size), "verbose": verbose}
     loaders = [d.iterable for d in (train, val)         # DataLoaders' own generators
                if isinstance(d, _Batches) and hasattr(d.iterable, "state_dict")]
     position = EpochPosition(loaders)
-    writer = [] if checkpoint is None else [CheckpointWriter(checkpoint, checkpoint_every,
-                                                             history, user, position)]
+    writer = [] if checkpoint is None or rank != 0 else [
+        CheckpointWriter(checkpoint, checkpoint_every, history, user, position)]
     # History after the user's callbacks, which may add to the logs (lr), as in Keras; the
     # checkpoint after both, so that it holds the whole epoch.
     cbs = CallbackList([*user, history, *writer, progress], model, params)
     placement, modes, logs = _placement(model), _modes(model), {}
     model.stop_training = False
     guard = _InterruptGuard()
+    made_ddp = dist is not None and ddp is None
+    if made_ddp:            # rank 0's weights everywhere; gradients averaged from here on
+        ddp = dist.DistributedDataParallel(model)
     try:
         with guard:
             try:
@@ -503,12 +590,16 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
                         progress.on_epoch_begin(epoch, {})
                         if progress.bar is not None:
                             progress.bar.update(at["batch"])
+                    sampler = getattr(getattr(train, "iterable", None), "sampler", None)
+                    if hasattr(sampler, "set_epoch"):     # a DistributedSampler's order
+                        sampler.set_epoch(epoch)
                     logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
-                                        placement, position, at)
+                                        placement, position, at,
+                                        ddp if dist is not None else None)
                     at = None
                     if val is not None:
                         val_logs = _run_eval(model, config, val, batch_size, placement,
-                                             where="fit: validation_data")
+                                             where="fit: validation_data", dist=dist)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     with guard.critical():      # a checkpoint being written, the History
                         cbs.on_epoch_end(epoch, logs)
@@ -527,6 +618,8 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
     finally:
         progress.close()
         _restore_modes(modes)
+        if made_ddp:
+            ddp.remove_hooks()
     return history
 
 
@@ -539,15 +632,19 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, return_dict=False):
         compile's order (Keras), or ``{"loss": ..., name: ...}`` with
         ``return_dict=True``.  Means over samples.
     """
+    model, _ = _unwrap(model)
     config = get_config(_module(model, "evaluate"))
     check_int("evaluate", "batch_size", batch_size, low=1)
     check_choice("evaluate", "verbose", verbose, (0, 1, 2))
     check_bool("evaluate", "return_dict", return_dict)
     data = _data(x, y, "evaluate")
+    dist = _process_group()         # data-parallel: each rank a part, means over all
+    if dist is not None and dist.get_rank() != 0:
+        verbose = 0
     modes = _modes(model)
     bar = make_bar(data.steps(batch_size), "evaluate") if verbose == 1 else None
     try:
-        logs = _run_eval(model, config, data, batch_size, _placement(model), bar)
+        logs = _run_eval(model, config, data, batch_size, _placement(model), bar, dist=dist)
     finally:
         if bar is not None:
             bar.close()

@@ -17,9 +17,10 @@ reproducible for a seed but not PyTorch's; the batches of a :class:`TensorDatase
 from ..data.dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler,
                                SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
                                default_collate, default_convert, get_worker_info)
+from ..data.distributed import DistributedSampler
 from ..data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate",
-           "default_convert", "get_worker_info"]
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
+           "default_collate", "default_convert", "get_worker_info"]

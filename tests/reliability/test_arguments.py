@@ -296,6 +296,15 @@ CALLS = [
      lambda: minigrad.data.random_split(minigrad.data.TensorDataset(np.zeros(4)), [2, 2],
                                         seed=-3), ValueError,
      ["random_split: seed must be None or an int ≥ 0", "-3"]),
+    ("minigrad.data.DistributedSampler",
+     lambda: minigrad.data.DistributedSampler(range(4), num_replicas=2.0, rank=0), TypeError,
+     ["DistributedSampler: num_replicas must be an int ≥ 1", "2.0 (float)"]),
+    ("minigrad.data.DistributedSampler",
+     lambda: minigrad.data.DistributedSampler(range(4), num_replicas=2, rank=-1), ValueError,
+     ["DistributedSampler: rank must be in [0, 1]", "-1"]),
+    ("minigrad.data.DistributedSampler",
+     lambda: minigrad.data.DistributedSampler(range(4), num_replicas=1, rank=0, seed="1"),
+     TypeError, ["DistributedSampler: seed must be an int ≥ 0", "'1' (str)"]),
 ]
 
 

@@ -1,0 +1,30 @@
+"""A rank dies (argv[1] == "kill": SIGKILL itself) or hangs ("hang": never calls the
+collective) before an all_reduce; the others must fail with a clear error, not hang."""
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+import minigrad.distributed as dist
+
+how = sys.argv[1]
+dist.init_process_group("mpi", timeout=3 if how == "hang" else None)
+rank = dist.get_rank()
+dist.all_reduce(np.ones(4))            # everyone alive so far
+print(f"rank {rank}: first all_reduce done", flush=True)
+if rank == 1:
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(30)                      # "hang": never reaches the collective
+    sys.exit(0)
+try:
+    dist.all_reduce(np.ones(1 << 16))
+except dist.DistributedTimeoutError as exc:
+    print(f"rank {rank}: CLEAR ERROR: {exc}", flush=True)
+    # what ``python -m mpi4py`` does for an uncaught exception: end the whole job
+    from mpi4py import MPI
+    MPI.COMM_WORLD.Abort(3)
+else:
+    print(f"rank {rank}: all_reduce returned after the other rank died", flush=True)
