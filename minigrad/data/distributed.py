@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._check import check_bool, check_int, got
+from .._check import check_bool, check_int
 from .dataloader import Sampler
 
 __all__ = ["DistributedSampler"]
