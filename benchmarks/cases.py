@@ -543,6 +543,36 @@ def _torch_attention_backward(torch, args, context):
 
 
 # ---------------------------------------------------------------------------------------
+# qgemm: the int8 products of quantised Linear layers (int32 accumulation, exact)
+
+def _qgemm_shapes(level):
+    """(label, M, K, N): a batch of 256 through the seed MLP's Linear layers, and a wide one."""
+    return {"tiny": [("sweep.qgemm", 8, 64, 8)],
+            SIMULATOR: [("sweep.qgemm", 8, 64, 8)],
+            "quick": [("mlp.qgemm", 256, 784, 256), ("mlp.qgemm", 256, 1024, 1024)],
+            "full": [("mlp.qgemm", 256, 784, 256), ("mlp.qgemm", 256, 1024, 1024),
+                     ("wide.qgemm", 64, 4096, 1024)]}[level]
+
+
+def _qgemm_case(label, m, k, n):
+    def make(rng):
+        return (rng.integers(-128, 128, (m, k)).astype(np.int8),
+                rng.integers(-128, 128, (k, n)).astype(np.int8)), {}
+    return Case("qgemm", f"{label} {m}x{k}x{n}", make, 2.0 * m * k * n,
+                float(m * k + k * n + 4 * m * n))
+
+
+def qgemm_cases(level):
+    return [_qgemm_case(*s) for s in _qgemm_shapes(level)]
+
+
+def _torch_qgemm(torch, args, context):
+    """``torch._int_mm``: PyTorch's int8 × int8 → int32 product (its oneDNN path on a CPU)."""
+    a, b = (torch.from_numpy(np.ascontiguousarray(x)) for x in args)
+    return lambda: torch._int_mm(a, b)
+
+
+# ---------------------------------------------------------------------------------------
 
 def _to_torch(torch, args):
     """Arrays as tensors sharing their memory (host or GPU); other arguments unchanged."""
@@ -586,6 +616,8 @@ SPECS = {spec.op: spec for spec in [
            _torch_attention_forward, ref_out=_first),
     OpSpec("attention.backward", "compute", attention_cases("backward"), 1e-4,
            _torch_attention_backward),
+    # integer results: every implementation must equal the reference exactly
+    OpSpec("qgemm", "compute", qgemm_cases, 0.0, _torch_qgemm),
     # updates θ, m, v (v_max) in place: the gate compares them after one step
     OpSpec("adam_update", "memory", adam_cases, 1e-5, _torch_adam, call=_adam_step,
            in_place=True),
