@@ -243,24 +243,30 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     return Work() if async_op else None
 
 
+def _per_rank(what, name, items, like, like_name, g):
+    """The arrays of ``items``, a list of one Tensor or array per rank, each of ``like``'s
+    shape and dtype."""
+    if not isinstance(items, list):
+        raise TypeError(f"{what}: {name} must be a list of one tensor per rank "
+                        f"({g.world_size}), got {type(items).__name__}")
+    if len(items) != g.world_size:
+        raise ValueError(f"{what}: {name} has {len(items)} tensors; expected one per rank "
+                         f"({g.world_size})")
+    arrays = [_array(what, f"{name}[{i}]", t) for i, t in enumerate(items)]
+    for i, a in enumerate(arrays):
+        if a.shape != like.shape or a.dtype != like.dtype:
+            raise ValueError(f"{what}: {name}[{i}] is {tuple(a.shape)} {a.dtype}; expected "
+                             f"{tuple(like.shape)} {like.dtype} like {like_name}")
+    return arrays
+
+
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Fill ``tensor_list`` (one Tensor or array per rank, each of ``tensor``'s shape and
     dtype) with every rank's ``tensor``: ``tensor_list[r]`` is rank r's."""
     what = "all_gather"
     g = _require(what)
     array = _array(what, "tensor", tensor)
-    if not isinstance(tensor_list, list):
-        raise TypeError(f"all_gather: tensor_list must be a list of {g.world_size} tensors, "
-                        f"got {type(tensor_list).__name__}")
-    if len(tensor_list) != g.world_size:
-        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors; expected "
-                         f"one per rank ({g.world_size})")
-    outs = [_array(what, f"tensor_list[{i}]", t) for i, t in enumerate(tensor_list)]
-    for i, out in enumerate(outs):
-        if out.shape != array.shape or out.dtype != array.dtype:
-            raise ValueError(f"all_gather: tensor_list[{i}] is {tuple(out.shape)} "
-                             f"{out.dtype}; expected {tuple(array.shape)} {array.dtype} like "
-                             f"tensor")
+    outs = _per_rank(what, "tensor_list", tensor_list, array, "tensor", g)
     gathered = g.all_gather(array)            # (world, *shape)
     for out, t, part in zip(outs, tensor_list, gathered):
         out[...] = part
@@ -274,17 +280,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     what = "reduce_scatter"
     g = _require(what)
     out = _array(what, "output", output)
-    if not isinstance(input_list, list):
-        raise TypeError(f"reduce_scatter: input_list must be a list of one tensor per rank "
-                        f"({g.world_size}), got {type(input_list).__name__}")
-    if len(input_list) != g.world_size:
-        raise ValueError(f"reduce_scatter: input_list has {len(input_list)} tensors; "
-                         f"expected one per rank ({g.world_size})")
-    ins = [_array(what, f"input_list[{i}]", t) for i, t in enumerate(input_list)]
-    for i, a in enumerate(ins):
-        if a.shape != out.shape or a.dtype != out.dtype:
-            raise ValueError(f"reduce_scatter: input_list[{i}] is {tuple(a.shape)} {a.dtype}; "
-                             f"expected {tuple(out.shape)} {out.dtype} like output")
+    ins = _per_rank(what, "input_list", input_list, out, "output", g)
     op = _op(what, op, out.dtype)
     xp = np if isinstance(out, np.ndarray) else __import__("cupy")
     flat = xp.concatenate([a.reshape(-1) for a in ins]) if ins else xp.empty(0, out.dtype)
