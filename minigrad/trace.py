@@ -1,5 +1,5 @@
-"""A readable backward trace, without graphviz: which op ran backward when, on what shapes,
-with which formula, and how large the gradients were.
+"""A readable backward trace, drawn without graphviz: which op ran backward when, on what
+shapes, with which formula, and how large the gradients were.
 
 >>> import minigrad
 >>> W = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -9,6 +9,7 @@ with which formula, and how large the gradients were.
 ['Sum', 'ReLU', 'MatMul']
 >>> print(trace)                      # doctest: +SKIP
 >>> print(trace.mermaid())            # doctest: +SKIP  (a Mermaid flowchart)
+>>> trace.svg()                       # doctest: +SKIP  (the graph drawn; Jupyter shows it)
 
 The steps come in the order ``backward()`` runs them: every op after all the ops that use
 its output, so its dy is complete when its backward runs.  The formulas are the
@@ -21,7 +22,7 @@ from .function import _topological_order, run_backward
 from .tensor import Tensor
 
 __all__ = ["trace_backward", "BackwardTrace", "TraceStep", "TraceLeaf", "formulas",
-           "MermaidText"]
+           "MermaidText", "SVGText"]
 
 
 def formulas(function):
@@ -85,6 +86,17 @@ class MermaidText(str):
 
     def _repr_markdown_(self):
         return "```mermaid\n" + self + "\n```"
+
+
+class SVGText(str):
+    """SVG source: prints as text, Jupyter draws it as an image, ``.save(path)`` writes it."""
+
+    def _repr_svg_(self):
+        return str(self)
+
+    def save(self, path):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self)
 
 
 class BackwardTrace:
@@ -152,11 +164,135 @@ class BackwardTrace:
                 lines.append(f"    {source} {arrow} {node_of[s.label]}")
         return MermaidText("\n".join(lines))
 
+    def graph(self, formulas=True):
+        """``(nodes, edges)`` of the drawing: nodes ``{id: (kind, lines)}`` with kind
+        "op", "leaf" or "const"; edges ``(source, op, label)``, one per input of each op."""
+        nodes, edges = {}, []
+        for s in self.steps:
+            text = [f"[{s.index}] {s.op}", f"{s.label} {s.output_shape}"]
+            if formulas and s.backward:
+                text += s.backward.replace("``", "").splitlines()
+            nodes[s.label] = ("op", text)
+        for leaf in self.leaves:
+            norm = [] if leaf.grad_norm is None else [f"‖grad‖ = {leaf.grad_norm:.4g}"]
+            nodes[leaf.label] = ("leaf", [f"{leaf.label} {leaf.shape}"] + norm)
+        for s in self.steps:
+            norms = s.input_grad_norms or (None,) * len(s.inputs)
+            for k, (name, shape, norm) in enumerate(zip(s.inputs, s.input_shapes, norms)):
+                source = name
+                if name not in nodes:                 # a constant: one node per use
+                    source = f"{s.label}/const{k}"
+                    nodes[source] = ("const", [f"{name} {shape}"])
+                edges.append((source, s.label, None if norm is None else f"‖grad‖ = {norm:.3g}"))
+        return nodes, edges
+
+    def svg(self, formulas=True):
+        """The graph drawn as an SVG image (shown by Jupyter, ``.save(path)`` writes it):
+        inputs at the bottom, the output on top, each op boxed with its step, output and
+        (``formulas``) backward formula; an edge is labelled with the gradient norm that
+        flowed back along it once backward has run.  A layered drawing: a node's row is
+        the length of the longest path from a leaf to it."""
+        nodes, edges = self.graph(formulas)
+        return SVGText(_draw_layered(nodes, edges))
+
 
 def _labelled(label, text):
     lines = text.splitlines()
     pad = " " * (6 + len(label) + 1)
     return [f"      {label} {lines[0]}"] + [pad + line for line in lines[1:]]
+
+
+_CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 7.2, 15, 8, 24, 56
+_STYLE = {"op": ('rx="3"', "#eef3fb", "#4063a0"), "leaf": ('rx="14"', "#eaf6ea", "#3d8a3d"),
+          "const": ('rx="3"', "#f4f4f4", "#999999")}
+
+
+def _draw_layered(nodes, edges):
+    """SVG of a DAG, sources at the bottom.  An op's row is the longest path to it from a
+    source; a source sits one row under its lowest consumer, so constants and weights are
+    drawn next to the op that uses them.  Within a row nodes are ordered by the mean x of
+    their inputs (rows bottom-up), then of their consumers (top-down)."""
+    from html import escape
+
+    inputs = {n: [src for src, dst, _ in edges if dst == n] for n in nodes}
+    users = {n: [dst for src, dst, _ in edges if src == n] for n in nodes}
+    row = {}
+
+    def row_of(n):
+        if n not in row:
+            row[n] = 1 + max((row_of(i) for i in inputs[n]), default=0)
+        return row[n]
+
+    for n in nodes:
+        row_of(n)
+    for n in nodes:
+        if not inputs[n]:
+            row[n] = min((row[u] for u in users[n]), default=1) - 1
+    size = {n: (max(len(t) for t in lines) * _CHAR_W + 2 * _PAD, len(lines) * _LINE_H + _PAD)
+            for n, (_, lines) in nodes.items()}
+    rows = [[n for n in nodes if row[n] == r] for r in range(max(row.values()) + 1)]
+    rows = [members for members in rows if members]
+    x_of = {}
+
+    def place(members, key):
+        members.sort(key=key)
+        x = 0.0
+        for n in members:
+            x_of[n] = x + size[n][0] / 2
+            x += size[n][0] + _GAP_X
+
+    def mean_x(others):
+        known = [x_of[o] for o in others if o in x_of]
+        return sum(known) / len(known) if known else 0.0
+
+    for members in rows:
+        place(members, lambda n: mean_x(inputs[n]))
+    for members in reversed(rows[:-1]):
+        place(members, lambda n: mean_x(users[n]))
+    width = max(sum(size[n][0] for n in m) + _GAP_X * (len(m) - 1) for m in rows)
+    for members in rows:                              # centre each row
+        used = sum(size[n][0] for n in members) + _GAP_X * (len(members) - 1)
+        for n in members:
+            x_of[n] += (width - used) / 2
+    heights = [max(size[n][1] for n in m) for m in rows]
+    y_top, y = {}, 10.0
+    for r in reversed(range(len(rows))):              # the output's row first, at the top
+        for n in rows[r]:
+            y_top[n] = y + (heights[r] - size[n][1]) / 2
+        y += heights[r] + _GAP_Y
+    body = []
+    for src, dst, label in edges:
+        slots = sorted(inputs[dst], key=x_of.get)             # spread the arrowheads
+        k, n_in = slots.index(src), len(slots)
+        x1, y1 = x_of[src], y_top[src]
+        x2 = x_of[dst] + (k - (n_in - 1) / 2) * min(40.0, size[dst][0] / (n_in + 1))
+        y2 = y_top[dst] + size[dst][1]
+        body.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                    f'stroke="#555" marker-end="url(#arrow)"/>')
+        if label:
+            lx, ly = x1 + 0.3 * (x2 - x1) + 4, y1 + 0.3 * (y2 - y1)     # near the source
+            width = max(width, lx + len(label) * _CHAR_W * 0.92)
+            body.append(f'<text x="{lx:.1f}" y="{ly:.1f}" fill="#a03030" '
+                        f'font-size="11">{escape(label)}</text>')
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 20:.0f}" '
+             f'height="{y - _GAP_Y + 10:.0f}" font-family="monospace" font-size="12">',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+             '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
+             '<g transform="translate(10,0)">']
+    parts += body
+    for n, (kind, lines) in nodes.items():
+        corner, fill, stroke = _STYLE[kind]
+        w, h = size[n]
+        parts.append(f'<rect x="{x_of[n] - w / 2:.1f}" y="{y_top[n]:.1f}" width="{w:.1f}" '
+                     f'height="{h:.1f}" {corner} fill="{fill}" stroke="{stroke}"/>')
+        for i, text in enumerate(lines):
+            weight = ' font-weight="bold"' if i == 0 else ""
+            baseline = y_top[n] + _PAD / 2 + (i + 0.8) * _LINE_H
+            parts.append(f'<text x="{x_of[n]:.1f}" y="{baseline:.1f}" '
+                         f'text-anchor="middle"{weight}>{escape(text)}</text>')
+    parts.append("</g></svg>")
+    return "\n".join(parts)
 
 
 def _mermaid_label(lines):

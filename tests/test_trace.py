@@ -1,5 +1,5 @@
 """minigrad.trace_backward: execution order, shapes, docstring formulas, gradient norms, and
-the Mermaid flowchart."""
+the Mermaid flowchart and the SVG drawing."""
 import re
 
 import numpy as np
@@ -292,3 +292,62 @@ def test_mermaid_escapes_and_options():
     assert all(label is None for _, _, label in edges)           # backward not run: no norms
     plain, _ = parse_mermaid(trace.mermaid(formulas=False))
     assert all(label.count("<br/>") == 1 for k, label in plain.items() if k.startswith("n"))
+
+
+def svg_boxes_and_arrows(text):
+    """(boxes, arrows) of an SVG from BackwardTrace.svg(): each box is (x0, y0, x1, y1,
+    [its text lines]); each arrow is (x1, y1, x2, y2).  Parsing fails on malformed XML."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(text)
+    group = root.find(f"{ns}g")
+    boxes, arrows, labels = [], [], []
+    for el in group:
+        a = {k: float(v) for k, v in el.attrib.items() if k in ("x", "y", "width", "height",
+                                                                "x1", "y1", "x2", "y2")}
+        if el.tag == f"{ns}rect":
+            boxes.append([a["x"], a["y"], a["x"] + a["width"], a["y"] + a["height"], []])
+        elif el.tag == f"{ns}line":
+            arrows.append((a["x1"], a["y1"], a["x2"], a["y2"]))
+        elif el.tag == f"{ns}text":
+            inside = [b for b in boxes if b[0] <= a["x"] <= b[2] and b[1] <= a["y"] <= b[3]]
+            (inside[-1][4] if inside else labels).append(el.text)
+    return boxes, arrows, labels, float(root.get("width")), float(root.get("height"))
+
+
+def test_svg_draws_every_node_and_edge_inside_the_picture():
+    t = two_layer()
+    trace = minigrad.trace_backward(t["loss"], names=t)
+    text = trace.svg()
+    assert isinstance(text, str) and text._repr_svg_() == text
+    boxes, arrows, labels, width, height = svg_boxes_and_arrows(text)
+    nodes, edges = trace.graph()
+    assert len(boxes) == len(nodes) and len(arrows) == len(edges)
+    assert sorted(b[4][0] for b in boxes) == sorted(lines[0] for _, lines in nodes.values())
+    relu = next(b for b in boxes if b[4][0].endswith("ReLU"))
+    assert "dx = dy · [x > 0]" in relu[4]                       # the formula, unescaped
+    w_norm = f"‖grad‖ = {np.linalg.norm(t['W'].grad.numpy()):.3g}"
+    assert w_norm in labels                                    # the gradient along W's edge
+    for x0, y0, x1, y1, _ in boxes:
+        assert 0 <= x0 and x1 + 10 <= width and 0 <= y0 and y1 <= height
+    for i, a in enumerate(boxes):                              # no two boxes overlap
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    # every arrow points up: from the top of an input's box to the bottom of its op's box
+    for x1, y1, x2, y2 in arrows:
+        assert y2 < y1
+        assert any(abs(b[1] - y1) < 1e-6 and b[0] <= x1 <= b[2] for b in boxes)
+        assert any(abs(b[3] - y2) < 1e-6 and b[0] <= x2 <= b[2] for b in boxes)
+
+
+def test_svg_of_a_graph_only_trace_and_escaping(tmp_path):
+    x = f64(np.ones((2, 3)))
+    trace = minigrad.trace_backward((x * 2).max(axis=1).sum(), names={"<x & y>": x}, run=False)
+    text = trace.svg(formulas=False)
+    boxes, arrows, labels, _, _ = svg_boxes_and_arrows(text)   # parses: & and < are escaped
+    assert labels == []                                        # backward not run: no norms
+    assert any(b[4][0] == "<x & y> (2, 3)" for b in boxes)
+    assert all(len(b[4]) == 2 for b in boxes if b[4][0].startswith("["))   # no formulas
+    trace.svg().save(tmp_path / "graph.svg")
+    assert (tmp_path / "graph.svg").read_text(encoding="utf-8") == trace.svg()
