@@ -133,6 +133,43 @@ def test_plots_write_png(tmp_path):
         metrics.plot_confusion_matrix(cm, ["a"])
 
 
+def test_history_plot_draws_every_step_on_the_epoch_axis():
+    pytest.importorskip("matplotlib")
+    import numpy as np
+
+    from minigrad import nn, train
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    model = train.Sequential(nn.Linear(3, 1))
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0)
+    assert len(history.step_loss) == 6 and history.epoch_steps == [3, 6]  # 16 + 16 + 8
+    # each epoch's logged loss is the sample-weighted mean of its steps' losses
+    first, second = history.step_loss[:3], history.step_loss[3:]
+    assert np.isclose((16 * first[0] + 16 * first[1] + 8 * first[2]) / 40,
+                      history.history["loss"][0])
+    assert np.isclose((16 * second[0] + 16 * second[1] + 8 * second[2]) / 40,
+                      history.history["loss"][1])
+    fig = metrics.plot_history(history)
+    per_step = next(line for line in fig.axes[0].lines if line.get_label() == "train, per step")
+    assert np.allclose(per_step.get_xdata(), [1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
+    assert np.allclose(per_step.get_ydata(), history.step_loss)
+    ticks = fig.axes[0].xaxis.get_major_locator().tick_values(0, 2)
+    assert np.allclose(ticks, np.round(ticks))                  # whole epochs only
+    restored = History()
+    restored.load_state_dict(history.state_dict())
+    assert restored.step_loss == history.step_loss and restored.epoch_steps == [3, 6]
+    old = {"history": {"loss": [1.0]}, "epoch": [0]}            # saved before step_loss
+    restored.load_state_dict(old)
+    assert restored.step_loss == [] and restored.epoch == [0]
+    before = restored.state_dict()
+    with pytest.raises(ValueError, match="epoch_steps"):
+        restored.load_state_dict({**history.state_dict(), "epoch_steps": [6, 3]})
+    assert restored.state_dict() == before
+
+
 def test_plots_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)

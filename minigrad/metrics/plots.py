@@ -32,7 +32,12 @@ def _save(fig, path):
 
 
 def plot_history(history, path=None, metrics=None):
-    """Loss and metric curves per epoch, training (solid) against validation (dashed).
+    """Loss and metric curves, training (solid) against validation (dashed), over epochs.
+
+    When the History has per-step losses (``fit`` records them), the loss panel draws
+    every training step as a thin line, placed along the epoch axis (step k of an epoch of
+    n steps at epoch + k/n), with the epoch means as dots at each epoch's end: even a
+    one-epoch run shows a curve.  The epoch axis has integer ticks.
 
     Args:
         history: a :class:`minigrad.train.History` (``model.fit``'s result) or its
@@ -44,6 +49,8 @@ def plot_history(history, path=None, metrics=None):
     Returns:
         The matplotlib Figure.
     """
+    from matplotlib.ticker import MaxNLocator
+
     logs = getattr(history, "history", history)
     epochs = getattr(history, "epoch", None)
     if not isinstance(logs, dict) or not logs:
@@ -52,7 +59,13 @@ def plot_history(history, path=None, metrics=None):
     names = names or [k[4:] for k in logs if k.startswith("val_")]
     fig = _figure(figsize=(4.5 * len(names), 3.5), layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False)[0]
+    last = max(len(v) for v in logs.values() if isinstance(v, list))
+    last = max(last, (epochs[-1] + 1) if epochs else 0)
     for ax, name in zip(axes, names):
+        if name == "loss":
+            steps_x, steps_y = _step_positions(history)
+            if steps_y:
+                ax.plot(steps_x, steps_y, "-", lw=0.6, alpha=0.45, label="train, per step")
         for key, style, label in ((name, "-", "train"), (f"val_{name}", "--", "validation")):
             values = logs.get(key)
             if values:
@@ -61,9 +74,28 @@ def plot_history(history, path=None, metrics=None):
                 ax.plot(list(x), values, style, marker="o", markersize=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.set_xlim(-0.04 * last, 1.04 * last)        # from 0: whole epochs get ticks
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     return _save(fig, path)
+
+
+def _step_positions(history):
+    """(x, loss) of every recorded training step: step k (1-based) of the n steps of the
+    epoch e (0-based) is at x = e + k/n, so the epoch means (at x = e + 1) end each stretch.
+    Steps of an epoch that did not complete are left out (its length is unknown)."""
+    steps, ends = getattr(history, "step_loss", None), getattr(history, "epoch_steps", None)
+    epochs = getattr(history, "epoch", None)
+    if not steps or not ends or len(ends) != len(epochs):
+        return [], []
+    x, y, start = [], [], 0
+    for epoch, end in zip(epochs, ends):
+        n = end - start
+        x += [epoch + (k + 1) / n for k in range(n)]
+        y += steps[start:end]
+        start = end
+    return x, y
 
 
 def plot_confusion_matrix(cm, class_names=None, path=None, normalize=False):

@@ -136,17 +136,22 @@ def _ours(callback):
 class History(Callback):
     """What ``fit`` returns: ``history`` (dict of lists: ``loss``, each metric,
     ``val_loss``, ``val_<metric>``, one value per completed epoch) and ``epoch`` (the
-    indices of the completed epochs).  ``interrupted`` is True when fit stopped on a
+    indices of the completed epochs); ``step_loss``, the loss of every training batch in
+    order (a curve with one point per step), and ``epoch_steps``, how many steps had run at
+    the end of each completed epoch.  ``interrupted`` is True when fit stopped on a
     KeyboardInterrupt."""
 
     def __init__(self):
         super().__init__()
         self.history = {}
         self.epoch = []
+        self.step_loss = []
+        self.epoch_steps = []
         self.interrupted = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
+        self.epoch_steps.append(len(self.step_loss))
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
@@ -155,17 +160,29 @@ class History(Callback):
 
     def state_dict(self):
         return {"history": {k: list(v) for k, v in self.history.items()},
-                "epoch": list(self.epoch)}
+                "epoch": list(self.epoch), "step_loss": list(self.step_loss),
+                "epoch_steps": list(self.epoch_steps)}
 
     def load_state_dict(self, state_dict):
-        state = _checked_state(self, state_dict, ("history", "epoch"))
+        """Also takes the state of a History saved before ``step_loss`` existed."""
+        keys = ("history", "epoch", "step_loss", "epoch_steps")
+        if isinstance(state_dict, dict) and set(state_dict) == set(keys[:2]):
+            state_dict = {**state_dict, "step_loss": [], "epoch_steps": []}
+        state = _checked_state(self, state_dict, keys)
         history, epochs = state["history"], state["epoch"]
+        steps, ends = state["step_loss"], state["epoch_steps"]
         if not isinstance(history, dict) or not isinstance(epochs, list) or not all(
-                isinstance(v, list) and len(v) <= len(epochs) for v in history.values()):
+                isinstance(v, list) and len(v) <= len(epochs) for v in history.values()) \
+                or not isinstance(steps, list) or not isinstance(ends, list) \
+                or not all(isinstance(v, (int, float)) for v in steps) \
+                or not all(isinstance(e, int) for e in ends) \
+                or ends != sorted(ends) or any(e > len(steps) for e in ends):
             raise ValueError(f"History.load_state_dict: expected {{'history': {{key: list}}, "
-                             f"'epoch': list}}, got {state_dict!r:.200}")
+                             f"'epoch': list, 'step_loss': list, 'epoch_steps': "
+                             f"non-decreasing list}}, got {state_dict!r:.200}")
         self.history = {k: list(v) for k, v in history.items()}
         self.epoch = list(epochs)
+        self.step_loss, self.epoch_steps = [float(v) for v in steps], list(ends)
 
 
 def _checked_state(callback, state_dict, keys):

@@ -420,11 +420,12 @@ def _check_callbacks(model, config, callbacks, validation):
 
 
 def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, placement,
-                 position, resume_at=None, ddp=None):
+                 position, resume_at=None, ddp=None, history=None):
     """One epoch of training batches; ``position`` follows the progress (for mid-epoch
     checkpoints), ``resume_at`` (from a checkpoint) skips the batches already done.  Under
     data-parallel training ``ddp`` (the DistributedDataParallel wrapper of ``model``) runs
-    the forward and averages the gradients; the logs are means over every rank's samples."""
+    the forward and averages the gradients; the logs are means over every rank's samples.
+    Each batch's own loss goes to ``history.step_loss`` (this rank's, under DDP)."""
     model.train()
     optimizer = config.optimizer
     forward = model if ddp is None else ddp
@@ -445,7 +446,10 @@ def _train_epoch(model, config, data, batch_size, shuffle, callbacks, guard, pla
         loss.backward()
         with guard.critical():
             optimizer.step()
-        means.add(_batch_values(config, loss, pred, target), len(target))
+        values = _batch_values(config, loss, pred, target)
+        means.add(values, len(target))
+        if history is not None:
+            history.step_loss.append(values["loss"])
         position.batch = batch + 1
         callbacks.on_batch_end(batch, means.means())
         if model.stop_training:
@@ -595,7 +599,7 @@ def fit(model, x, y=None, epochs=1, batch_size=32, validation_split=0.0,
                         sampler.set_epoch(epoch)
                     logs = _train_epoch(model, config, train, batch_size, shuffle, cbs, guard,
                                         placement, position, at,
-                                        ddp if dist is not None else None)
+                                        ddp if dist is not None else None, history)
                     at = None
                     if val is not None:
                         val_logs = _run_eval(model, config, val, batch_size, placement,
