@@ -9,13 +9,14 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_FAST := -m "not slow and not gpu and not notebooks"
 
-.PHONY: train test test-notebooks test-cudasim test-slow lint wheel-check venv data clean
+.PHONY: train test test-notebooks test-cudasim test-slow lint wheel-check venv data clean \
+	notebooks docs
 
 train: venv data
 	$(PY) docs/examples/seed000_cnn.py --out results
 
 test: venv data
-	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 	$(MAKE) --no-print-directory test-cudasim
 	$(MAKE) --no-print-directory test-notebooks
@@ -34,6 +35,17 @@ train-distributed: venv data
 test-notebooks: venv data
 	$(PY) -m pytest -m notebooks -q; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
+# Execute every notebook in a fresh kernel and write it back with its outputs (what is
+# committed: a reader sees the results without running anything).  NB=07 runs only those
+# whose names start with 07.  The fast tests fail when a committed output is stale.
+notebooks: venv data
+	$(PY) docs/make_notebooks.py $(NB)
+
+# The executed notebooks as HTML pages in docs/notebooks/html/ (not committed), readable
+# without Jupyter; the exercises' solutions are collapsed.
+docs: venv
+	$(PY) docs/make_notebooks.py --html-only $(NB)
+
 # The Numba CUDA kernels in the CUDA simulator: its own process, because the variable must
 # be set before numba is first imported.  (Their PTX check runs in the fast pass above.)
 test-cudasim: venv
@@ -44,7 +56,7 @@ test-slow: venv data
 	$(PY) -m pytest -m "slow"; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 lint: venv
-	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py setup.py
 
 # Build a wheel, install it into a fresh virtual environment and use it from outside the
 # source tree: a module or package missing from the wheel fails here.

@@ -16,8 +16,9 @@ kernel_packages = ["minigrad_kernels"] + [
     "minigrad_kernels." + p for p in find_packages(where="kernels")]
 
 plot = ["matplotlib>=3.7"]
-# nbclient/nbformat/ipykernel: the test that executes docs/notebooks/*.ipynb in a kernel
-notebooks = ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"] + plot
+# nbclient/nbformat/ipykernel: executing docs/notebooks/*.ipynb in a kernel (make notebooks and
+# its test); nbconvert: their HTML pages (make docs)
+notebooks = ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29", "nbconvert>=7"] + plot
 bench = ["threadpoolctl>=3"] + plot      # which BLAS kernel ran, and its thread count
 numba_cuda = ["numba-cuda>=0.30"]
 # CI has no GPU: the Numba CUDA kernels are tested in the CUDA simulator (numba-cuda) and

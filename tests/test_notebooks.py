@@ -1,14 +1,15 @@
-"""The notebooks in docs/notebooks: committed clean (fast checks), and every one executes
-top to bottom in a fresh Jupyter kernel with no network (marked ``notebooks``).
+"""The notebooks in docs/notebooks: committed with the outputs of a top-to-bottom run of
+their current sources, ending with exercises whose hidden solutions check themselves (fast
+checks), and every one executes again in a fresh Jupyter kernel with no network (marked
+``notebooks``).  docs/make_notebooks.py (`make notebooks`) executes and stamps them.
 
 Run them with ``python -m pytest -m notebooks`` (``make test`` does, after the fast suite).
 Any new ``docs/notebooks/NN_name.ipynb`` is picked up by the glob below.
 """
 import ast
-import os
+import importlib.util
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,34 +18,19 @@ nbformat = pytest.importorskip("nbformat")
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-NOTEBOOK_TIMEOUT_S = 300      # a whole notebook; each aims at well under a minute on 2 cores
 # numba: notebook 9 writes a Numba CUDA kernel of its own and runs it in the simulator
 ALLOWED_IMPORTS = {"minigrad", "numpy", "matplotlib", "numba"}
 
-# Prepended to the executed copy (never to the file): any connection to a host other than
-# this machine raises, so a notebook that reaches for the network fails here instead of
-# hanging or passing only where the network happens to be up.
-NO_NETWORK = '''
-import socket as _socket
-_LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
-def _host(address):
-    return address[0] if isinstance(address, tuple) else address
-def _refuse(host):
-    raise OSError(f"network access is disabled while the notebooks are tested (host {host!r})")
-_connect = _socket.socket.connect
-def _local_connect(self, address):
-    if self.family in (_socket.AF_INET, _socket.AF_INET6) and _host(address) not in _LOCAL:
-        _refuse(_host(address))
-    return _connect(self, address)
-_socket.socket.connect = _local_connect
-_getaddrinfo = _socket.getaddrinfo
-def _local_getaddrinfo(host, *args, **kwargs):
-    if host not in _LOCAL and not str(host).startswith("127."):
-        _refuse(host)
-    return _getaddrinfo(host, *args, **kwargs)
-_socket.getaddrinfo = _local_getaddrinfo
-del _host, _connect, _getaddrinfo
-'''
+
+def _load_make_notebooks():
+    spec = importlib.util.spec_from_file_location(
+        "make_notebooks", Path(__file__).resolve().parents[1] / "docs" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_notebooks = _load_make_notebooks()
 
 
 def read(path):
@@ -65,13 +51,61 @@ def test_notebooks_exist_and_are_numbered():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_committed_without_outputs(path):
+def test_committed_executed_and_up_to_date(path):
+    """Committed with the outputs of one top-to-bottom run of the current sources
+    (`make notebooks`); the outputs' values are not compared, only their freshness."""
     nb = read(path)
     nbformat.validate(nb)
-    for i, cell in enumerate(code_cells(nb)):
-        assert cell.outputs == [], f"{path.name} code cell {i} has outputs: clear them"
-        assert cell.execution_count is None, \
-            f"{path.name} code cell {i} has execution_count {cell.execution_count}"
+    assert make_notebooks.stale_cells(nb) == [], \
+        f"{path.name}: stale outputs; run `make notebooks` (python docs/make_notebooks.py)"
+    assert any(o.output_type != "stream" or o.text.strip()
+               for c in code_cells(nb) for o in c.outputs), f"{path.name}: no outputs at all"
+
+
+def test_a_stale_cell_is_found():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("print(x)")])
+    assert [i for i, _ in make_notebooks.stale_cells(nb)] == [0, 0, 1, 1]   # never run
+    for count, cell in enumerate(nb.cells, 1):
+        cell.execution_count = count
+        cell.metadata["minigrad"] = {"source_sha256": make_notebooks.source_hash(cell.source)}
+    assert make_notebooks.stale_cells(nb) == []
+    nb.cells[1].source = "print(x + 1)"                      # edited after the run
+    assert make_notebooks.stale_cells(nb) == [(1, "its source changed after its outputs "
+                                                  "were made")]
+    nb.cells[1].source = "print(x)"
+    nb.cells[0].execution_count = 3                          # run out of order
+    assert [i for i, _ in make_notebooks.stale_cells(nb)] == [0]
+
+
+EXERCISE = re.compile(r"### Exercise (\d+)\b")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_ends_with_exercises_each_with_a_hidden_self_checking_solution(path):
+    """`## Exercises`, then 3–5 `### Exercise k` cells, each followed (after at most one
+    cell for the reader) by one hidden code cell tagged `solution` that asserts its answer."""
+    cells = read(path).cells
+    starts = [i for i, c in enumerate(cells)
+              if c.cell_type == "markdown" and c.source.startswith("## Exercises")]
+    assert len(starts) == 1, f"{path.name}: expected one '## Exercises' markdown cell"
+    rest = cells[starts[0] + 1:]
+    heads = [i for i, c in enumerate(rest)
+             if c.cell_type == "markdown" and EXERCISE.match(c.source)]
+    numbers = [int(EXERCISE.match(rest[i].source).group(1)) for i in heads]
+    assert 3 <= len(heads) <= 5 and numbers == list(range(1, len(heads) + 1)), \
+        f"{path.name}: exercises numbered {numbers}, expected 1..n with 3 <= n <= 5"
+    for k, (head, end) in enumerate(zip(heads, heads[1:] + [len(rest)]), 1):
+        solutions = [c for c in rest[head + 1:end] if "solution" in c.metadata.get("tags", [])]
+        assert len(solutions) == 1, f"{path.name} exercise {k}: expected one solution cell"
+        cell = solutions[0]
+        assert cell.cell_type == "code" and cell.metadata.get("jupyter", {}).get(
+            "source_hidden") is True, f"{path.name} exercise {k}: the solution is not hidden"
+        assert cell.source.startswith(f"# Solution to exercise {k}"), \
+            f"{path.name} exercise {k}: the solution should open with '# Solution to exercise {k}'"
+        assert any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(cell.source))), \
+            f"{path.name} exercise {k}: the solution checks nothing (no assert)"
+        assert end - head <= 3, f"{path.name} exercise {k}: more than one cell for the reader"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -100,27 +134,9 @@ def test_opens_with_what_it_builds_and_imports_only_the_public_api(path):
 
 
 def execute(nb, name):
-    """Run every cell of ``nb`` in a fresh kernel, network off; returns the seconds taken.
-
-    Raises nbclient's CellExecutionError at the first cell that fails, and TimeoutError
-    (nbclient's CellTimeoutError) once the notebook has used NOTEBOOK_TIMEOUT_S."""
-    from nbclient import NotebookClient
-
-    nb.cells.insert(0, nbformat.v4.new_code_cell(NO_NETWORK))
-    deadline = time.monotonic() + NOTEBOOK_TIMEOUT_S
-    client = NotebookClient(
-        nb, kernel_name="python3", allow_errors=False,
-        # each cell may use what is left of the notebook's time
-        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    # the kernel's own inline backend draws the figures (an inherited MPLBACKEND=Agg would
-    # make plt.show() warn instead)
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    env["PYTHONHASHSEED"] = "0"
-    start = time.perf_counter()
-    client.execute(env=env)
-    seconds = time.perf_counter() - start
-    for i, cell in enumerate(code_cells(nb)[1:]):
+    """Run ``nb`` as `make notebooks` does; fail on an error output.  Returns the seconds."""
+    seconds = make_notebooks.execute(nb)
+    for i, cell in enumerate(code_cells(nb)):
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{name} cell {i}: {out.get('ename')}"
     return seconds
@@ -170,3 +186,20 @@ def test_fit_progress_bar_in_a_kernel():
     shown = "".join(o.get("text", "") for o in outputs) + "".join(
         str(o.get("data", {})) for o in outputs if o.output_type != "stream")
     assert "Epoch 2/2" in shown and "epochs run: 2" in shown
+
+
+@pytest.mark.notebooks
+def test_html_collapses_solutions_and_keeps_outputs():
+    pytest.importorskip("nbconvert")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A title"),
+        nbformat.v4.new_code_cell("print(6 * 7)"),
+        nbformat.v4.new_code_cell("# Solution to exercise 1\nassert 1 < 2\nprint('ok <3')",
+                                  metadata={"tags": ["solution"],
+                                            "jupyter": {"source_hidden": True}})])
+    execute(nb, "html")
+    page = make_notebooks.to_html(nb, "html")
+    assert "42" in page and "A title" in page
+    details = page[page.index("<details>"):page.index("</details>")]
+    assert "Solution to exercise 1 (click to show)" in details
+    assert "ok &lt;3" in details and "assert 1 &lt; 2" in details
