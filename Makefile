@@ -69,6 +69,8 @@ wheel-check: venv
 	assert os.path.realpath(minigrad.__file__).startswith(os.path.realpath('$$tmp')), minigrad.__file__; \
 	a = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); \
 	(a @ a).relu().sum().backward(); assert a.grad.shape == (2, 2); \
+	import importlib.metadata as md; assert md.metadata('minigrad')['License'] == 'MIT'; \
+	assert any(f.name == 'LICENSE' for f in md.files('minigrad')), 'LICENSE not in the wheel'; \
 	print('wheel-check: installed wheel imports and runs from', os.path.dirname(minigrad.__file__))"
 
 venv: $(VENV)/.installed

@@ -41,6 +41,9 @@ setup(
     long_description=long_description,
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
+    # an SPDX expression (PEP 639), which supersedes the "License ::" classifiers
+    license="MIT",
+    license_files=["LICENSE"],
     packages=minigrad_packages + kernel_packages,
     package_dir={"minigrad_kernels": "kernels"},
     # tqdm: fit's progress bar (imported only when fit runs, never by `import minigrad`)
