@@ -1,7 +1,7 @@
 """The documentation pages stay true to the code: the API reference names every public
 name and is up to date, the kernel page lists exactly the registered implementations and
 their defaults, and the docs map links every notebook and page.  (That the notebooks are
-committed clean and run is tests/test_notebooks.py's job.)"""
+committed executed and up to date, and run, is tests/test_notebooks.py's job.)"""
 import importlib.util
 import inspect
 import pathlib
