@@ -14,6 +14,7 @@ Backends:
 Neither ``mpi4py`` nor ``cupy`` is imported before ``init_process_group`` asks for them.
 """
 import enum
+import sys
 import time
 
 import numpy as np
@@ -109,6 +110,8 @@ def init_process_group(backend="mpi", *, timeout=None, world_size=None, rank=Non
             raise ValueError(f"init_process_group: {name}={given!r} but the launcher started "
                              f"this process with {name} {actual}")
     _group = group
+    if backend != "local" and group.world_size > 1:
+        group.abort_hook = _AbortOnUncaughtException(group.MPI, group.rank, group.world_size)
 
 
 init = init_process_group
@@ -118,8 +121,38 @@ def destroy_process_group():
     """Leave the process group (a later ``init_process_group`` may join again)."""
     global _group
     if _group is not None:
+        hook = getattr(_group, "abort_hook", None)
+        if hook is not None:
+            hook.remove()
         _group.close()
         _group = None
+
+
+class _AbortOnUncaughtException:
+    """``sys.excepthook`` while an MPI or NCCL group of two or more is joined: an exception
+    that ends this rank's script ends every rank.  Without it the others would wait in
+    their next collective (forever, with no timeout).  The traceback is printed first;
+    ``MPI_Abort`` then makes mpiexec stop the job with an error, as ``python -m mpi4py
+    script.py`` does."""
+
+    def __init__(self, mpi, rank, world_size):
+        self.mpi, self.rank, self.world_size = mpi, rank, world_size
+        self.previous = sys.excepthook
+        sys.excepthook = self
+
+    def __call__(self, kind, value, traceback):
+        self.previous(kind, value, traceback)
+        sys.stderr.write(f"minigrad.distributed: uncaught {kind.__name__} on rank "
+                         f"{self.rank} of {self.world_size}: aborting every rank "
+                         f"(MPI_Abort)\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        time.sleep(0.5)          # mpiexec forwards output asynchronously: let it arrive
+        self.mpi.COMM_WORLD.Abort(1)
+
+    def remove(self):
+        if sys.excepthook is self:
+            sys.excepthook = self.previous
 
 
 def _require(what):

@@ -31,6 +31,16 @@ def test_killed_rank_ends_the_job_with_an_error():
         "KILLED" in proc.output, proc.output
 
 
+def test_an_uncaught_exception_on_one_rank_ends_every_rank():
+    """Rank 0 waits in an all_reduce with no timeout; rank 1's script raises.  Without the
+    abort-on-uncaught-exception hook rank 0 would wait forever (run_mpi fails on a hang)."""
+    proc = run_mpi("dead_rank", "raise", timeout=60, check=False)
+    assert proc.returncode != 0
+    assert "ValueError: boom on rank 1" in proc.output, proc.output       # the traceback
+    assert "uncaught ValueError on rank 1 of 2: aborting every rank" in proc.output
+    assert "returned after the other rank died" not in proc.output
+
+
 def test_hung_rank_gives_a_timeout_error_not_a_hang():
     proc = run_mpi("dead_rank", "hang", timeout=30, check=False)
     assert proc.returncode != 0

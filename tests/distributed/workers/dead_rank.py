@@ -1,5 +1,7 @@
-"""A rank dies (argv[1] == "kill": SIGKILL itself) or hangs ("hang": never calls the
-collective) before an all_reduce; the others must fail with a clear error, not hang."""
+"""A rank dies (argv[1] == "kill": SIGKILL itself), hangs ("hang": never calls the
+collective) or raises ("raise": an uncaught exception ends its script) before an all_reduce;
+the others must fail with a clear error, not hang.  No timeout except for "hang": a raising
+rank must end the job by itself."""
 import os
 import signal
 import sys
@@ -17,6 +19,8 @@ print(f"rank {rank}: first all_reduce done", flush=True)
 if rank == 1:
     if how == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
+    if how == "raise":
+        raise ValueError("boom on rank 1")
     time.sleep(30)                      # "hang": never reaches the collective
     sys.exit(0)
 try:
