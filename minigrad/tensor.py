@@ -256,6 +256,10 @@ class Tensor:
     def element_size(self):
         return self.dtype.itemsize
 
+    def is_floating_point(self):
+        """True for a floating-point dtype (float16/32/64)."""
+        return dtypes.is_floating(self.dtype)
+
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)
 

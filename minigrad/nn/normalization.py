@@ -1,5 +1,8 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` (per channel, over the batch) and
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` (per channel, over the batch),
+``SyncBatchNorm`` (the same over the batches of every data-parallel process) and
 ``LayerNorm`` (per sample, over the trailing axes).  Formulas: ``minigrad/ops/norm.py``."""
+import functools
+
 import numpy as np
 
 from .. import creation, dtypes
@@ -10,7 +13,7 @@ from . import init
 from ._util import empty_parameter, size
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -83,13 +86,17 @@ class _BatchNorm(Module):
             factor = 1.0 / (int(self.num_batches_tracked.item()) + 1)
         use_batch_stats = self.training or self.running_mean is None
         keep_stats = not self.training or self.track_running_stats
-        y = self._call(F.batch_norm, x, self.running_mean if keep_stats else None,
+        y = self._call(self._batch_norm(), x, self.running_mean if keep_stats else None,
                        self.running_var if keep_stats else None, self.weight, self.bias,
                        training=use_batch_stats, momentum=factor, eps=self.eps)
         if counting:    # after the op: a failed forward changes no state
             with no_grad():
                 self.num_batches_tracked += 1
         return y
+
+    def _batch_norm(self):
+        """The functional op that normalises (SyncBatchNorm's reduces over the ranks)."""
+        return F.batch_norm
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -120,6 +127,72 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _shapes = "4-d (N, C, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose training statistics are those of the global batch: under
+    data-parallel training (``minigrad.distributed``, N processes) μ and σ² are taken over
+    the samples of every rank together, and so are the sums of the backward, so N ranks of
+    B samples train as one process of N·B with :class:`BatchNorm2d`.  (Plain BatchNorm under
+    DDP normalises each rank's B samples alone.)  Inputs (N, C), (N, C, L) or (N, C, H, W).
+
+    Per training step: two all_reduces in forward (Σx with the count, then Σ(x − μ)²; 2C + 1
+    numbers) and one in backward (Σ dx̂ and Σ dx̂·x̂; 2C numbers).  Every rank must call it
+    the same number of times in the same order, as any collective.  In evaluation mode, or
+    without an initialised process group of two or more ranks, it is :class:`BatchNorm2d`.
+    The running statistics use the global batch, so they stay equal on every rank.
+
+    ``process_group``: only the default group (None) is supported.  Convert a model's
+    batch norms with :meth:`convert_sync_batchnorm`.
+    """
+
+    _ranks = (2, 3, 4)
+    _shapes = "(N, C), (N, C, L) or (N, C, H, W)"
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None):
+        if process_group is not None:
+            raise ValueError(f"SyncBatchNorm: only the default process group (None) is "
+                             f"supported, got process_group={process_group!r}")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype)
+        self.process_group = None
+
+    def _batch_norm(self):
+        from .. import distributed
+        from ..ops.norm import sync_batch_norm
+
+        if not (self.training and distributed.is_initialized()
+                and distributed.get_world_size() > 1):
+            return F.batch_norm
+        return functools.partial(sync_batch_norm, all_reduce_sum=distributed.all_reduce)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every BatchNorm1d/BatchNorm2d replaced by a SyncBatchNorm that
+        holds the same Parameters and buffers (shared, not copied) and training mode;
+        a batch norm given as ``module`` itself is returned converted."""
+        if process_group is not None:
+            raise ValueError(f"convert_sync_batchnorm: only the default process group (None) "
+                             f"is supported, got process_group={process_group!r}")
+        if isinstance(module, (BatchNorm1d, BatchNorm2d)):
+            sync = cls.__new__(cls)
+            Module.__init__(sync)
+            for name in ("num_features", "eps", "momentum", "affine", "track_running_stats"):
+                setattr(sync, name, getattr(module, name))
+            sync.process_group = None
+            for name, p in module._parameters.items():
+                sync.register_parameter(name, p)
+            for name, b in module._buffers.items():
+                sync.register_buffer(name, b)
+            sync.train(module.training)
+            return sync
+        for name, child in list(module._modules.items()):
+            if child is not None:
+                converted = cls.convert_sync_batchnorm(child)
+                if converted is not child:
+                    setattr(module, name, converted)
+        return module
 
 
 class LayerNorm(Module):

@@ -7,6 +7,12 @@ y = γ·x̂ + β and dx̂ = dy·γ:
     dx = s/M · (M·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))      (batch statistics: μ, σ² depend on x)
     dx = s · dx̂                                    (fixed statistics: batch norm in eval)
     dγ = Σ dy·x̂,   dβ = Σ dy                      (the engine sums over γ's broadcast axes)
+
+Synchronised batch norm (``nn.SyncBatchNorm``, data-parallel training) is the same Function
+with the batch spread over processes: its sums — Σx and the count, then Σ(x − μ)², and in
+backward Σ dx̂ and Σ dx̂·x̂ — are summed over every rank by an ``all_reduce_sum`` callable, so
+μ, σ² and M are those of the global batch; dγ and dβ stay per rank (data-parallel training
+averages parameter gradients).
 """
 from .._check import check_shape
 from .. import dtypes
@@ -25,14 +31,26 @@ class Normalize(Function):
     forward:   y = γ·x̂ + β,  x̂ = (x − μ)·s,  s = 1/√(σ² + ε)
     backward:  dx̂ = dy·γ;  dx = s/M · (M·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))  (batch statistics, M
                elements each),  dx = s · dx̂  (fixed statistics);  dγ = Σ dy·x̂,  dβ = Σ dy
+    With ``all_reduce_sum`` (an in-place sum of an array over every rank) the batch
+    statistics' sums, M included, are over every rank's batch.
     """
 
-    def forward(self, x, *affine, stat_axes=(), eps=1e-5, stats=None):
-        if stats is None:
+    def forward(self, x, *affine, stat_axes=(), eps=1e-5, stats=None, all_reduce_sum=None):
+        self.all_reduce_sum, self.count = all_reduce_sum, None
+        if stats is not None:
+            mean, var = stats
+        elif all_reduce_sum is None:
             mean = x.mean(axis=stat_axes, keepdims=True)
             var = x.var(axis=stat_axes, keepdims=True)
-        else:
-            mean, var = stats
+        else:                      # two passes, as var() does: Σx and M, then Σ(x − μ)²
+            total = x.sum(axis=stat_axes, keepdims=True)
+            sums = self.xp.append(total.ravel(), x.size // total.size).astype(x.dtype)
+            all_reduce_sum(sums)
+            self.count = float(sums[-1])
+            mean = (sums[:-1] / sums[-1]).reshape(total.shape)
+            squares = ((x - mean) ** 2).sum(axis=stat_axes, keepdims=True)
+            all_reduce_sum(squares)
+            var = squares / self.count
         invstd = (1 / self.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = (x - mean) * invstd
         self.stat_axes, self.batch_stats = stat_axes, stats is None
@@ -48,8 +66,16 @@ class Normalize(Function):
         dxhat = dy if gamma is None else dy * gamma
         if self.batch_stats:
             m = xhat.size // invstd.size
-            dx = invstd / m * (m * dxhat - dxhat.sum(axis=axes, keepdims=True)
-                               - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
+            sum_dxhat = dxhat.sum(axis=axes, keepdims=True)
+            sum_dxhat_xhat = (dxhat * xhat).sum(axis=axes, keepdims=True)
+            if self.all_reduce_sum is not None:        # the global batch's sums and M
+                sums = self.xp.concatenate([sum_dxhat.ravel(), sum_dxhat_xhat.ravel()])
+                self.all_reduce_sum(sums)
+                c = sum_dxhat.size
+                sum_dxhat = sums[:c].reshape(sum_dxhat.shape)
+                sum_dxhat_xhat = sums[c:].reshape(sum_dxhat.shape)
+                m = self.count
+            dx = invstd / m * (m * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
         else:
             dx = dxhat * invstd
         if gamma is None:
@@ -89,7 +115,21 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     variance stored unbiased, ·M/(M − 1)) — PyTorch's convention.  Otherwise normalise
     with the running statistics.
     """
-    op = "batch_norm"
+    return _batch_norm("batch_norm", x, running_mean, running_var, weight, bias, training,
+                       momentum, eps)
+
+
+def sync_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                    all_reduce_sum):
+    """:func:`batch_norm` whose training statistics are those of the batch of every rank
+    together: ``all_reduce_sum(array)`` sums an array over the ranks in place (what
+    ``nn.SyncBatchNorm`` passes; the running statistics' M is the global one too)."""
+    return _batch_norm("SyncBatchNorm", x, running_mean, running_var, weight, bias, training,
+                       momentum, eps, all_reduce_sum)
+
+
+def _batch_norm(op, x, running_mean, running_var, weight, bias, training, momentum, eps,
+                all_reduce_sum=None):
     _check_input(op, x)
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{op}: expected input (N, C), (N, C, L) or (N, C, H, W), got "
@@ -110,13 +150,19 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if weight is None and bias is not None:   # γ = 1, a constant
         weight = Tensor._wrap(x.xp.ones(c, dtype=x.dtype))
     affine = [p.reshape(shape) for p in (weight, bias) if p is not None]
-    y = Normalize.apply(x, *affine, stat_axes=stat_axes, eps=eps, stats=stats)
+    reduce = all_reduce_sum if use_batch else None
+    y = Normalize.apply(x, *affine, stat_axes=stat_axes, eps=eps, stats=stats,
+                        all_reduce_sum=reduce)
     if training and running_mean is not None and running_var is not None:
         fn = y.grad_fn
-        if fn is None:   # not recorded (no_grad): recompute the statistics
+        if fn is None and reduce is None:   # not recorded (no_grad): the statistics again
             mean, var = x._data.mean(axis=stat_axes), x._data.var(axis=stat_axes)
         else:
+            if fn is None:                  # the same collectives as the forward's
+                fn = Normalize(x.xp, x.device, (False,))
+                fn.forward(x._data, stat_axes=stat_axes, eps=eps, all_reduce_sum=reduce)
             mean, var = fn.batch_mean.reshape(c), fn.batch_var.reshape(c)
+            m = m if fn.count is None else fn.count
         # both new values first, then two writes: nothing can fail half-way through them
         new_mean = (1 - momentum) * running_mean._data + momentum * mean
         new_var = (1 - momentum) * running_var._data + momentum * var * (m / (m - 1))

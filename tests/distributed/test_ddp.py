@@ -13,7 +13,7 @@ from .mpi import run_mpi
 @pytest.mark.parametrize("model, optimizer, mode", [
     ("mlp", "sgd", "plain"), ("mlp", "adam", "plain"), ("cnn", "sgd", "plain"),
     ("cnn", "adam", "plain"), ("mlp", "sgd", "no_sync"), ("cnn", "adam", "no_sync"),
-    ("bn", "sgd", "plain")])
+    ("bn", "sgd", "plain"), ("syncbn", "sgd", "plain"), ("syncbn", "adam", "no_sync")])
 def test_ddp_equals_one_process_with_the_global_batch(model, optimizer, mode):
     proc = run_mpi("equivalence", model, optimizer, mode, timeout=120)
     assert f"EQUIVALENCE {model} {optimizer} {mode}" in proc.output, proc.output

@@ -92,6 +92,8 @@ LAYERS = [
     Layer("batch_norm1d_3d", lambda: nn.BatchNorm1d(3, affine=False), normal(2, 3, 4),
           bn_reference),
     Layer("batch_norm2d", lambda: nn.BatchNorm2d(3), normal(2, 3, 2, 3), bn_reference),
+    # no process group: SyncBatchNorm is BatchNorm (its collectives: test_sync_batchnorm.py)
+    Layer("sync_batch_norm", lambda: nn.SyncBatchNorm(3), normal(2, 3, 2, 3), bn_reference),
     Layer("batch_norm2d_eval", lambda: nn.BatchNorm2d(3), normal(2, 3, 2, 2),
           lambda m, x: F.batch_norm(x, m.running_mean, m.running_var, m.weight, m.bias),
           eval=True),

@@ -625,6 +625,10 @@ case("BatchNorm2d_channels", LAYERS, "the wrong channel count to `BatchNorm2d`",
 case("BatchNorm2d_rank", LAYERS, "a 2-d input to `BatchNorm2d`",
      seeded(lambda tmp: {"layer": nn.BatchNorm2d(3), "x": T(2, 3)}),
      lambda o: o.layer(o.x), ValueError, [BN2, "(N, C, H, W)", "2-d input", "(2, 3)"])
+case("SyncBatchNorm_channels", LAYERS, "the wrong channel count to `SyncBatchNorm`",
+     seeded(lambda tmp: {"layer": nn.SyncBatchNorm(3), "x": T(2, 4, 5, 5)}),
+     lambda o: o.layer(o.x), ValueError, ["SyncBatchNorm(3, eps=1e-05", "expected 3 channels "
+                                          "(axis 1)", "(2, 4, 5, 5)"])
 case("LayerNorm_shape", LAYERS, "an input not ending with `LayerNorm`'s normalized_shape",
      seeded(lambda tmp: {"layer": nn.LayerNorm(3), "x": T(2, 4)}),
      lambda o: o.layer(o.x), ValueError, [LN, "input (2, 4)", "normalized_shape (3,)"])

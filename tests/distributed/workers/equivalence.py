@@ -1,8 +1,11 @@
 """DDP on N ranks × batch B equals 1 process × batch N·B on the same samples.
 
-argv: model (mlp | cnn), optimizer (sgd | adam), mode (plain | no_sync).  Every rank trains
-the DDP model on its slice of each global batch; rank 0 also trains a plain copy on the
-whole global batch and prints the largest parameter difference.
+argv: model (mlp | cnn | bn | syncbn), optimizer (sgd | adam), mode (plain | no_sync).
+"syncbn" is the "bn" network with nn.SyncBatchNorm on the ranks against BatchNorm2d in the
+reference: its parameters and running statistics must match too; "bn" keeps BatchNorm on
+the ranks (statistics of each rank's share) and must *not* match (the negative control).
+Every rank trains the DDP model on its slice of each global batch; rank 0 also trains a
+plain copy on the whole global batch and prints the largest parameter difference.
 """
 import sys
 
@@ -24,13 +27,19 @@ STEPS, PER_RANK = 20, 32
 GLOBAL = PER_RANK * world
 
 
-def build(seed):
+def build(seed, reference=False):
     minigrad.manual_seed(seed)
     if model_name == "mlp":
         return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5))
-    if model_name == "bn":      # BatchNorm: per-rank batch statistics, no equivalence
-        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                             nn.Flatten(), nn.Linear(4 * 8 * 8, 5))
+    if model_name in ("bn", "syncbn"):      # "bn": per-rank batch statistics, no equivalence
+        # no bias before a batch norm: its true gradient is 0, and Adam would turn the
+        # rounding noise in it into full steps of either sign
+        net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4),
+                            nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 5, bias=False),
+                            nn.BatchNorm1d(5))
+        if model_name == "syncbn" and not reference:
+            net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        return net
     return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(4 * 4 * 4, 5))
 
@@ -42,6 +51,8 @@ def make_opt(params):
 
 rng = np.random.default_rng(123)
 shape = (20,) if model_name == "mlp" else (1, 8, 8)
+if model_name == "syncbn" and world > 1:
+    assert type(build(0)[1]).__name__ == "SyncBatchNorm"
 X = rng.standard_normal((STEPS, 2 * 32) + shape).astype("float32")[:, :GLOBAL]
 Y = rng.integers(0, 5, (STEPS, 2 * 32))[:, :GLOBAL]
 
@@ -64,20 +75,17 @@ for step in range(STEPS):
             ddp.bucket_launches["during_backward"] == len(ddp._buckets), ddp.bucket_launches
     opt.step()
 
-# the ranks agree exactly (parameters; buffers are rank 0's since the last forward)
-for p in ddp.module.parameters():
+# the ranks agree exactly (parameters; buffers are rank 0's since the last forward, and
+# SyncBatchNorm's running statistics are the same global ones on every rank anyway)
+for p in list(ddp.module.parameters()) + (list(ddp.module.buffers()) if model_name == "syncbn"
+                                          else []):
     copies = [np.zeros_like(p._data) for _ in range(world)]
     dist.all_gather(copies, p._data)
     for c in copies:
         assert np.array_equal(c, p._data), "ranks differ"
 
-if model_name == "bn":
-    if rank == 0:
-        print(f"EQUIVALENCE bn {opt_name} {mode}: ranks agree (BatchNorm: no reference)")
-    dist.destroy_process_group()
-    sys.exit(0)
 if rank == 0:
-    ref = build(seed=0)
+    ref = build(seed=0, reference=True)
     opt = make_opt(ref.parameters())
     for step in range(STEPS):
         order = np.concatenate([np.arange(r, GLOBAL, world) for r in range(world)])
@@ -98,8 +106,16 @@ if rank == 0:
         opt.step()
     diff = max(float(np.max(np.abs(a._data - b._data)))
                for a, b in zip(ref.parameters(), ddp.module.parameters()))
+    if model_name in ("bn", "syncbn"):      # the running statistics of the global batch
+        stats = [(a, b) for a, b in zip(ref.buffers(), ddp.module.buffers())
+                 if a.is_floating_point()]
+        assert len(stats) == 4
+        diff = max([diff] + [float(np.max(np.abs(a._data - b._data))) for a, b in stats])
     scale = max(float(np.max(np.abs(a._data))) for a in ref.parameters())
     print(f"EQUIVALENCE {model_name} {opt_name} {mode} world={world} buckets="
           f"{len(ddp._buckets)} max_abs_diff={diff:.3e} max_abs_param={scale:.3f}", flush=True)
-    assert diff < 1e-5 * max(1.0, scale), diff
+    if model_name == "bn":      # negative control: per-rank statistics are not global
+        assert diff > 1e-3, f"plain BatchNorm under DDP matched the global batch: {diff}"
+    else:
+        assert diff < 1e-5 * max(1.0, scale), diff
 dist.destroy_process_group()
