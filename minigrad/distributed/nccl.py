@@ -27,6 +27,7 @@ def _local_rank(comm, MPI):
 
 class NCCLBackend:
     name = "nccl"
+    sum_comm = None        # no MPI short path: sums go through NCCL
 
     def __init__(self, timeout=None, cupy=None, mpi=None):
         if cupy is None:

