@@ -573,6 +573,77 @@ def _torch_qgemm(torch, args, context):
 
 
 # ---------------------------------------------------------------------------------------
+# qlayer: whole quantised layers, float32 in and out (seed000's CNN after static int8)
+
+def _qlayer_shapes(level):
+    """("conv", label, N, C, H, O) and ("linear", label, M, K, O): seed000's quantised
+    convolutions and first Linear (batch 256 in ``full``, 64 in ``quick``)."""
+    tiny = [("conv", "seed000.qconv1", 2, 1, 28, 32), ("linear", "seed000.qfc1", 2, 576, 64)]
+    if level in ("tiny", SIMULATOR):
+        return tiny
+    n = 256 if level == "full" else 64
+    return [("conv", "seed000.qconv1", n, 1, 28, 32), ("conv", "seed000.qconv2", n, 32, 13, 64),
+            ("conv", "seed000.qconv3", n, 64, 5, 64), ("linear", "seed000.qfc1", n, 576, 64)]
+
+
+def _qlayer_params(rng, o, k):
+    return (rng.integers(-127, 128, (o, k)).astype(np.int8),
+            (rng.random(o) * 0.01 + 1e-4).astype(np.float32),
+            rng.standard_normal(o).astype(np.float32), np.float32(1 / 255), -128)
+
+
+def _qlayer_case(kind, label, *dims):
+    if kind == "linear":
+        m, k, o = dims
+
+        def make(rng):
+            w_q, w_scale, bias, s, z = _qlayer_params(rng, o, k)
+            return (rng.random((m, k), dtype=np.float32), w_q, w_scale, bias, s, z, True), {}
+        return Case("qlayer.linear", f"{label} {m}x{k}x{o}", make, 2.0 * m * k * o,
+                    float(F32 * m * k + o * k + F32 * m * o))
+    n, c, h, o = dims
+    oh = h - 2
+
+    def make(rng):
+        w_q, w_scale, bias, s, z = _qlayer_params(rng, o, c * 9)
+        return (rng.random((n, c, h, h), dtype=np.float32), w_q.reshape(o, c, 3, 3), w_scale,
+                bias, s, z, (1, 1), (0, 0), (1, 1), True), {}
+    return Case("qlayer.conv2d", f"{label} {n}x{c}x{h}x{h} -> {o}", make,
+                2.0 * n * oh * oh * c * 9 * o,
+                float(F32 * n * c * h * h + o * c * 9 + F32 * n * o * oh * oh))
+
+
+def qlayer_cases(kind):
+    def cases(level):
+        return [_qlayer_case(*s) for s in _qlayer_shapes(level) if s[0] == kind]
+    return cases
+
+
+def _torch_qlayer(torch, args, context):
+    """The same arithmetic in PyTorch's float ops (the integer product in float64, exact);
+    PyTorch's own int8 layers requantise their output, so they cannot pass the gate."""
+    import torch.nn.functional as TF
+    x, w_q, w_scale, bias, s, z = args[:6]
+    relu = args[-1]
+    conv = x.ndim == 4
+    x, w_q = torch.from_numpy(x), torch.from_numpy(w_q.astype(np.float64))
+    scale = torch.from_numpy((np.float32(s) * w_scale).astype(np.float32))
+    b = None if bias is None else torch.from_numpy(bias)
+    zsum = z * w_q.reshape(w_q.shape[0], -1).sum(1)
+    shape = (1, -1, 1, 1) if conv else (1, -1)
+
+    def run():
+        x_q = torch.clamp(torch.round(x / float(s)) + z, -128, 127).double()
+        acc = (TF.conv2d(x_q, w_q, stride=args[6], padding=0, dilation=args[8]) if conv
+               else x_q @ w_q.T)
+        y = (acc - zsum.reshape(shape)).float() * scale.reshape(shape)
+        if b is not None:
+            y = y + b.reshape(shape)
+        return torch.relu(y) if relu else y
+    return run
+
+
+# ---------------------------------------------------------------------------------------
 
 def _to_torch(torch, args):
     """Arrays as tensors sharing their memory (host or GPU); other arguments unchanged."""
@@ -618,6 +689,9 @@ SPECS = {spec.op: spec for spec in [
            _torch_attention_backward),
     # integer results: every implementation must equal the reference exactly
     OpSpec("qgemm", "compute", qgemm_cases, 0.0, _torch_qgemm),
+    # whole quantised layers: the same float32 operations on exact integers, bit for bit
+    OpSpec("qlayer.linear", "memory", qlayer_cases("linear"), 0.0, _torch_qlayer),
+    OpSpec("qlayer.conv2d", "compute", qlayer_cases("conv"), 0.0, _torch_qlayer),
     # updates θ, m, v (v_max) in place: the gate compares them after one step
     OpSpec("adam_update", "memory", adam_cases, 1e-5, _torch_adam, call=_adam_step,
            in_place=True),

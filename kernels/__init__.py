@@ -127,3 +127,16 @@ KERNELS += (
 # float32 SGEMM in chunks of K ≤ 1024 (exact): OpenBLAS, far faster than NumPy's integer
 # matmul (no BLAS) or the Numba loop; figures in docs/compression.md (benchmarks/qgemm_bench.py)
 DEFAULTS[("qgemm", "cpu")] = "sgemm"
+
+# Whole quantised layers (float32 in, float32 out; minigrad.quantization's QuantizedLinear,
+# DynamicQuantizedLinear, QuantizedConv2d): the quantisation of the input, the int8 product
+# and the epilogue in one call.  Same bits in every implementation (kernels/qlayer.py).
+KERNELS += (
+    ("qlayer.linear", "cpu", "numpy", "minigrad_kernels.qlayer", "qlayer_linear_numpy"),
+    ("qlayer.conv2d", "cpu", "numpy", "minigrad_kernels.qlayer", "qlayer_conv2d_numpy"),
+    ("qlayer.linear", "cpu", "numba", "minigrad_kernels.qlayer", "qlayer_linear_numba"),
+    ("qlayer.conv2d", "cpu", "numba", "minigrad_kernels.qlayer", "qlayer_conv2d_numba"),
+)
+# three passes over memory instead of about ten, SGEMM for the product (docs/compression.md)
+DEFAULTS[("qlayer.linear", "cpu")] = "numba"
+DEFAULTS[("qlayer.conv2d", "cpu")] = "numba"

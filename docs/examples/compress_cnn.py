@@ -36,11 +36,11 @@ Measured (seed 0, 2-core shared CPU; the full table is in docs/results.md, "Comp
 pruning and int8 quantisation"): training 246 s, compressing and measuring 187 s.  Float32
 0.9067 (0.9134 after the 1000 extra steps).  int8 static 0.9069 (minmax) / 0.9073
 (histogram), QAT 0.9159; pruned 50 / 80 / 90 % 0.9148 / 0.9126 / 0.8931; structured + shrink
-0.9110 with 46 858 of 93 322 parameters.  Files: float32 376 744 bytes, int8 103 259
-(3.65× smaller: the int8 payload is 3.93× smaller, float32 biases and scales and ~330
-bytes of file overhead per tensor — 25 tensors instead of 10 — are the rest).  int8 is
-~3× *slower* here (2 000–2 700 against 6 000–8 500 samples/s): the first Conv2d (K = 9)
-spends its time in elementwise passes over its int32 output, not in the product.
+0.9110 with 46 858 of 93 322 parameters.  Files: float32 376 744 bytes, int8 101 653
+(3.71× smaller: the int8 payload is 3.93× smaller, float32 biases and scales and ~320
+bytes of file overhead per tensor — 20 tensors instead of 10 — are the rest).  int8 static
+runs at ~0.9× float32's time since the fused ``qlayer`` kernels (it was ~3× slower when its
+epilogue made separate passes over an int32 output); docs/compression.md has the numbers.
 With 300 fine-tune steps instead, 80 % pruning reached 0.9080, 0.56 below its 0.9136
 reference.
 """

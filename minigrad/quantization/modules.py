@@ -1,5 +1,8 @@
 """Quantised layers: int8 weights (symmetric, per output channel) and int8 inputs (affine, per
-tensor), multiplied by the ``qgemm`` kernel (int8 × int8 → int32), rescaled to float32.
+tensor), their product exact in int32, rescaled to float32.  Each forward is one call of the
+``qlayer.linear`` / ``qlayer.conv2d`` kernel (minigrad_kernels/qlayer.py: the quantisation of
+the input, the product and the rescale + bias + ReLU epilogue fused; bit-identical to its
+NumPy reference, which uses ``qgemm``).
 
 For a Linear (a Conv2d is the same product on the im2col matrix, K = C·KH·KW):
 
@@ -21,7 +24,7 @@ import numpy as np
 from .. import backend
 from ..nn.module import Module
 from ..tensor import Tensor
-from .observers import affine_qparams, quantize_per_tensor, quantize_weight
+from .observers import affine_qparams, quantize_weight
 
 __all__ = ["DynamicQuantizedLinear", "QuantizedLinear", "QuantizedConv2d"]
 
@@ -46,35 +49,37 @@ class _QuantizedBase(Module):
         self.register_buffer("bias", None if bias is None
                              else Tensor(_host(bias).astype(np.float32)))
         if not self.dynamic:
-            self.register_buffer("input_scale", Tensor(np.float32(1.0)))
-            self.register_buffer("input_zero_point", Tensor(np.int32(0)))
+            # [scale, zero point] of the input in one float32 buffer (the zero point, an
+            # integer in [−128, 127], is exact in float32): one tensor in the saved file
+            # instead of two, ~330 bytes each (docs/compression.md, "Size and speed")
+            self.register_buffer("input_qparams", Tensor(np.array([1.0, 0.0], np.float32)))
+
+    @property
+    def input_scale(self):
+        """The calibrated input scale s_x (float32); static layers only."""
+        return self.input_qparams._data[0]
+
+    @property
+    def input_zero_point(self):
+        """The calibrated input zero point z_x (int); static layers only."""
+        return int(self.input_qparams._data[1])
 
     def set_input_qparams(self, scale, zero_point):
-        self.input_scale._data[...] = np.float32(scale)
-        self.input_zero_point._data[...] = np.int32(zero_point)
+        self.input_qparams._data[...] = (np.float32(scale), np.float32(int(zero_point)))
 
-    def _quantize_input(self, x):
+    def _input_qparams(self, x):
+        """(scale, zero point) of the input: per batch (dynamic) or calibrated (static)."""
         if self.dynamic:
             if x.size and not np.isfinite(x).all():
                 self._fail("the input has NaN or infinite values: no int8 range fits it")
-            scale, zp = affine_qparams(x.min(initial=0.0), x.max(initial=0.0))
-        else:
-            scale, zp = self.input_scale._data[()], int(self.input_zero_point._data[()])
-        return quantize_per_tensor(x, scale, zp), np.float32(scale), zp
+            return affine_qparams(x.min(initial=0.0), x.max(initial=0.0))
+        return self.input_scale, self.input_zero_point
 
-    def _gemm(self, x_q, zp, w2d):
-        """acc − z·Σw, int32: (M, K) int8 input rows times the (N, K) int8 weight."""
-        acc = backend.kernel("qgemm", "cpu")(x_q, w2d.T)
-        return acc - np.int32(zp) * w2d.sum(axis=1, dtype=np.int32)
-
-    def _finish(self, acc, scale, channel_axis):
-        s = (scale * self.weight_scale._data).astype(np.float32)
-        y = acc.astype(np.float32) * s.reshape(channel_axis)
-        if self.bias is not None:
-            y += self.bias._data.reshape(channel_axis)
-        if self.relu:
-            np.maximum(y, 0, out=y)
-        return Tensor(y)
+    def _kernel_args(self, x, scale, zp):
+        """The arguments the ``qlayer.*`` kernels (minigrad_kernels/qlayer.py) share."""
+        bias = None if self.bias is None else self.bias._data
+        return (x, self.weight._data, self.weight_scale._data, bias, np.float32(scale),
+                int(zp))
 
     def _check_input(self, x, ndim_ok, what):
         if not isinstance(x, Tensor):
@@ -109,9 +114,10 @@ class _QuantizedLinearBase(_QuantizedBase):
             self._fail(f"input has {a.shape[-1]} features (shape {tuple(a.shape)}), expected "
                        f"{self.in_features}")
         lead = a.shape[:-1]
-        x_q, scale, zp = self._quantize_input(a.reshape(-1, self.in_features))
-        acc = self._gemm(x_q, zp, self.weight._data)
-        return self._finish(acc, scale, (1, -1)).reshape(*lead, self.out_features)
+        a = a.reshape(-1, self.in_features)
+        y = backend.kernel("qlayer.linear", "cpu")(
+            *self._kernel_args(a, *self._input_qparams(a)), self.relu)
+        return Tensor._wrap(y.reshape(*lead, self.out_features))     # no copy
 
     def dequantized_weight(self):
         """ŵ = s_w · w_q, float32 (what the layer multiplies by, in effect)."""
@@ -137,8 +143,8 @@ class QuantizedLinear(_QuantizedLinearBase):
 
 class QuantizedConv2d(_QuantizedBase):
     """Conv2d (groups 1, zero padding) with int8 weights per output channel and calibrated
-    int8 inputs: the int8 im2col matrix (N·OH·OW, C·KH·KW) times the weight by ``qgemm``.
-    The padding holds the zero point, which is the exact 0."""
+    int8 inputs: the int8 im2col matrix (N·OH·OW, C·KH·KW) times the weight, exactly (the
+    ``qlayer.conv2d`` kernel).  The padding holds the zero point, which is the exact 0."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=(1, 1), padding=(0, 0),
                  dilation=(1, 1), bias=True, relu=False):
@@ -175,17 +181,10 @@ class QuantizedConv2d(_QuantizedBase):
         ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         if oh < 1 or ow < 1:
             self._fail(f"input {tuple(a.shape)} is smaller than the kernel {self.kernel_size}")
-        x_q, scale, zp = self._quantize_input(a)
-        xp = np.pad(x_q, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=np.int8(zp))
-        s = xp.strides
-        cols = np.lib.stride_tricks.as_strided(
-            xp, (n, oh, ow, c, kh, kw),
-            (s[0], s[2] * sh, s[3] * sw, s[1], s[2] * dh, s[3] * dw))
-        cols = np.ascontiguousarray(cols).reshape(n * oh * ow, c * kh * kw)
-        acc = self._gemm(cols, zp, self.weight._data.reshape(self.out_channels, -1))
-        y = self._finish(acc, scale, (1, -1))
-        return Tensor(y._data.reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
-                      .copy())
+        y = backend.kernel("qlayer.conv2d", "cpu")(
+            *self._kernel_args(a, *self._input_qparams(a)), self.stride, self.padding,
+            self.dilation, self.relu)
+        return Tensor._wrap(y)                                          # no copy
 
     def dequantized_weight(self):
         return self.weight._data.astype(np.float32) * self.weight_scale._data[:, None, None,

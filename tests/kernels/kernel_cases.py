@@ -240,6 +240,65 @@ def qgemm_args(draw):
     return a, b
 
 
+
+def _qlayer_common(draw, rng, out_channels, k):
+    """(w_q, w_scale, bias, x_scale, x_zero_point, relu) of a quantised layer: weights over
+    the whole symmetric int8 range (±127 included), any zero point, with or without bias."""
+    extreme = draw(st.booleans())
+    if extreme:          # the largest products: |w| = 127 everywhere
+        w_q = rng.choice(np.array([-127, 127], np.int8), (out_channels, k))
+    else:
+        w_q = rng.integers(-127, 128, (out_channels, k)).astype(np.int8)
+    w_scale = (rng.random(out_channels) * 0.1 + 1e-4).astype(np.float32)
+    bias = (rng.standard_normal(out_channels).astype(np.float32)
+            if draw(st.booleans()) else None)
+    x_scale = np.float32(draw(st.sampled_from([1e-3, 0.02, 0.5, 1.0])))
+    zero_point = draw(st.sampled_from([-128, -37, 0, 5, 127]))
+    return w_q, w_scale, bias, x_scale, zero_point, draw(st.booleans()), extreme
+
+
+def _qlayer_input(rng, shape, x_scale, zero_point, extreme):
+    """float32 input whose quantised values cover [−128, 127] and beyond (clamped), with
+    exact ties (k + ½)·s among them; all at the clamps when ``extreme``."""
+    if extreme:
+        return (rng.choice(np.array([-200.0, 200.0]), shape) * x_scale).astype(np.float32)
+    steps = rng.integers(-160, 160, shape) - zero_point + rng.choice([0.0, 0.5, 0.3], shape)
+    return (steps * np.float64(x_scale)).astype(np.float32)
+
+
+@st.composite
+def qlayer_linear_args(draw):
+    """qlayer.linear's arguments: K on both sides of the float32 path's 1024 split."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    m, o = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    k = draw(st.sampled_from([1, 7, 64, 1024, 1025, 2100]))
+    w_q, w_scale, bias, x_scale, zp, relu, extreme = _qlayer_common(draw, rng, o, k)
+    x = _qlayer_input(rng, (m, k), x_scale, zp, extreme)
+    return x, w_q, w_scale, bias, x_scale, zp, relu
+
+
+@st.composite
+def qlayer_conv2d_args(draw):
+    """qlayer.conv2d's arguments: stride, padding (which holds the zero point) and
+    dilation; C·KH·KW below and above the per-sample GEMM threshold (OH·OW) and, with 120
+    channels, above the 1024 split."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n, o = draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    c = draw(st.sampled_from([1, 3, 8, 120]))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 9))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 9))
+    w_q, w_scale, bias, x_scale, zp, relu, extreme = _qlayer_common(draw, rng, o, c * kh * kw)
+    x = _qlayer_input(rng, (n, c, h, w), x_scale, zp, extreme)
+    return (x, w_q.reshape(o, c, kh, kw), w_scale, bias, x_scale, zp, stride, padding,
+            dilation, relu)
+
+
 CASES = {
     # op: (argument strategy, rtol for float32, rtol for float64)
     "matmul": (matmul_args(), 1e-4, 1e-12),
@@ -257,6 +316,9 @@ CASES = {
     "attention.forward": (attention_case(), 1e-4, 1e-12),
     "attention.backward": (attention_backward_args(), 1e-4, 1e-12),
     "qgemm": (qgemm_args(), 0, 0),          # integer results: exactly
+    # same float32 operations on exact integers in every implementation: bit for bit
+    "qlayer.linear": (qlayer_linear_args(), 0, 0),
+    "qlayer.conv2d": (qlayer_conv2d_args(), 0, 0),
 }
 
 
