@@ -1,8 +1,9 @@
-"""Int8 post-training quantisation of seed000's CNN: minigrad against PyTorch, same weights.
+"""Int8 post-training quantisation and global pruning of seed000's CNN: minigrad against
+PyTorch, same weights.
 
     python -m benchmarks.compress_vs_pytorch [--weights PATH] [--train-steps N] [--epochs 10]
-        [--calib-batches 20] [--repeats 5] [--seed 0] [--data-dir DIR] [--out results.json]
-        [--quick]
+        [--calib-batches 20] [--repeats 5] [--finetune-steps 1000] [--seed 0]
+        [--data-dir DIR] [--out results.json] [--quick]
 
 The model is seed000's CNN (``benchmarks.cnn_throughput.MODELS["A"]``, the same layers as
 ``docs/examples/seed000_cnn.py``'s ``build_model``: three Conv2d, two Linear, 93 322
@@ -37,11 +38,38 @@ set by every model in turn (alternating, so machine drift hits all of them), aft
 warm-up batch each; the median over rounds.  The first round's predictions give the
 accuracies (later rounds must predict the same).
 
+Then **global unstructured L1 pruning** at 50 / 80 / 90 %, as compress_cnn.py prunes:
+``prune.global_unstructured(..., pruning_method=L1Unstructured, amount=a)`` over the weight
+of every Conv2d and Linear (the five layers, 93 088 weights; biases are not pruned), done
+by each framework (``minigrad.nn.utils.prune`` / ``torch.nn.utils.prune``) on its own copy
+of the same float32 weights.  For each level:
+
+* the masks: how many of the 93 088 mask entries differ between the frameworks (0 expected;
+  only a tie of |w| at the threshold could make them differ, and how many entries tie there
+  is reported);
+* test accuracy without fine-tuning (``prune.remove`` right away), both frameworks: the
+  same weights times the same mask, so equal up to float rounding;
+* test accuracy after ``--finetune-steps`` Adam steps (lr 2e-4, batch 64, the mask in place,
+  then ``prune.remove``) as compress_cnn.py fine-tunes: the batches are the same in both
+  frameworks and in compress_cnn.py (``np.random.default_rng(--seed).integers(0, 60 000,
+  64)`` per step, in order, over the whole training set); minigrad's and PyTorch's Adam are
+  the same update rule, so the two results differ only by float rounding carried through
+  the steps.  Both are reported, with their difference.
+
+The pruning rows join the same table (``--finetune-steps 0`` leaves the fine-tuned rows
+out).  Their file bytes are those of the dense state dict after ``prune.remove``: the
+zeros are stored like any other weight, so the file is as large as float32's (× 1.00) —
+sparsity only pays once compressed (compress_cnn.py's zlib column).  Their speed is not
+measured (``samples/s`` is left empty, ``None`` in the JSON): the pruned models run the
+same dense kernels on the same shapes as the float32 model, so the float32 row's speed is
+theirs; timing them would only add minutes of repeated passes.  Fine-tuning runs with the
+same one thread as inference.
+
 Prints a table and writes JSON (``--out``).  PyTorch is optional: without it only
 minigrad's rows are measured, and the output says so.
 
-``--quick``: 2 calibration batches, the first 1 000 test images, 2 rounds (the test's
-smoke run; combine with ``--train-steps`` to train in seconds).
+``--quick``: 2 calibration batches, the first 1 000 test images, 2 rounds, 5 fine-tune
+steps (the test's smoke run; combine with ``--train-steps`` to train in seconds).
 """
 import argparse
 import copy
@@ -61,6 +89,8 @@ from benchmarks.machine import machine_info
 
 LAYERS = MODELS["A"][0]                   # seed000's CNN
 BATCH = 256                               # calibration and inference batch
+PRUNE_AMOUNTS = (0.5, 0.8, 0.9)           # global L1 pruning levels (compress_cnn.py's)
+FINETUNE_LR, FINETUNE_BATCH = 2e-4, 64    # compress_cnn.py's fine-tuning after pruning
 TORCH_MISSING = ("PyTorch is not installed (pip install torch): only minigrad's rows are "
                  "measured, without the PyTorch comparison")
 
@@ -210,6 +240,156 @@ def file_bytes(framework, model):
 
 
 # ---------------------------------------------------------------------------------------
+# global pruning, in either framework
+
+def _prune_module(framework):
+    if framework == "minigrad":
+        from minigrad.nn.utils import prune
+    else:
+        from torch.nn.utils import prune
+    return prune
+
+
+def prunable(framework, model):
+    """The ``(module, "weight")`` pairs compress_cnn.py prunes: every Conv2d and Linear."""
+    if framework == "minigrad":
+        from minigrad import nn
+    else:
+        from torch import nn
+    return [(m, "weight") for m in model.modules() if type(m) in (nn.Linear, nn.Conv2d)]
+
+
+def global_prune(framework, model, amount):
+    """``prune.global_unstructured`` with ``L1Unstructured`` at ``amount``, in place; the
+    mask entries (flattened, layer after layer) as one float array."""
+    prune = _prune_module(framework)
+    pairs = prunable(framework, model)
+    prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=amount)
+    masks = [getattr(m, name + "_mask") for m, name in pairs]
+    if framework == "pytorch":
+        masks = [k.detach() for k in masks]
+    return np.concatenate([np.asarray(k.numpy()).reshape(-1) for k in masks])
+
+
+def unprune(framework, model):
+    """``prune.remove`` on every pruned weight: dense Parameters with the zeros in them."""
+    prune = _prune_module(framework)
+    for m, name in prunable(framework, model):
+        prune.remove(m, name)
+    return model.eval()
+
+
+def finetune_batches(n, steps, seed):
+    """compress_cnn.py's fine-tuning batches: per step, 64 indices from
+    ``np.random.default_rng(seed).integers(0, n, 64)``, in order."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, n, FINETUNE_BATCH) for _ in range(steps)]
+
+
+def finetune(framework, model, x, y, batches):
+    """Adam (lr 2e-4, PyTorch's defaults otherwise) on ``batches``, training mode, the
+    masks in place (pruned weights get zero gradient and stay zero); as compress_cnn.py."""
+    if framework == "minigrad":
+        import minigrad
+        from minigrad import optim
+        from minigrad.nn import functional as F
+        to_tensor, adam = minigrad.tensor, optim.Adam
+    else:
+        import torch
+        from torch.nn import functional as F
+        to_tensor, adam = torch.from_numpy, torch.optim.Adam
+    model.train()
+    opt = adam([p for p in model.parameters() if p.requires_grad], lr=FINETUNE_LR)
+    for idx in batches:
+        loss = F.cross_entropy(model(to_tensor(x[idx])), to_tensor(y[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def dense_weights(framework, model):
+    """Every Conv2d/Linear weight, flattened and concatenated (after ``unprune``)."""
+    return np.concatenate([np.asarray(getattr(m, name).detach().numpy()).reshape(-1)
+                           for m, name in prunable(framework, model)])
+
+
+def ties_at_threshold(weights, amount):
+    """How many weights share |w| with the last pruned / first kept entry when those two
+    are equal (0 when they are not: the L1 ranking then has no tie that could matter)."""
+    a = np.sort(np.abs(weights))
+    k = round(amount * a.size)
+    if k == 0 or k == a.size or a[k - 1] != a[k]:
+        return 0
+    return int((np.abs(weights) == a[k]).sum())
+
+
+def prune_all(have_torch, state, x_train, y_train, x_test, y_test, steps, seed):
+    """The pruned models, with and without fine-tuning, as {row name: (framework, method,
+    predicted classes, model, extra row fields)}, and the per-level comparison between the
+    frameworks (a list of dicts; empty without PyTorch)."""
+    frameworks = ["minigrad"] + (["pytorch"] if have_torch else [])
+    make = {"minigrad": minigrad_float, "pytorch": torch_float}
+    batches = finetune_batches(len(x_train), steps, seed) if steps else []
+    float_weights = dense_weights("minigrad", minigrad_float(state))
+    rows, checks = {}, []
+
+    def compare(a, b):
+        return {"minigrad": float((a.argmax(1) == y_test).mean()),
+                "pytorch": float((b.argmax(1) == y_test).mean()),
+                "difference": float((a.argmax(1) == y_test).mean()
+                                    - (b.argmax(1) == y_test).mean()),
+                "predictions_differ": int((a.argmax(1) != b.argmax(1)).sum()),
+                "max_abs_logit_diff": float(np.abs(a - b).max())}
+
+    for amount in PRUNE_AMOUNTS:
+        masks, logits, weights = {}, {}, {}
+        for fw in frameworks:
+            model = make[fw](state)
+            masks[fw] = global_prune(fw, model, amount)
+            unprune(fw, model)
+            logits[fw, 0] = logits_of(fw, model, x_test)
+            rows[f"{fw} pruned {amount:.0%} global L1"] = (
+                fw, f"prune.global_unstructured L1 {amount:.0%}, no fine-tune",
+                logits[fw, 0].argmax(1), model,
+                {"prune_amount": amount, "finetune_steps": 0,
+                 "weights_zero": float((dense_weights(fw, model) == 0).mean())})
+        if steps:
+            for fw in frameworks:
+                model = make[fw](state)
+                if not np.array_equal(global_prune(fw, model, amount), masks[fw]):
+                    raise RuntimeError(f"{fw}: pruning the same weights again gave another "
+                                       f"mask")
+                unprune(fw, finetune(fw, model, x_train, y_train, batches))
+                logits[fw, steps] = logits_of(fw, model, x_test)
+                weights[fw] = dense_weights(fw, model)
+                rows[f"{fw} pruned {amount:.0%} global L1 + {steps} Adam steps"] = (
+                    fw, f"prune.global_unstructured L1 {amount:.0%}, then {steps} Adam "
+                        f"steps (lr {FINETUNE_LR:g}, batch {FINETUNE_BATCH})",
+                    logits[fw, steps].argmax(1), model,
+                    {"prune_amount": amount, "finetune_steps": steps,
+                     "weights_zero": float((weights[fw] == 0).mean())})
+        if have_torch:
+            check = {"amount": amount, "mask_entries": int(masks["minigrad"].size),
+                     "pruned": int((masks["minigrad"] == 0).sum()),
+                     "masks_differ": int((masks["minigrad"] != masks["pytorch"]).sum()),
+                     "ties_at_threshold": ties_at_threshold(float_weights, amount),
+                     "no_finetune": compare(logits["minigrad", 0], logits["pytorch", 0])}
+            if steps:
+                check["finetune"] = dict(
+                    steps=steps, **compare(logits["minigrad", steps],
+                                           logits["pytorch", steps]),
+                    max_abs_weight_diff=float(np.abs(weights["minigrad"]
+                                                     - weights["pytorch"]).max()),
+                    zeros_differ=int(((weights["minigrad"] == 0)
+                                      != (weights["pytorch"] == 0)).sum()))
+            checks.append(check)
+        print(f"pruned {amount:.0%}" + (f", fine-tuned {steps} steps" if steps else ""),
+              flush=True)
+    return rows, checks
+
+
+# ---------------------------------------------------------------------------------------
 # inference: predictions and speed
 
 def timed_pass(framework, model, x):
@@ -306,14 +486,23 @@ def run(args):
                            args.repeats)
         measure_s = time.perf_counter() - start
 
+        start = time.perf_counter()
+        pruned, prune_checks = prune_all(have_torch, state, x_train, y_train, x_test, y_test,
+                                         args.finetune_steps, args.seed)
+        prune_s = time.perf_counter() - start
+
         result = {"model": "seed000 CNN (benchmarks.cnn_throughput.MODELS['A'])",
                   "weights": source, "n_test": len(x_test),
                   "calib_batches": args.calib_batches, "batch": BATCH, "threads": 1,
                   "repeats": args.repeats, "quick": bool(args.quick),
+                  "prune_amounts": list(PRUNE_AMOUNTS), "finetune_steps": args.finetune_steps,
+                  "finetune": {"optimizer": "Adam", "lr": FINETUNE_LR,
+                               "batch": FINETUNE_BATCH, "seed": args.seed},
                   "python": platform.python_version(),
                   "machine": machine_info(1), "load_average_at_start": load_at_start,
                   "pytorch": None if have_torch else TORCH_MISSING,
-                  "seconds": {"quantise": prepare_s, "measure": measure_s}}
+                  "seconds": {"quantise": prepare_s, "measure": measure_s,
+                              "prune_and_finetune": prune_s}}
         if have_torch:
             result["torch_version"] = torch.__version__
             result["torch_quantized_engine"] = torch.backends.quantized.engine
@@ -331,7 +520,19 @@ def run(args):
                          "file_bytes": size, "times_smaller": ref["size"] / size,
                          "samples_per_s": statistics.median(rates),
                          "samples_per_s_rounds": rates})
+        for name, (framework, method, predicted, model, extra) in pruned.items():
+            acc = float((predicted == y_test).mean())
+            size = file_bytes(framework, model)
+            ref = base[framework]
+            rows.append({"name": name, "framework": framework, "method": method,
+                         "accuracy": acc, "vs_float32_points": 100 * (acc - ref["acc"]),
+                         "agree_with_float32": float((predicted == ref["predicted"]).mean()),
+                         "file_bytes": size, "times_smaller": ref["size"] / size,
+                         "samples_per_s": None,          # the float32 model's: not re-timed
+                         "samples_per_s_rounds": [], **extra})
         result["rows"] = rows
+        if have_torch:
+            result["pruning_check"] = prune_checks
         if have_torch:               # the same weights in both: the same float32 function
             a = logits_of("minigrad", mg_float, x_test)
             b = logits_of("pytorch", t_float, x_test)
@@ -356,9 +557,12 @@ def run(args):
 
 
 def print_table(result):
-    print(f"\nseed000 CNN, int8 post-training quantisation: {result['n_test']:,} test images, "
-          f"{result['calib_batches']} calibration batches of {result['batch']}, batch "
-          f"{result['batch']}, 1 thread, median of {result['repeats']} alternating round(s)")
+    print(f"\nseed000 CNN, int8 post-training quantisation and global L1 pruning: "
+          f"{result['n_test']:,} test images, {result['calib_batches']} calibration batches "
+          f"of {result['batch']}, batch {result['batch']}, 1 thread, median of "
+          f"{result['repeats']} alternating round(s); pruned models fine-tuned "
+          f"{result['finetune_steps']} Adam steps (lr {result['finetune']['lr']:g}, batch "
+          f"{result['finetune']['batch']}), their speed not timed (the float32 model's)")
     print(f"weights: {result['weights']}")
     load = result["machine"].get("load_average")
     if load:
@@ -370,9 +574,10 @@ def print_table(result):
           "| × smaller | samples/s |")
     print("|---|---|---|---|---|---|---|")
     for r in result["rows"]:
+        speed = "—" if r["samples_per_s"] is None else f"{r['samples_per_s']:,.0f}"
         print(f"| {r['name']} | {r['accuracy']:.4f} | {r['vs_float32_points']:+.2f} "
               f"| {r['agree_with_float32']:.2%} | {r['file_bytes']:,} "
-              f"| {r['times_smaller']:.2f} | {r['samples_per_s']:,.0f} |")
+              f"| {r['times_smaller']:.2f} | {speed} |")
     check = result.get("float32_check")
     if check:
         verdict = "identical" if check["accuracy_equal"] else "DIFFERENT"
@@ -381,8 +586,41 @@ def print_table(result):
               f"{check['max_abs_logit_diff']:.2g})")
         print(f"int8 predictions, minigrad (histogram) vs PyTorch: "
               f"{result['int8_agreement_minigrad_histogram_vs_pytorch']:.2%} the same class")
+        print_pruning(result)
     else:
         print(f"\n{result['pytorch']}")
+
+
+def print_pruning(result):
+    checks = result.get("pruning_check")
+    if not checks:
+        return
+    steps = result["finetune_steps"]
+    print(f"\nglobal L1 pruning, minigrad vs PyTorch on the same weights (masks over "
+          f"{checks[0]['mask_entries']:,} Conv2d/Linear weights):")
+    print()
+    head = ("| pruned | masks differ | ties at threshold | no fine-tune: minigrad | pytorch "
+            "| difference | predictions differ |")
+    rule = "|---|---|---|---|---|---|---|"
+    if steps:
+        head += (f" {steps} steps: minigrad | pytorch | difference | predictions differ "
+                 f"| max \\|Δw\\| |")
+        rule += "---|---|---|---|---|"
+    print(head)
+    print(rule)
+    for c in checks:
+        nf = c["no_finetune"]
+        line = (f"| {c['amount']:.0%} | {c['masks_differ']} | {c['ties_at_threshold']} "
+                f"| {nf['minigrad']:.4f} | {nf['pytorch']:.4f} | {100 * nf['difference']:+.2f} "
+                f"| {nf['predictions_differ']} |")
+        if "finetune" in c:
+            ft = c["finetune"]
+            line += (f" {ft['minigrad']:.4f} | {ft['pytorch']:.4f} "
+                     f"| {100 * ft['difference']:+.2f} | {ft['predictions_differ']} "
+                     f"| {ft['max_abs_weight_diff']:.2g} |")
+        print(line)
+    print("(differences in points; predictions differ: test images whose class differs "
+          "between the two frameworks' models)")
 
 
 def main(argv=None):
@@ -399,12 +637,20 @@ def main(argv=None):
                              "quick 2)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timing rounds (default 5; quick 2)")
+    parser.add_argument("--finetune-steps", type=int, default=None,
+                        help="Adam steps (lr 2e-4, batch 64) after each pruning, as "
+                             "compress_cnn.py (default 1000; quick 5; 0: no fine-tuned rows)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=None, help="write the results as JSON there")
     parser.add_argument("--quick", action="store_true",
-                        help="2 calibration batches, 1000 test images, 2 rounds")
+                        help="2 calibration batches, 1000 test images, 2 rounds, 5 "
+                             "fine-tune steps")
     args = parser.parse_args(argv)
+    if args.finetune_steps is None:
+        args.finetune_steps = 5 if args.quick else 1000
+    if args.finetune_steps < 0:
+        parser.error("--finetune-steps must be >= 0")
     if args.calib_batches is None:
         args.calib_batches = 2 if args.quick else 20
     if args.repeats is None:
