@@ -16,7 +16,7 @@ train: venv data
 	$(PY) docs/examples/seed000_cnn.py --out results
 
 test: venv data
-	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py docs/make_results.py setup.py
 	$(PY) -m pytest $(PYTEST_FAST); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 	$(MAKE) --no-print-directory test-cudasim
 	$(MAKE) --no-print-directory test-notebooks
@@ -56,7 +56,7 @@ test-slow: venv data
 	$(PY) -m pytest -m "slow"; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 lint: venv
-	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py setup.py
+	$(PY) -m ruff check minigrad kernels tests benchmarks docs/examples docs/make_api.py docs/make_pytorch_md.py docs/make_notebooks.py docs/make_results.py setup.py
 
 # Build a wheel, install it into a fresh virtual environment and use it from outside the
 # source tree: a module or package missing from the wheel fails here.

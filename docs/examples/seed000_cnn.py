@@ -67,6 +67,8 @@ def main(argv=None):
                         help="1 epoch on 6000 training images (a smoke run)")
     parser.add_argument("--out", default=".", help="where the PNG plots go")
     parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the final metrics to PATH as JSON")
     args = parser.parse_args(argv)
 
     minigrad.manual_seed(args.seed)
@@ -101,6 +103,15 @@ def main(argv=None):
         print(f"wrote {args.out}/confusion_matrix.png and {args.out}/history.png")
     except ImportError as exc:
         print(f"(no plots: {exc})", file=sys.stderr)
+    if args.json:                               # read by docs/make_results.py
+        import json
+        metrics = {"script": "seed000_cnn", "dataset": args.dataset, "seed": args.seed,
+                   "epochs": len(history.epoch), "batch_size": args.batch_size,
+                   "n_train": len(x_train), "n_test": len(x_test),
+                   "test_accuracy": float(test_acc), "test_loss": float(test_loss),
+                   "train_seconds": train_time}
+        with open(args.json, "w") as f:
+            json.dump(metrics, f, indent=2)
     return test_acc
 
 

@@ -107,6 +107,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="2 epochs on 300 texts per language (a smoke run)")
     parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the final metrics to PATH as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.max_per_language = 2, 300
@@ -134,6 +136,15 @@ def main(argv=None):
     predicted = model.predict(x_test, batch_size=256).argmax(axis=1)
     print(classification_report(y_test, predicted, num_classes=len(classes),
                                 target_names=classes))
+    if args.json:                               # read by docs/make_results.py
+        import json
+        metrics = {"script": "seed002_text", "dataset": "fortunes", "classes": list(classes),
+                   "seed": args.seed, "epochs": len(history.epoch), "batch_size": args.batch_size,
+                   "n_train": len(x_train), "n_test": len(x_test), "vocabulary": len(vocab),
+                   "test_accuracy": float(test_acc), "test_loss": float(test_loss),
+                   "train_seconds": train_time}
+        with open(args.json, "w") as f:
+            json.dump(metrics, f, indent=2)
     return test_acc
 
 
