@@ -131,44 +131,39 @@ def _quantize_padded(x, scale, zero_point, ph, pw):
     return out
 
 
+@numba.njit(cache=True, inline="always")
+def _rescale(v, zs, sc, b, has_bias, relu):
+    """float32(int32(v) − zs) · sc + b, then ReLU: one output of the epilogue."""
+    out = np.float32(np.int32(v) - zs) * sc
+    if has_bias:
+        out = out + b
+    if relu and out < np.float32(0.0):
+        out = np.float32(0.0)
+    return out
+
+
 @numba.njit(cache=True, boundscheck=False)
 def _epilogue(acc, y, zsum, scale, bias, has_bias, relu):
     """y[a, o, p] ← float32(int32(acc[o, a, p]) − zsum[o]) · scale[o] + bias[o], then ReLU:
     the (O, A, P) product of one GEMM (float32 holding exact integers, or int32) written
     as NCHW, y (A, O, P); both C-contiguous."""
     o_n, a_n, p_n = acc.shape
-    zero = np.float32(0.0)
     for a in range(a_n):
         for o in range(o_n):
-            sc = scale[o]
-            b = bias[o]
-            zs = zsum[o]
+            sc, b, zs = scale[o], bias[o], zsum[o]
             for p in range(p_n):
-                v = np.float32(np.int32(acc[o, a, p]) - zs) * sc
-                if has_bias:
-                    v = v + b
-                if relu and v < zero:
-                    v = zero
-                y[a, o, p] = v
+                y[a, o, p] = _rescale(acc[o, a, p], zs, sc, b, has_bias, relu)
 
 
 @numba.njit(cache=True, boundscheck=False)
 def _epilogue_inplace(y, zsum, scale, bias, has_bias, relu):
     """The same epilogue in place on y (A, O, P) C-contiguous (float32, exact integers)."""
     a_n, o_n, p_n = y.shape
-    zero = np.float32(0.0)
     for a in range(a_n):
         for o in range(o_n):
-            sc = scale[o]
-            b = bias[o]
-            zs = zsum[o]
+            sc, b, zs = scale[o], bias[o], zsum[o]
             for p in range(p_n):
-                v = np.float32(np.int32(y[a, o, p]) - zs) * sc
-                if has_bias:
-                    v = v + b
-                if relu and v < zero:
-                    v = zero
-                y[a, o, p] = v
+                y[a, o, p] = _rescale(y[a, o, p], zs, sc, b, has_bias, relu)
 
 
 def _scales(w2d, w_scale, bias, x_scale, zero_point):
