@@ -46,6 +46,7 @@ class ReduceOp(enum.Enum):
     PRODUCT = "product"
 
 
+_SUM = ReduceOp.SUM   # a member read through the Enum class costs ~0.1 µs (Python 3.11)
 _group = None     # the one process group of this process (a _Backend), or None
 
 
@@ -245,16 +246,17 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     mean, max, min, product) of all ranks' values.  ``tensor`` is a Tensor or a raw array
     of the same shape and dtype on every rank."""
     g = _group
-    if op is ReduceOp.SUM and type(tensor) is Tensor and g is not None and not async_op:
+    if op is _SUM and type(tensor) is Tensor and g is not None and not async_op:
         array = tensor._data             # the common case, kept short (small messages)
         comm = g.sum_comm
-        if comm is not None and array.dtype in _MPI_NATIVE and array.flags.c_contiguous:
-            if array.size:               # straight to MPI: ~0.3 µs less than the path below
-                try:
-                    comm.Allreduce(g.IN_PLACE, array, g.SUM)
-                except g.MPI.Exception as exc:
-                    g.failed("all_reduce", exc)
-                tensor._versions[0] += 1
+        # straight to MPI (an empty array too: a count of 0 is a valid Allreduce); every
+        # 10 ns shows on a 4 KiB message, hence flags[...] rather than .flags.c_contiguous
+        if comm is not None and array.dtype in _MPI_NATIVE and array.flags["C_CONTIGUOUS"]:
+            try:
+                comm.Allreduce(g.IN_PLACE, array, g.SUM)
+            except g.MPI.Exception as exc:
+                g.failed("all_reduce", exc)
+            tensor._versions[0] += 1
             return None
         if array.size and g.world_size > 1:
             g.all_reduce_sum(array)
