@@ -47,7 +47,7 @@ setup(
     packages=minigrad_packages + kernel_packages,
     package_dir={"minigrad_kernels": "kernels"},
     # tqdm: fit's progress bar (imported only when fit runs, never by `import minigrad`)
-    install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60"],
+    install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60", "threadpoolctl>=3"],
     extras_require={
         "test": test,
         # CuPy wheels are built per CUDA major version: pick the one matching your driver.

@@ -25,6 +25,7 @@ from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad
 from .gradcheck import GradcheckError, gradcheck
 from .random import Generator, initial_seed, manual_seed, seed
 from .tensor import Tensor, as_tensor, tensor
+from .threads import get_num_threads, set_num_threads
 from . import functional  # noqa: E402  (after Tensor: functional re-exports the ops)
 from .functional import gather, masked_fill, topk, tril, triu  # noqa: E402
 # PyTorch's top-level functions (torch.cat, torch.tanh, ...): the functional ops whose
@@ -107,6 +108,7 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "manual_seed", "Generator", "gradcheck", "GradcheckError",
+    "set_num_threads", "get_num_threads",
     "use_kernels", "CudaUnavailableError",
     "save", "load", "save_checkpoint", "load_checkpoint", "CheckpointFormatError",
     "trace_backward", "BackwardTrace",
