@@ -12,8 +12,8 @@ Why set it: on a machine whose cores are shared with other jobs (or with a secon
 of your own), OpenBLAS's worker threads spin while they wait for cores they do not get, and
 small matrices gain nothing from a second thread anyway: notebook 10 measured its training
 6x slower with two threads than with one on a busy 2-core machine.  ``set_num_threads(1)``
-does from inside the program what ``OPENBLAS_NUM_THREADS=1`` (what notebook 10 sets) does
-only if it is in the environment before NumPy is imported.
+does from inside the program what ``OPENBLAS_NUM_THREADS=1`` does only if it is in the
+environment before NumPy is imported (notebooks 10 and 11 call it first thing).
 
 How it is done: through threadpoolctl (a dependency of minigrad; imported when these are
 first called), which finds every BLAS library loaded in the process (OpenBLAS, MKL, BLIS,
