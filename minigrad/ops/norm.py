@@ -43,14 +43,17 @@ class Normalize(Function):
             mean = x.mean(axis=stat_axes, keepdims=True)
             var = x.var(axis=stat_axes, keepdims=True)
         else:                      # two passes, as var() does: Σx and M, then Σ(x − μ)²
-            total = x.sum(axis=stat_axes, keepdims=True)
-            sums = self.xp.append(total.ravel(), x.size // total.size).astype(x.dtype)
+            # in x's precision, as mean() and var() sum, but at least float32: the count
+            # must stay exact (float16 stops at 65 504)
+            acc = self.xp.promote_types(x.dtype, self.xp.float32)
+            total = x.sum(axis=stat_axes, keepdims=True, dtype=acc)
+            sums = self.xp.append(total.ravel(), x.size // total.size).astype(acc)
             all_reduce_sum(sums)
             self.count = float(sums[-1])
-            mean = (sums[:-1] / sums[-1]).reshape(total.shape)
-            squares = ((x - mean) ** 2).sum(axis=stat_axes, keepdims=True)
+            mean = (sums[:-1] / sums[-1]).reshape(total.shape).astype(x.dtype)
+            squares = ((x - mean) ** 2).sum(axis=stat_axes, keepdims=True, dtype=acc)
             all_reduce_sum(squares)
-            var = squares / self.count
+            var = (squares / self.count).astype(x.dtype)
         invstd = (1 / self.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = (x - mean) * invstd
         self.stat_axes, self.batch_stats = stat_axes, stats is None

@@ -124,3 +124,22 @@ def test_convert_shares_parameters_and_buffers_and_keeps_the_state_dict():
     assert type(single) is nn.SyncBatchNorm and single.num_features == 4
     with pytest.raises(ValueError, match="only the default process group"):
         nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group="world")
+
+
+def test_float16_counts_past_65504_stay_exact():
+    """The global count (here 80 000) is summed in float32 at least: in float16 it would
+    be inf, and every output NaN."""
+    rng = np.random.default_rng(2)
+    x_all = (rng.standard_normal((4, 1, 100, 100)) * 2 + 3).astype(np.float16)
+    world = ThreadWorld(2)
+
+    def rank_step(rank):
+        xr = minigrad.tensor(x_all[2 * rank:2 * rank + 2])
+        return sync_batch_norm(xr, None, None, None, None, True, 0.1, 1e-5,
+                               world.all_reduce_sum(rank)).numpy()
+
+    y = np.concatenate(run_ranks(world, rank_step))
+    assert y.dtype == np.float16 and np.isfinite(y).all()
+    x64 = x_all.astype(np.float64)
+    want = (x64 - x64.mean()) / np.sqrt(x64.var() + 1e-5)
+    np.testing.assert_allclose(y, want, atol=2e-2)
