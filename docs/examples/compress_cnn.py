@@ -192,8 +192,11 @@ def run(args):
     finetune(m, x_train, y_train, args.finetune_steps, 2e-4, args.seed)
     small, removed = prune.shrink(m)
     params = sum(p.numel() for p in small.parameters())
+    channels = "; ".join(f"{n} of {layer.weight.shape[0]} channels removed from layer "
+                         f"{name}" for name, n in removed.items()
+                         for layer in [dict(m.named_modules())[name]])
     report("structured 50% conv3/fc1 + fine-tune + shrink", small,
-           f"{params:,} parameters; removed {removed}")
+           f"{params:,} parameters; {channels}")
 
     report("int8 dynamic (Linear only)", Q.quantize_dynamic(model, {nn.Linear}))
     for observer in ("minmax", "histogram"):
