@@ -159,6 +159,8 @@ def class_members(cls):
         elif inspect.isfunction(value):
             members.append((f"{name}{signature(value, method='bound')}", "",
                             first_paragraph(value)))
+        elif inspect.ismodule(value):       # by name: a module's repr holds its path
+            members.append((f"{name} = {value.__name__}", "attribute", ""))
         elif not callable(value):
             members.append((f"{name} = {_clean(repr(value))}", "attribute", ""))
     return members, operators

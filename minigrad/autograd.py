@@ -474,7 +474,8 @@ def _start(outputs, grad_outputs, where, names=("outputs", "grad_outputs")):
                                f"{names[0]}[{k}] on {y.device}")
         arrays.append(g._data.astype(y.dtype, copy=False))
     first = outs[0]
-    seed = _Outputs(first.xp, device, (True,) * len(outs))
+    seed = _Outputs()
+    seed.xp, seed.device, seed.needs_input_grad = first.xp, device, (True,) * len(outs)
     seed.inputs, seed.grads, seed.out_dtype = outs, tuple(arrays), first.dtype
     root = Tensor._wrap(first.xp.zeros((), dtype=first.dtype), True)
     root._fn = seed

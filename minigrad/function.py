@@ -32,6 +32,8 @@ from .grad_mode import _state as _modes
 from .grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .tensor import Tensor
 
+_new = object.__new__
+
 __all__ = ["Function", "GraphFreedError", "AnomalyError", "unbroadcast", "run_backward",
            "register_grad_ready_hook", "queue_callback"]
 
@@ -127,13 +129,14 @@ class Function:
     saved_versions = None
     created_at = None                # the user's stack, captured in anomaly mode
     _thaw = None                     # anomaly mode: makes saved tensors writable
+    # Set by apply on each node: the inputs' array module and device (class defaults for
+    # the CPU, so a CPU node sets neither), and one flag per input, all False when nothing
+    # is recorded (grad mode off, or no input requires grad), so an op never needs to look
+    # at the grad mode
+    xp = np
+    device = "cpu"
+    needs_input_grad = ()
 
-    def __init__(self, xp, device, needs_input_grad):
-        self.xp = xp                          # numpy or cupy: the inputs' array module
-        self.device = device
-        # one flag per input: all False when nothing is recorded (grad mode off, or no
-        # input requires grad), so an op never needs to look at the grad mode
-        self.needs_input_grad = needs_input_grad
 
     # -- what subclasses implement --------------------------------------------------------
     def forward(self, *arrays, **params):
@@ -159,19 +162,22 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors; the result records this node when a gradient is needed."""
-        first = inputs[0]
-        kind = type(getattr(first, "_data", None))
-        track = False
+        # (every line here runs once per op: an op on small tensors costs about 1 µs of
+        # Python, so the node and the output are built without calling __init__s)
+        kind = type(getattr(inputs[0], "_data", None))
+        arrays, needs = [], []
         for t in inputs:
             if not isinstance(t, Tensor) or type(t._data) is not kind:
                 _check_inputs(cls, inputs)   # raises unless all are Tensors on one device
-            if t._requires_grad:
-                track = True
+            arrays.append(t._data)
+            needs.append(t._requires_grad)
         modes = _modes
-        track = track and modes.enabled
-        needs = tuple([t._requires_grad for t in inputs]) if track else (False,) * len(inputs)
-        fn = cls(np, "cpu", needs) if kind is np.ndarray else cls(first.xp, first.device, needs)
-        y = fn.forward(*[t._data for t in inputs], **params)
+        track = True in needs and modes.enabled
+        fn = _new(cls)
+        fn.needs_input_grad = tuple(needs) if track else (False,) * len(needs)
+        if kind is not np.ndarray:
+            fn.xp, fn.device = inputs[0].xp, inputs[0].device
+        y = fn.forward(*arrays, **params)
         if type(y) is not kind:
             y = _check_output(cls, y, fn.device)
         debug = modes.anomaly

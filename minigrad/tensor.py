@@ -13,6 +13,7 @@ from .dtypes import _is_cupy, to_array
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
+_new = object.__new__    # a Tensor made by the engine skips __init__ and its checks
 
 
 class Tensor:
@@ -44,7 +45,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, requires_grad=False):
         """Make a Tensor around an array the engine produced (no copy, no checks)."""
-        t = cls.__new__(cls)
+        t = _new(cls)
         t._data = array
         t._grad = None
         t._fn = None
