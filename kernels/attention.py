@@ -164,24 +164,32 @@ def _transpose(a, base, rows, cols, out, factor):
 
 
 @numba.njit(inline="always")
+def _visible(causal, row, j0, nb):
+    """How many of the keys j0 … j0 + nb − 1 query ``row`` sees: all, or under the causal
+    mask those up to the diagonal (the others are −inf: no product, no e^x is spent on
+    them, which halves a diagonal tile's work)."""
+    return min(nb, max(0, row + 1 - j0)) if causal else nb
+
+
+@numba.njit(inline="always")
 def _tile_scores(q, qo, feat, kt, keys, j0, nr, nb, s, causal, row0, mask, mo, has_mask):
     """s[r, c] = q[qo + r·E:]·kt[:, j0 + c] (+ mask[mo + r·S + c]), −inf where causal drops
     key j0 + c for query row0 + r."""
     for r in range(nr):
         so, qr = r * BLOCK_K, qo + r * feat
-        for c in range(nb):
+        n = _visible(causal, row0 + r, j0, nb)
+        for c in range(n):
             s[U(so + c)] = 0.0
         for e in range(feat):
             a, ko = q[U(qr + e)], e * keys + j0
-            for c in range(nb):
+            for c in range(n):
                 s[U(so + c)] += a * kt[U(ko + c)]
         if has_mask:
             mr = mo + r * keys
-            for c in range(nb):
+            for c in range(n):
                 s[U(so + c)] += mask[U(mr + c)]
-        if causal:
-            for c in range(max(0, row0 + r + 1 - j0), nb):
-                s[U(so + c)] = -np.inf
+        for c in range(n, nb):
+            s[U(so + c)] = -np.inf
 
 
 @numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
@@ -207,8 +215,9 @@ def _forward(q, k, v, shape, scale, causal, mask, mask_step, has_mask, drop, has
                              causal, i0, mask, (b * mask_step + i0) * keys + j0, has_mask)
                 for r in range(nr):
                     so = r * BLOCK_K
+                    n = _visible(causal, i0 + r, j0, nb)
                     top = -np.inf
-                    for c in range(nb):
+                    for c in range(n):
                         top = max(top, s[U(so + c)])
                     new = max(m[r], top)
                     if new == -np.inf:          # no key for this row yet: p = 0
@@ -218,10 +227,12 @@ def _forward(q, k, v, shape, scale, causal, mask, mask_step, has_mask, drop, has
                     # the running max rises: rescale what was summed under the old one
                     alpha = _exp(m[r] - new)
                     part = 0.0
-                    for c in range(nb):
+                    for c in range(n):
                         p = _exp(s[U(so + c)] - new)
                         s[U(so + c)] = p
                         part += p
+                    for c in range(n, nb):
+                        s[U(so + c)] = 0.0
                     total[r] = total[r] * alpha + part
                     m[r] = new
                     if alpha != 1.0:
@@ -322,12 +333,15 @@ def _backward(dout, q, k, v, out, lse, shape, scale, causal, mask, mask_step, ha
                         for c in range(nb):
                             s[U(so + c)] = 0.0
                         continue
-                    for c in range(nb):
+                    n = _visible(causal, i0 + r, j0, nb)
+                    for c in range(n):
                         s[U(so + c)] = _exp(s[U(so + c)] - top)
                         dp[U(so + c)] = 0.0
+                    for c in range(n, nb):      # p = 0 there, so dp is never read
+                        s[U(so + c)] = 0.0
                     for e in range(ev):
                         a, vo = dout[U(i * ev + e)], e * keys + j0
-                        for c in range(nb):
+                        for c in range(n):
                             dp[U(so + c)] += a * vt[U(vo + c)]
                 for r in range(nr):
                     i, so = b * length + i0 + r, r * BLOCK_K

@@ -28,7 +28,9 @@ def got(value):
 
 def is_int(value):
     """An integer that is not a bool (``True`` is an int to Python, never a size to us)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    # the common case first: an ABC isinstance (numbers.Integral) costs 0.3 µs per call
+    return type(value) is int or (isinstance(value, numbers.Integral)
+                                  and not isinstance(value, (bool, np.bool_)))
 
 
 def _bounds(low, high):
@@ -45,12 +47,15 @@ def check_int(who, name, value, low=None, high=None, none=False):
     """``value`` as an int in [low, high] (None allowed when ``none``)."""
     if none and value is None:
         return None
-    expected = f"{'None or ' if none else ''}an int{_bounds(low, high)}"
     if not is_int(value):
-        raise TypeError(f"{who}: {name} must be {expected}, got {got(value)}")
+        raise TypeError(f"{who}: {name} must be {_an_int(none, low, high)}, got {got(value)}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{who}: {name} must be {expected}, got {value!r}")
+        raise ValueError(f"{who}: {name} must be {_an_int(none, low, high)}, got {value!r}")
     return int(value)
+
+
+def _an_int(none, low, high):
+    return f"{'None or ' if none else ''}an int{_bounds(low, high)}"
 
 
 def check_choice(who, name, value, choices):
@@ -136,6 +141,8 @@ def check_shape(dims, who, infer=False):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     low = -1 if infer else 0
+    if all(type(d) is int and d >= low for d in dims):      # the common case, no copies
+        return dims if type(dims) is tuple else tuple(dims)
     for d in dims:
         if not is_int(d):
             raise TypeError(f"{who}: the size must be ints, got {got(d)} in {tuple(dims)!r:.80}")

@@ -187,8 +187,9 @@ class Function:
         # an output that is an input's array, or a view of its memory, shares its version
         # count (a new array, the common case, can only be an input itself)
         base = y.base
+        owner = y if base is None else _memory_owner(base)
         for t in inputs:
-            if t._data is y if base is None else _memory_owner(t._data) is _memory_owner(y):
+            if t._data is y if base is None else _memory_owner(t._data) is owner:
                 out._versions = t._versions
                 break
         if track:
@@ -196,8 +197,9 @@ class Function:
             fn.out_dtype = y.dtype
             out._fn = fn
             if fn.saved:       # what backward reads must not change in place before it
-                fn.saved_versions = (tuple([t._versions[0] for t in inputs]), out._versions,
-                                     out._versions[0], id(_memory_owner(y)))
+                fn.saved_versions = ([t._versions[0] for t in inputs], out._versions,
+                                     out._versions[0],
+                                     id(owner))
             if debug:
                 fn.created_at = anomaly.capture_stack()
                 anomaly.protect_saved(fn, out)

@@ -167,7 +167,7 @@ def conv_padding(padding, kernel_size, stride, dilation, op):
 def check_float(op, **tensors):
     """Each given tensor must be a floating-point Tensor."""
     for name, t in tensors.items():
-        if t is None:
+        if t is None or isinstance(t, Tensor) and t._data.dtype.kind == "f":
             continue
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -183,6 +183,12 @@ def check_params(op, x, check_dtype=True, **params):
     would otherwise compute and return float64 silently, at twice the memory and time;
     like PyTorch, minigrad asks for an explicit cast instead.
     """
+    xd = x._data
+    if type(xd) is np.ndarray and all(     # the common case: NumPy arrays of one dtype
+            p is None or (type(p._data) is np.ndarray
+                          and (p._data.dtype == xd.dtype or not check_dtype))
+            for p in params.values()):
+        return
     for name, p in params.items():
         if p is not None and p.device != x.device:
             raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {p.device}; "
