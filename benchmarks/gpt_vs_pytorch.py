@@ -18,7 +18,8 @@ identical.  Three questions, one table each:
 (b) training tokens/s: each repeat of each framework in a fresh process (as
     ``benchmarks.cnn_throughput``: in one shared process each framework's speed depends on
     the other's allocations), alternating so machine drift hits both; the median over
-    repeats; the ratio minigrad / PyTorch.
+    repeats; the ratio minigrad / PyTorch.  Each worker also times the step's matrix
+    products alone with its framework's GEMM (``gemm_seconds``): the floor of a step.
 (c) sampling tokens/s for ``--tokens`` new tokens (batch 1, a one-character prompt, top_k
     20; the best of 3 generations in each worker, the median over workers), with and
     without the key/value cache, for both (PyTorch's twin without a cache is nanoGPT's
@@ -300,7 +301,8 @@ def run_worker(framework, task, cfg, steps, warmup, tokens, threads, seed=0, mal
             train_step(framework, model, opt, scheduler, x, y)
         seconds = time.perf_counter() - start
         return {"tokens_per_s": steps * cfg["batch_size"] * cfg["block_size"] / seconds,
-                "first_step_s": first}
+                "first_step_s": first, "step_s": seconds / steps,
+                "gemm_s": gemm_seconds(framework, cfg, len(data.vocab))}
     model.eval()
     if framework == "minigrad":
         import minigrad
@@ -321,6 +323,39 @@ def run_worker(framework, task, cfg, steps, warmup, tokens, threads, seed=0, mal
                 best = min(best, time.perf_counter() - start)
             out[f"{n}_{'cache' if use_cache else 'nocache'}"] = n / best
     return out
+
+
+def step_gemms(cfg, vocab_size):
+    """(M, K, N) of every matrix product of one training step: per Linear layer y = x Wᵀ,
+    dx = dy W and dW = dyᵀ x, over the batch's B·T rows (the tied lm_head included)."""
+    rows, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
+    layers = [(c, 3 * c), (c, c), (c, 4 * c), (4 * c, c)] * cfg["n_layer"] + [(c, vocab_size)]
+    return [shape for fan_in, fan_out in layers
+            for shape in ((rows, fan_in, fan_out), (rows, fan_out, fan_in),
+                          (fan_out, rows, fan_in))]
+
+
+def gemm_seconds(framework, cfg, vocab_size, repeats=20):
+    """The best time of the step's matrix products alone (``step_gemms``), float32, with
+    the framework's own GEMM (minigrad's matmul kernel on NumPy arrays; ``torch.mm``): the
+    part of a step that no engine work can shorten on this machine."""
+    rng = np.random.default_rng(0)
+    pairs = [(rng.standard_normal((m, k), dtype=np.float32),
+              rng.standard_normal((k, n), dtype=np.float32))
+             for m, k, n in step_gemms(cfg, vocab_size)]
+    if framework == "pytorch":
+        import torch
+        mm, pairs = torch.mm, [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in pairs]
+    else:
+        from minigrad import backend
+        mm = backend.kernel("matmul", "cpu")
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for a, b in pairs:
+            mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def measure_isolated(config, frameworks, task, args):
@@ -401,6 +436,7 @@ def main(argv=None):
         runs = measure_isolated(args.config, frameworks, "train", args)
         result["train"] = {f: {"tokens_per_s": _median(r, "tokens_per_s"),
                                "repeats": [x["tokens_per_s"] for x in r],
+                               "step_s": _median(r, "step_s"), "gemm_s": _median(r, "gemm_s"),
                                "first_step_s": r[0]["first_step_s"]} for f, r in runs.items()}
     if "sample" not in skip:
         runs = measure_isolated(args.config, frameworks, "sample", args)
@@ -436,6 +472,10 @@ def print_tables(result, tokens):
         ratio = (f"  ratio minigrad/pytorch {rates['minigrad'] / rates['pytorch']:.2f}"
                  if "pytorch" in rates else "")
         print(row + ratio)
+        for f in frameworks:
+            r = result["train"][f]
+            print(f"{f:<10} step {r['step_s'] * 1e3:6.1f} ms, of which the matrix products "
+                  f"alone take {r['gemm_s'] * 1e3:5.1f} ms (timed apart, best of 20)")
     if "sample" in result:
         print("\n(c) sampling tokens/s (batch 1, top_k 20)")
         print(f"{'framework':<10} " + " ".join(f"{f'{n} cache':>11} {f'{n} no cache':>12}"

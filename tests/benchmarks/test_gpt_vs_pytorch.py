@@ -20,6 +20,21 @@ def test_full_config_is_the_training_script_s():
         assert full[key] == value, key
 
 
+def test_step_gemms_are_every_linear_layer_s_three_products():
+    from minigrad import nn
+    from minigrad.examples.gpt import GPT, GPTConfig
+    cfg = bench.CONFIGS["quick"]
+    model = GPT(GPTConfig(vocab_size=11, block_size=cfg["block_size"], n_layer=cfg["n_layer"],
+                          n_head=cfg["n_head"], n_embd=cfg["n_embd"]))
+    rows = cfg["batch_size"] * cfg["block_size"]
+    want = [shape for m in model.modules() if isinstance(m, nn.Linear)
+            for shape in ((rows, m.in_features, m.out_features),
+                          (rows, m.out_features, m.in_features),
+                          (m.out_features, rows, m.in_features))]
+    assert sorted(bench.step_gemms(cfg, 11)) == sorted(want)
+    assert bench.gemm_seconds("minigrad", cfg, 11, repeats=2) > 0
+
+
 @needs_torch
 def test_twin_computes_the_same_logits_loss_gradients_and_tokens():
     import torch
@@ -63,7 +78,8 @@ def test_quick_path_runs_and_writes_json(tmp_path, capsys):
     for framework in result["frameworks"]:
         acc = result["accuracy"][framework]
         assert acc["val_loss"] < acc["initial_val_loss"]
-        assert result["train"][framework]["tokens_per_s"] > 0
+        train = result["train"][framework]
+        assert train["tokens_per_s"] > 0 and 0 < train["gemm_s"] and 0 < train["step_s"]
         assert set(result["sample"][framework]) == {"6_cache", "6_nocache"}
     if "pytorch" in result["frameworks"]:       # same init, batches and recipe: 5 steps agree
         a = result["accuracy"]
