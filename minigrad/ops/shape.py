@@ -3,6 +3,7 @@
 Their backward moves dy back the way the elements came (indexing scatters and adds, so
 repeated indices accumulate).
 """
+import math
 import numbers
 
 import numpy as np
@@ -172,8 +173,7 @@ def view(x, *shape):
 
 
 def _reshape(x, shape, op):
-    known = [n for n in shape if n != -1]
-    size = int(np.prod(known, dtype=np.int64))
+    size = math.prod(n for n in shape if n != -1)     # (Python ints: no overflow)
     if (shape.count(-1) > 1 or any(n < -1 for n in shape)
             or (-1 in shape and (size == 0 or x._data.size % size))
             or (-1 not in shape and size != x._data.size)):
