@@ -377,6 +377,87 @@ def _torch_erf(torch, args, context):
 
 
 # ---------------------------------------------------------------------------------------
+# gelu and layer_norm: a character GPT's MLP activation (batch 12 × block 64 rows, 4·128
+# wide) and LayerNorm (128 wide), float32 (docs/examples/gpt_chars.py)
+
+def _gpt_rows(level):
+    return {"tiny": 16, SIMULATOR: 3, "quick": 12 * 64, "full": 12 * 64}[level]
+
+
+def _gelu_case(entry, approximate, rows, width):
+    def make(rng):
+        x = _rand(rng, (rows, width))
+        if entry == "forward":
+            return (x, approximate), {}
+        return (_rand(rng, (rows, width)), x, approximate), {}
+    size = rows * width
+    # per element: u and the cubic, a tanh (or erf), the product; backward about twice that
+    return Case(f"gelu.{entry}", f"gpt.mlp {rows}x{width} {approximate}", make,
+                (15.0 if entry == "forward" else 25.0) * size,
+                F32 * size * (2 if entry == "forward" else 3))
+
+
+def gelu_cases(entry):
+    def cases(level):
+        rows = _gpt_rows(level)
+        width = 37 if level == SIMULATOR else 512
+        modes = ["tanh", "none"] if level == "full" else ["tanh"]
+        return [_gelu_case(entry, mode, rows, width) for mode in modes]
+    return cases
+
+
+def _torch_gelu_forward(torch, args, context):
+    x, approximate = _to_torch(torch, args)
+    return lambda: torch.nn.functional.gelu(x, approximate=approximate)
+
+
+def _torch_gelu_backward(torch, args, context):
+    dy, x, approximate = _to_torch(torch, args)
+    return lambda: torch.ops.aten.gelu_backward(dy, x, approximate=approximate)
+
+
+def _layer_norm_case(entry, rows, width):
+    def make(rng):
+        x = _rand(rng, (rows, width)) * 2 + 1
+        gamma, beta = _rand(rng, (width,)), _rand(rng, (width,))
+        if entry == "forward":
+            return (x, gamma, beta, 1e-5), {}
+        from minigrad_kernels.layer_norm import layer_norm_forward_numpy
+        _, mean, invstd = layer_norm_forward_numpy(x, gamma, beta, 1e-5)
+        return (_rand(rng, (rows, width)), x, mean, invstd, gamma), {"beta": beta}
+    size = rows * width
+    moved = F32 * (2 * size + 2 * width + 2 * rows if entry == "forward"
+                   else 3 * size + 3 * width + 2 * rows)
+    return Case(f"layer_norm.{entry}", f"gpt.ln {rows}x{width}", make,
+                (8.0 if entry == "forward" else 12.0) * size, float(moved))
+
+
+def layer_norm_cases(entry):
+    def cases(level):
+        widths = {"full": [128, 512]}.get(level, [37 if level == SIMULATOR else 128])
+        return [_layer_norm_case(entry, _gpt_rows(level), w) for w in widths]
+    return cases
+
+
+def _torch_layer_norm_forward(torch, args, context):
+    x, gamma, beta, eps = _to_torch(torch, args)
+    return lambda: torch.ops.aten.native_layer_norm(x, [x.shape[-1]], gamma, beta, eps)
+
+
+def _torch_layer_norm_backward(torch, args, context):
+    dy, x, mean, invstd, gamma = _to_torch(torch, args)
+    (beta,) = _to_torch(torch, (context["beta"],))
+    mean, invstd = mean.reshape(-1, 1), invstd.reshape(-1, 1)
+    return lambda: torch.ops.aten.native_layer_norm_backward(
+        dy, x, [x.shape[-1]], mean, invstd, gamma, beta, [True, True, True])
+
+
+def _flat_stats(out):
+    """PyTorch's (y, mean (R, 1), rstd (R, 1)) as our (y, mean (R,), invstd (R,))."""
+    return out[0], out[1].reshape(-1), out[2].reshape(-1)
+
+
+# ---------------------------------------------------------------------------------------
 # adam_update: one Adam step's kernel work over a model's parameters
 
 @dataclass
@@ -681,6 +762,12 @@ SPECS = {spec.op: spec for spec in [
            _torch_xent_backward),
     OpSpec("relu.forward", "memory", relu_cases("forward"), 0.0, _torch_relu_forward),
     OpSpec("relu.backward", "memory", relu_cases("backward"), 0.0, _torch_relu_backward),
+    OpSpec("gelu.forward", "memory", gelu_cases("forward"), 1e-5, _torch_gelu_forward),
+    OpSpec("gelu.backward", "memory", gelu_cases("backward"), 1e-5, _torch_gelu_backward),
+    OpSpec("layer_norm.forward", "memory", layer_norm_cases("forward"), 1e-5,
+           _torch_layer_norm_forward, torch_out=_flat_stats),
+    OpSpec("layer_norm.backward", "memory", layer_norm_cases("backward"), 1e-5,
+           _torch_layer_norm_backward),
     # PyTorch's twin returns the output only (its log-sum-exp stays inside); its backward
     # is its CPU flash-attention backward (on a GPU: the formulas in PyTorch ops)
     OpSpec("attention.forward", "compute", attention_cases("forward"), 1e-4,

@@ -56,6 +56,18 @@ KERNELS = (
     ("relu.backward", "cpu", "numpy", "minigrad_kernels.relu", "relu_backward_numpy"),
     ("relu.forward", "cpu", "numba", "minigrad_kernels.relu", "relu_numba"),
     ("relu.backward", "cpu", "numba", "minigrad_kernels.relu", "relu_backward_numba"),
+    ("gelu.forward", "cpu", "numpy", "minigrad_kernels.gelu", "gelu_forward_numpy"),
+    ("gelu.backward", "cpu", "numpy", "minigrad_kernels.gelu", "gelu_backward_numpy"),
+    ("gelu.forward", "cpu", "numba", "minigrad_kernels.gelu", "gelu_forward_numba"),
+    ("gelu.backward", "cpu", "numba", "minigrad_kernels.gelu", "gelu_backward_numba"),
+    ("layer_norm.forward", "cpu", "numpy", "minigrad_kernels.layer_norm",
+     "layer_norm_forward_numpy"),
+    ("layer_norm.backward", "cpu", "numpy", "minigrad_kernels.layer_norm",
+     "layer_norm_backward_numpy"),
+    ("layer_norm.forward", "cpu", "numba", "minigrad_kernels.layer_norm",
+     "layer_norm_forward_numba"),
+    ("layer_norm.backward", "cpu", "numba", "minigrad_kernels.layer_norm",
+     "layer_norm_backward_numba"),
     # CUDA: our own Numba CUDA kernels (minigrad_kernels.cuda, imported only when one is
     # used), and CuPy below.  Both take device arrays and return arrays of the input's kind;
     # see docs/kernels.md.
@@ -108,6 +120,14 @@ _FASTEST = {
     ("attention.forward", "cpu"): "numba",
     ("attention.backward", "cpu"): "numba",
     ("erf", "cpu"): "numba",                     # libm's erf, no Python object: 8-10x faster
+    # GPT MLP's GELU (tanh), 768 x 512 float32: one vectorised pass each, no libm tanh;
+    # forward + backward 0.8 vs 1.0 ms, and only x saved between them
+    ("gelu.forward", "cpu"): "numba",
+    ("gelu.backward", "cpu"): "numba",
+    # GPT LayerNorm, 768 x 128 float32: one pass per row, sums in float64; forward +
+    # backward 0.06 vs 0.39 ms.  With the GELU: a GPT training step 45 -> 40 ms (2 cores)
+    ("layer_norm.forward", "cpu"): "numba",
+    ("layer_norm.backward", "cpu"): "numba",
 }
 # On CUDA the default is CuPy until a benchmark on a real GPU says otherwise: no GPU has
 # measured our Numba CUDA kernels against it yet (pick them with use_kernels/MINIGRAD_KERNELS).

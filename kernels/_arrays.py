@@ -59,3 +59,18 @@ def half_via_single(keep=()):
             return outputs if isinstance(result, tuple) else outputs[0]
         return run
     return wrap
+
+
+def compiled_floats(*arrays):
+    """True when every array (None skipped) is a float32 or float64 NumPy ndarray, all of
+    one dtype: what the compiled Numba loops take (anything else goes to the reference)."""
+    first = next((a for a in arrays if a is not None), None)
+    return first is not None and all(
+        a is None or (type(a) is np.ndarray and a.dtype == first.dtype) for a in arrays) \
+        and first.dtype in (np.float32, np.float64)
+
+
+def flat(array):
+    """``array`` as a 1-D C-ordered array (a view when it already is contiguous): the
+    compiled loops index flat arrays."""
+    return np.ascontiguousarray(array).reshape(-1)

@@ -32,7 +32,8 @@ behaviour), not NaN.
 import numba
 import numpy as np
 
-from ._arrays import array_module, half_via_single
+from ._arrays import array_module, flat, half_via_single
+from ._fastmath import exp_nonpositive
 from .memory import empty
 
 
@@ -111,9 +112,9 @@ class _quiet:
 #   pᵢⱼ·vⱼ,·): no reduction to reassociate, so LLVM vectorises them as written and each
 #   sum's order (hence its bits) does not depend on the vector width.  kᵀ and vᵀ are
 #   transposed once per head for that.  Only the row sums and row maxima are reductions.
-# * e^x is ``_exp``: no SVML in this environment, so np.exp in a loop is a scalar libm
-#   call per score (twice: forward and backward); the polynomial below is plain
-#   multiply-adds, which vectorise (8 float64 lanes).
+# * e^x is ``_fastmath.exp_nonpositive``: no SVML in this environment, so np.exp in a loop
+#   is a scalar libm call per score (twice: forward and backward); that polynomial is
+#   plain multiply-adds, which vectorise.
 # * The scratch arrays are allocated by the Python wrappers with ``memory.empty`` and passed
 #   in: they come from the host cache, and tracemalloc (which sees NumPy's allocations, not
 #   Numba's) counts them when the extra memory is measured.
@@ -122,27 +123,6 @@ BLOCK_Q = 64
 BLOCK_K = 64
 # reassoc lets the row sums vectorise; no nnan/ninf: −inf is a value here (masked scores)
 _FAST = {"nsz", "arcp", "contract", "reassoc"}
-_EXP_MIN = -87.0        # below: e^x < 1.7e-38 relative to the row's largest term, taken as 0
-
-
-@numba.njit(inline="always", fastmath={"contract"})
-def _exp(x):
-    """e^x for x ≤ 0 (x slightly above 0 from rounding too), in float64: e^x = (e^(x/256))^256,
-    a degree-12 Taylor polynomial on x/256 ∈ [−0.34, 0] (truncation 1e-16) then eight
-    squarings (relative error ≲ 5e-14); 0 below _EXP_MIN, −inf included."""
-    y = max(x, _EXP_MIN) * 0.00390625
-    p = 1.0 + y * (1.0 + y * (1 / 2 + y * (1 / 6 + y * (1 / 24 + y * (1 / 120 + y * (
-        1 / 720 + y * (1 / 5040 + y * (1 / 40320 + y * (1 / 362880 + y * (
-            1 / 3628800 + y * (1 / 39916800 + y * (1 / 479001600))))))))))))
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p if x >= _EXP_MIN else 0.0
 
 
 # Every array reaches the compiled loops flat (1-D, C order) and is indexed by an unsigned
@@ -225,10 +205,10 @@ def _forward(q, k, v, shape, scale, causal, mask, mask_step, has_mask, drop, has
                             s[U(so + c)] = 0.0
                         continue
                     # the running max rises: rescale what was summed under the old one
-                    alpha = _exp(m[r] - new)
+                    alpha = exp_nonpositive(m[r] - new)
                     part = 0.0
                     for c in range(n):
-                        p = _exp(s[U(so + c)] - new)
+                        p = exp_nonpositive(s[U(so + c)] - new)
                         s[U(so + c)] = p
                         part += p
                     for c in range(n, nb):
@@ -265,18 +245,14 @@ def _forward(q, k, v, shape, scale, causal, mask, mask_step, has_mask, drop, has
                     lse[U(i)] = -np.inf
 
 
-def _flat(a):
-    return np.ascontiguousarray(a).reshape(-1)
-
-
 def _options(q, mask, dropout):
     """(mask, mask_step, has_mask, dropout, has_dropout), flat; a 1-element stand-in for an
     absent array, so that one compiled specialisation serves both.  mask_step: rows of the
     mask per batch entry, 0 for one (1, L, S) mask shared by every head."""
     dummy = np.zeros(1, q.dtype)
     step = 0 if mask is None or mask.shape[0] == 1 else q.shape[1]
-    return (dummy if mask is None else _flat(mask), step, mask is not None,
-            dummy if dropout is None else _flat(dropout), dropout is not None)
+    return (dummy if mask is None else flat(mask), step, mask is not None,
+            dummy if dropout is None else flat(dropout), dropout is not None)
 
 
 @half_via_single(keep=(1,))   # lse stays float32
@@ -291,7 +267,7 @@ def attention_forward_numba(q, k, v, scale, is_causal=False, mask=None, dropout=
     s = empty(BLOCK_Q * BLOCK_K, like=q)
     acc = empty(BLOCK_Q * ev, like=q)
     m, total = empty(BLOCK_Q, np.float64, like=q), empty(BLOCK_Q, np.float64, like=q)
-    _forward(_flat(q), _flat(k), _flat(v), (nbatch, length, keys, feat, ev),
+    _forward(flat(q), flat(k), flat(v), (nbatch, length, keys, feat, ev),
              q.dtype.type(scale), bool(is_causal), *_options(q, mask, dropout),
              out.reshape(-1), lse.reshape(-1), kt, s, acc, m, total)
     return out, lse
@@ -335,7 +311,7 @@ def _backward(dout, q, k, v, out, lse, shape, scale, causal, mask, mask_step, ha
                         continue
                     n = _visible(causal, i0 + r, j0, nb)
                     for c in range(n):
-                        s[U(so + c)] = _exp(s[U(so + c)] - top)
+                        s[U(so + c)] = exp_nonpositive(s[U(so + c)] - top)
                         dp[U(so + c)] = 0.0
                     for c in range(n, nb):      # p = 0 there, so dp is never read
                         s[U(so + c)] = 0.0
@@ -381,7 +357,7 @@ def attention_backward_numba(dout, q, k, v, out, lse, scale, is_causal=False, ma
     s, dp = empty(BLOCK_Q * BLOCK_K, like=q), empty(BLOCK_Q * BLOCK_K, like=q)
     dk_acc, dv_acc = empty(BLOCK_K * feat, like=q), empty(BLOCK_K * ev, like=q)
     delta = empty(length, like=q)
-    _backward(*(_flat(a) for a in (dout, q, k, v, out, lse)), (nbatch, length, keys, feat, ev),
+    _backward(*(flat(a) for a in (dout, q, k, v, out, lse)), (nbatch, length, keys, feat, ev),
               q.dtype.type(scale), bool(is_causal), *_options(q, mask, dropout),
               dq.reshape(-1), dk.reshape(-1), dv.reshape(-1), kt, vt, s, dp, dk_acc, dv_acc,
               delta)

@@ -3,8 +3,6 @@
 softmax, log_softmax and logsumexp subtract the row maximum before exponentiating, so
 logits of ±1e4 give finite results in float32.
 """
-import math
-
 from .._check import check_real
 from ..function import Function
 from ._util import floating, normalize_axes, pick
@@ -82,10 +80,6 @@ class Tanh(Function):
         return dy * (1 - y * y)
 
 
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
 class GELU(Function):
     """Gaussian error linear unit, exact ("none") or its tanh approximation ("tanh").
 
@@ -93,27 +87,18 @@ class GELU(Function):
                tanh:   u = √(2/π)(x + 0.044715x³),  y = ½x(1 + tanh u)
     backward:  exact:  dx = dy · (Φ(x) + x·φ(x)),  φ(x) = e^(−x²/2) / √(2π)
                tanh:   dx = dy · (½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²))
+    Both directions are the ``gelu.forward``/``gelu.backward`` kernels (minigrad_kernels.gelu):
+    only x is saved, and backward recomputes tanh u or Φ(x) in its one pass.
     """
 
     def forward(self, x, approximate="none"):
         self.approximate = approximate
-        if approximate == "tanh":
-            # x·x·x, not x ** 3: NumPy's power is a libm call per element (6x slower)
-            t = self.xp.tanh(_SQRT_2_OVER_PI * x * (1 + 0.044715 * x * x))
-            self.save_for_backward(x, t)
-            return 0.5 * x * (1 + t)
-        cdf = 0.5 * (1 + self.kernel("erf")(x / math.sqrt(2)))
-        self.save_for_backward(x, cdf)
-        return x * cdf
+        self.save_for_backward(x)          # backward recomputes tanh u or Φ(x) from x
+        return self.kernel("gelu.forward")(x, approximate)
 
     def backward(self, dy):
-        x, t_or_cdf = self.saved
-        if self.approximate == "tanh":
-            t = t_or_cdf
-            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        pdf = _INV_SQRT_2PI * self.xp.exp(-0.5 * x * x)
-        return dy * (t_or_cdf + x * pdf)
+        (x,) = self.saved
+        return self.kernel("gelu.backward")(dy, x, self.approximate)
 
 
 class Softmax(Function):

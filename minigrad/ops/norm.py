@@ -1,7 +1,10 @@
 """Normalisation: batch norm (per channel, over the batch and spatial axes) and layer norm
 (per sample, over the trailing axes).
 
-Both share one Function.  With x̂ = (x − μ)·s, s = 1/√(σ² + ε), statistics over M elements,
+Both are the formulas below, in one Function, Normalize, for any statistics axes.
+``layer_norm`` runs its case (the trailing axes seen as one) as its own Function, LayerNorm,
+whose two passes are the ``layer_norm`` kernels: one pass per row instead of about ten
+whole-array operations.  With x̂ = (x − μ)·s, s = 1/√(σ² + ε), statistics over M elements,
 y = γ·x̂ + β and dx̂ = dy·γ:
 
     dx = s/M · (M·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂))      (batch statistics: μ, σ² depend on x)
@@ -14,6 +17,8 @@ backward Σ dx̂ and Σ dx̂·x̂ — are summed over every rank by an ``all_red
 μ, σ² and M are those of the global batch; dγ and dβ stay per rank (data-parallel training
 averages parameter gradients).
 """
+import math
+
 from .._check import check_shape
 from .. import dtypes
 from ..function import Function
@@ -87,6 +92,37 @@ class Normalize(Function):
         if len(self.needs_input_grad) == 2:
             return dx, dgamma
         return dx, dgamma, (dy if self.needs_input_grad[2] else None)
+
+
+class LayerNorm(Function):
+    """Normalize's case that layer norm is: batch statistics over the trailing axes, which
+    are seen as one (x as rows (R, C), C = the normalised shape's size), γ and β of that
+    shape.  Both passes are the ``layer_norm.forward``/``layer_norm.backward`` kernels
+    (minigrad_kernels.layer_norm), which keep x, μ and s instead of x̂.
+
+    forward:   y = γ·x̂ + β,  x̂ = (x − μ)·s,  s = 1/√(σ² + ε)  (μ, σ² of each row)
+    backward:  dx̂ = dy·γ;  dx = s/C · (C·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂)) (sums along the row);
+               dγ = Σ dy·x̂,  dβ = Σ dy  (sums over the rows)
+    """
+
+    def forward(self, x, *affine, size, eps=1e-5):
+        self.x_shape = x.shape
+        self.affine_shape = affine[0].shape if affine else None
+        gamma, beta = (tuple(p.reshape(-1) for p in affine) + (None, None))[:2]
+        rows = x.reshape(-1, size)
+        y, mean, invstd = self.kernel("layer_norm.forward")(rows, gamma, beta, eps)
+        self.save_for_backward(rows, mean, invstd, gamma)
+        return y.reshape(x.shape)
+
+    def backward(self, dy):
+        rows, mean, invstd, gamma = self.saved
+        dx, dgamma, dbeta = self.kernel("layer_norm.backward")(dy.reshape(rows.shape), rows,
+                                                               mean, invstd, gamma)
+        grads = (dx.reshape(self.x_shape), dgamma.reshape(self.affine_shape or dgamma.shape),
+                 dbeta.reshape(self.affine_shape or dbeta.shape))
+        needed = self.needs_input_grad
+        return tuple(g if i == 0 or needed[i] else None
+                     for i, g in enumerate(grads[:len(needed)]))
 
 
 def _check_param(op, name, p, size, x):
@@ -187,6 +223,5 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_param(op, "bias", bias, shape, x)
     if weight is None and bias is not None:   # γ = 1, a constant
         weight = Tensor._wrap(x.xp.ones(shape, dtype=x.dtype))
-    stat_axes = tuple(range(x.ndim - len(shape), x.ndim))
     affine = [p for p in (weight, bias) if p is not None]
-    return Normalize.apply(x, *affine, stat_axes=stat_axes, eps=eps)
+    return LayerNorm.apply(x, *affine, size=math.prod(shape), eps=eps)

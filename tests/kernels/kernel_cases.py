@@ -179,6 +179,55 @@ def relu_backward_args():
 
 
 @st.composite
+def gelu_case(draw):
+    """(x, approximate): small arrays (the reference path) or large enough for the compiled
+    loops (gelu.SMALL elements), scales up to ±30 (tanh u = ±1, Φ's tails), exact zeros and
+    NaN mixed in, sometimes a transposed view."""
+    from minigrad_kernels.gelu import SMALL
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.lists(st.integers(1, 7), max_size=3).map(tuple))
+    if draw(st.booleans()):
+        shape = (draw(st.integers(SMALL, SMALL + 64)),) + shape[:1]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = np.asarray(rng.standard_normal(shape) * draw(st.sampled_from([0.01, 1.0, 3.0, 10.0])))
+    picks = rng.random(shape) < 0.05
+    x[picks] = rng.choice(np.array([0.0, -0.0, np.nan, 30.0, -30.0]), int(picks.sum()))
+    x = x.astype(dtype)
+    return (x.T if draw(st.booleans()) else x), draw(st.sampled_from(["tanh", "none"]))
+
+
+def gelu_backward_args():
+    def build(case):
+        x, approximate = case
+        dy = np.random.default_rng(5).standard_normal(x.shape).astype(x.dtype)
+        return dy, x, approximate
+    return gelu_case().map(build)
+
+
+@st.composite
+def layer_norm_case(draw):
+    """(x (R, C), γ or None, β or None, eps): C = 1 included, rows off-centre."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rows, cols = draw(st.integers(0, 40)), draw(st.sampled_from([1, 2, 7, 64, 128, 300]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = (rng.standard_normal((rows, cols)) * draw(st.sampled_from([0.1, 1.0, 5.0]))
+         + rng.standard_normal((rows, 1))).astype(dtype)
+    gamma = rng.standard_normal(cols).astype(dtype) if draw(st.booleans()) else None
+    beta = rng.standard_normal(cols).astype(dtype) if draw(st.booleans()) else None
+    return x, gamma, beta, draw(st.sampled_from([1e-5, 1e-3]))
+
+
+def layer_norm_backward_args():
+    def build(case):
+        from minigrad_kernels.layer_norm import layer_norm_forward_numpy
+        x, gamma, beta, eps = case
+        _, mean, invstd = layer_norm_forward_numpy(x, gamma, beta, eps)
+        dy = np.random.default_rng(6).standard_normal(x.shape).astype(x.dtype)
+        return dy, x, mean, invstd, gamma
+    return layer_norm_case().map(build)
+
+
+@st.composite
 def attention_case(draw):
     """q, k, v and the options of one attention call: L ≠ S included, lengths across the
     Numba kernel's 64-wide blocks, every mask kind (none, bool as 0/−inf, float bias, one
@@ -313,6 +362,11 @@ CASES = {
     "adam_update": (adam_args(), 1e-5, 1e-12),
     "relu.forward": (relu_case().map(lambda x: (x,)), 0, 0),
     "relu.backward": (relu_backward_args(), 0, 0),
+    # float32: the reference's own error (1 + tanh u cancels for u ≪ 0) is ~4e-6 of dy
+    "gelu.forward": (gelu_case(), 1e-5, 1e-13),
+    "gelu.backward": (gelu_backward_args(), 1e-5, 1e-13),
+    "layer_norm.forward": (layer_norm_case(), 1e-5, 1e-12),
+    "layer_norm.backward": (layer_norm_backward_args(), 1e-5, 1e-12),
     "attention.forward": (attention_case(), 1e-4, 1e-12),
     "attention.backward": (attention_backward_args(), 1e-4, 1e-12),
     "qgemm": (qgemm_args(), 0, 0),          # integer results: exactly
