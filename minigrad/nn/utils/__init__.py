@@ -69,6 +69,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     inf = norm_type == math.inf
     parts = []       # per gradient: max |g| (inf-norm) or Σ|g|^p, in float64 on its device
     for g in grads:
+        if norm_type == 2.0:       # Σg² as a dot product: one pass after the cast, not four
+            a = g._data.astype(dtypes.float64, copy=False).reshape(-1)
+            parts.append(float(g.xp.dot(a, a)))
+            continue
         a = g.xp.abs(g._data.astype(dtypes.float64, copy=False))
         parts.append(0.0 if a.size == 0 else float(a.max() if inf else (a ** norm_type).sum()))
     if any(math.isnan(x) for x in parts):
