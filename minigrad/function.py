@@ -189,7 +189,8 @@ class Function:
         base = y.base
         owner = y if base is None else _memory_owner(base)
         for t in inputs:
-            if t._data is y if base is None else _memory_owner(t._data) is owner:
+            d = t._data
+            if d is owner or (d.base is not None and _memory_owner(d) is owner):
                 out._versions = t._versions
                 break
         if track:
