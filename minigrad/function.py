@@ -129,14 +129,14 @@ class Function:
     saved_versions = None
     created_at = None                # the user's stack, captured in anomaly mode
     _thaw = None                     # anomaly mode: makes saved tensors writable
-    # Set by apply on each node: the inputs' array module and device (class defaults for
-    # the CPU, so a CPU node sets neither), and one flag per input, all False when nothing
-    # is recorded (grad mode off, or no input requires grad), so an op never needs to look
-    # at the grad mode
+    # Set by apply on each node, which it makes without calling __init__ (a subclass keeps
+    # what it needs as attributes in forward): the inputs' array module and device (class
+    # defaults for the CPU, so a CPU node sets neither), and one flag per input, all False
+    # when nothing is recorded (grad mode off, or no input requires grad), so an op never
+    # needs to look at the grad mode
     xp = np
     device = "cpu"
     needs_input_grad = ()
-
 
     # -- what subclasses implement --------------------------------------------------------
     def forward(self, *arrays, **params):
@@ -185,7 +185,7 @@ class Function:
             anomaly.check_forward(fn, inputs, y)
         out = Tensor._wrap(y, track)
         # an output that is an input's array, or a view of its memory, shares its version
-        # count (a new array, the common case, can only be an input itself)
+        # count (a new array, the common case, can only be an input's own memory)
         base = y.base
         owner = y if base is None else _memory_owner(base)
         for t in inputs:
@@ -199,8 +199,7 @@ class Function:
             out._fn = fn
             if fn.saved:       # what backward reads must not change in place before it
                 fn.saved_versions = ([t._versions[0] for t in inputs], out._versions,
-                                     out._versions[0],
-                                     id(owner))
+                                     out._versions[0], id(owner))
             if debug:
                 fn.created_at = anomaly.capture_stack()
                 anomaly.protect_saved(fn, out)
