@@ -379,6 +379,22 @@ def test_an_output_that_is_an_input_shares_its_version_count():
     assert y._versions is x._versions
 
 
+def test_an_output_that_owns_an_input_view_s_memory_shares_its_version_count():
+    class Whole(Function):
+        """y = the array that the view x was cut from."""
+        def forward(self, x):
+            return x.base
+
+        def backward(self, dy):
+            return dy[1:]
+    base = minigrad.tensor([1.0, 2.0, 3.0])
+    x = base[1:]
+    y = Whole.apply(x)
+    assert y._versions is x._versions
+    other = Whole.apply(minigrad.tensor([0.0, 1.0, 2.0])[1:])     # a fresh base: its own
+    assert other._versions is not x._versions
+
+
 def test_linear_without_bias_and_with_batch_axes_matches_finite_differences():
     rng = np.random.default_rng(0)
     x = minigrad.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)     # float64
