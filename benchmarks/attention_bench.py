@@ -1,6 +1,6 @@
 """Causal self-attention, forward + backward, on the CPU: the NumPy reference, the fused
-Numba kernel and PyTorch's ``scaled_dot_product_attention``, plus the fused kernel's extra
-memory against the reference's.
+Numba kernel, the BLAS tiles (the default) and PyTorch's ``scaled_dot_product_attention``,
+plus the blockwise kernels' extra memory against the reference's.
 
     python -m benchmarks.attention_bench [--lengths 64,128,256,512,1024] [--batch 8]
         [--heads 4] [--feat 32] [--repeats 3] [--threads 2] [--quick] [--out results.json]
@@ -27,7 +27,8 @@ import subprocess
 import sys
 import time
 
-IMPLS = ("numpy", "numba", "pytorch")
+KERNEL_IMPLS = ("numpy", "numba", "blas")        # minigrad's registered CPU kernels
+IMPLS = KERNEL_IMPLS + ("pytorch",)
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -109,7 +110,7 @@ def extra_memory(heads, length, feat):
         out, lse = forward(q, k, v, scale, True)          # compiled before measuring
         return max(host_extra_bytes(lambda: forward(q, k, v, scale, True)),
                    host_extra_bytes(lambda: backward(dout, q, k, v, out, lse, scale, True)))
-    result = {impl: peak(impl) for impl in ("numpy", "numba")}
+    result = {impl: peak(impl) for impl in KERNEL_IMPLS}
     result["scores_bytes"] = heads * length * length * 4   # one (B, L, S) float32 array
     return result
 
@@ -156,9 +157,10 @@ def summarise(args, runs, impls):
             row[f"{impl}_first_call_s"] = results[0]["first_call_s"]
             row[f"{impl}_runs_ms"] = [r["median_s"] * 1e3 for r in results]
             row[f"{impl}_mismatch"] = results[0]["mismatch"]
-        row["numpy_over_numba"] = row["numpy_ms"] / row["numba_ms"]
-        if "pytorch" in impls:
-            row["numba_over_pytorch"] = row["numba_ms"] / row["pytorch_ms"]
+        for impl in KERNEL_IMPLS[1:]:
+            row[f"numpy_over_{impl}"] = row["numpy_ms"] / row[f"{impl}_ms"]
+            if "pytorch" in impls:
+                row[f"{impl}_over_pytorch"] = row[f"{impl}_ms"] / row["pytorch_ms"]
         rows.append(row)
     return rows
 
@@ -196,7 +198,7 @@ def main(argv=None):
         impls = list(IMPLS)
     except ImportError:
         print("PyTorch is not installed: measuring minigrad's kernels only")
-        impls = ["numpy", "numba"]
+        impls = list(KERNEL_IMPLS)
     runs = measure(args, impls)
     rows = summarise(args, runs, impls)
     memory = None if args.no_memory else extra_memory(args.batch * args.heads,
@@ -210,19 +212,21 @@ def main(argv=None):
     if memory:
         n = max(args.lengths)
         print(f"peak extra memory at L={n}: reference {memory['numpy'] / 2**20:.1f} MiB, "
-              f"fused {memory['numba'] / 2**20:.2f} MiB (one L x S score array: "
+              f"fused {memory['numba'] / 2**20:.2f} MiB, BLAS tiles "
+              f"{memory['blas'] / 2**20:.2f} MiB (one L x S score array: "
               f"{memory['scores_bytes'] / 2**20:.1f} MiB)")
     if args.out:
         print(f"wrote {args.out}")
     header = f"{'L':>6}" + "".join(f"{impl + ' ms':>20}" for impl in impls)
-    header += f"{'numpy/numba':>13}" + (f"{'numba/pytorch':>15}" if "pytorch" in impls else "")
+    ratios = [f"numpy_over_{impl}" for impl in KERNEL_IMPLS[1:]]
+    if "pytorch" in impls:
+        ratios += [f"{impl}_over_pytorch" for impl in KERNEL_IMPLS[1:]]
+    header += "".join(f"{name.replace('_over_', '/'):>15}" for name in ratios)
     print("\n" + header)
     for row in rows:
         line = f"{row['length']:>6}" + "".join(
             f"{row[impl + '_ms']:>11.2f} ({row[impl + '_gflops']:>5.1f})" for impl in impls)
-        line += f"{row['numpy_over_numba']:>13.2f}"
-        if "pytorch" in impls:
-            line += f"{row['numba_over_pytorch']:>15.2f}"
+        line += "".join(f"{row[name]:>15.2f}" for name in ratios)
         print(line)
 
 

@@ -53,6 +53,10 @@ KERNELS = (
      "attention_forward_numba"),
     ("attention.backward", "cpu", "numba", "minigrad_kernels.attention",
      "attention_backward_numba"),
+    ("attention.forward", "cpu", "blas", "minigrad_kernels.attention",
+     "attention_forward_blas"),
+    ("attention.backward", "cpu", "blas", "minigrad_kernels.attention",
+     "attention_backward_blas"),
     ("relu.backward", "cpu", "numpy", "minigrad_kernels.relu", "relu_backward_numpy"),
     ("relu.forward", "cpu", "numba", "minigrad_kernels.relu", "relu_numba"),
     ("relu.backward", "cpu", "numba", "minigrad_kernels.relu", "relu_backward_numba"),
@@ -114,11 +118,11 @@ _FASTEST = {
     ("adam_update", "cpu"): "numba",             # one pass, same bits: 4.5x faster (694k params)
     ("relu.forward", "cpu"): "numba",            # one pass: 2-2.7x faster than np.maximum
     ("relu.backward", "cpu"): "numba",           # one pass instead of a mask and a multiply
-    # fused attention, forward + backward, causal float32, 32 heads, E = 32
-    # (python -m benchmarks.attention_bench): 1.3x faster than the reference at L = 64,
-    # 1.8-3.8x at L = 128-1024, and O((L + S)·E) extra memory instead of several L × S arrays
-    ("attention.forward", "cpu"): "numba",
-    ("attention.backward", "cpu"): "numba",
+    # blockwise attention with BLAS tiles, forward + backward, causal float32, 32 heads,
+    # E = 32 (python -m benchmarks.attention_bench): 2-3.5x faster than the fused Numba
+    # loops at L = 64-1024, and a few tiles of extra memory, not several L × S arrays
+    ("attention.forward", "cpu"): "blas",
+    ("attention.backward", "cpu"): "blas",
     ("erf", "cpu"): "numba",                     # libm's erf, no Python object: 8-10x faster
     # GPT MLP's GELU (tanh), 768 x 512 float32: one vectorised pass each, no libm tanh;
     # forward + backward 0.8 vs 1.0 ms, and only x saved between them

@@ -362,3 +362,238 @@ def attention_backward_numba(dout, q, k, v, out, lse, scale, is_causal=False, ma
               dq.reshape(-1), dk.reshape(-1), dv.reshape(-1), kt, vt, s, dp, dk_acc, dv_acc,
               delta)
     return dq, dk, dv
+
+
+# ---------------------------------------------------------------------------------------
+# BLAS tiles: the same blockwise recurrence as above, but each tile's products are GEMMs
+# (NumPy's matmul on a stack of heads, one BLAS call per head) and only the elementwise part
+# — scale, masks, the online softmax, dS — is a Numba loop.  The fused loop above does its
+# products as axpys, ~6-10 GFMA/s; BLAS reaches ~50 on the same 64 × 64 × 32 tiles, which
+# pays for the upper triangle of a causal diagonal tile that the GEMM computes and the mask
+# throws away.  A tile covers up to TILE_ROWS queries × TILE_KEYS keys of as many heads as
+# fit in TILE_BYTES, so the extra memory stays O(tile), never O(L·S) per head.
+
+TILE_ROWS = 128
+TILE_KEYS = 128
+TILE_BYTES = 1 << 20
+
+
+def _tiles(q, keys):
+    """(heads, rows, keys) of one tile for q (B, L, E) against ``keys`` keys."""
+    nbatch, length = q.shape[:2]
+    rows, cols = min(length, TILE_ROWS), min(keys, TILE_KEYS)
+    heads = max(1, min(nbatch, TILE_BYTES // (rows * cols * q.dtype.itemsize)))
+    return heads, rows, cols
+
+
+@numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
+def _softmax_tile(s, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step, has_mask,
+                  drop, has_drop, m, total, acc, first):
+    """The online softmax over one tile of raw products s = q·kᵀ (heads h0…, queries i0…,
+    keys j0…), in place: s becomes p = e^(scale·s + mask − mᵢ) (times dropout), the running
+    max m and sum ``total`` are updated, and acc (the output so far) is rescaled by
+    e^(m_old − m_new) unless this is the row's first tile."""
+    dt = s.dtype.type
+    for h in range(nh):
+        b = h0 + h
+        for r in range(nr):
+            i = i0 + r
+            n = min(nb, max(0, i + 1 - j0)) if causal else nb
+            top = -np.inf
+            for c in range(n):
+                x = s[h, r, c] * scale
+                if has_mask:
+                    x += mask[b * mask_step + i, j0 + c]
+                s[h, r, c] = x
+                top = max(top, x)
+            old = m[h, r]
+            new = max(old, top)
+            if new == -np.inf:               # no key for this row yet: p = 0
+                for c in range(nb):
+                    s[h, r, c] = 0.0
+                continue
+            part = 0.0
+            for c in range(n):
+                p = exp_nonpositive(s[h, r, c] - new)
+                s[h, r, c] = p
+                part += p
+            for c in range(n, nb):
+                s[h, r, c] = 0.0
+            alpha = exp_nonpositive(old - new)
+            total[h, r] = total[h, r] * alpha + part
+            m[h, r] = new
+            if not first and alpha != 1.0:
+                a = dt(alpha)
+                for e in range(acc.shape[2]):
+                    acc[h, r, e] *= a
+            if has_drop:                     # after the sum: dropout is not renormalised
+                for c in range(nb):
+                    s[h, r, c] *= drop[b, i, j0 + c]
+
+
+@numba.njit(cache=True, boundscheck=False)
+def _finish_rows(out, lse, m, total, nh, nr, h0, i0):
+    """out /= Σ, lse = m + log Σ; a row with no key gets out 0 and lse −inf."""
+    dt = out.dtype.type
+    for h in range(nh):
+        for r in range(nr):
+            b, i = h0 + h, i0 + r
+            if total[h, r] > 0.0:
+                inv = dt(1.0 / total[h, r])
+                for e in range(out.shape[2]):
+                    out[b, i, e] *= inv
+                lse[b, i] = m[h, r] + np.log(total[h, r])
+            else:
+                for e in range(out.shape[2]):
+                    out[b, i, e] = 0.0
+                lse[b, i] = -np.inf
+
+
+def _mask_options(q, mask, dropout):
+    """(mask, mask_step, has_mask, dropout, has_dropout) for the tile loops: 1-element
+    stand-ins for absent arrays; mask_step 0 for one (1, L, S) mask shared by every head."""
+    dummy2, dummy3 = np.zeros((1, 1), q.dtype), np.zeros((1, 1, 1), q.dtype)
+    if mask is None:
+        mask_arg, step = dummy2, 0
+    else:
+        step = 0 if mask.shape[0] == 1 else q.shape[1]
+        mask_arg = np.ascontiguousarray(mask).reshape(-1, mask.shape[-1])
+    return (mask_arg, step, mask is not None,
+            dummy3 if dropout is None else np.ascontiguousarray(dropout), dropout is not None)
+
+
+@half_via_single(keep=(1,))   # lse stays float32
+def attention_forward_blas(q, k, v, scale, is_causal=False, mask=None, dropout=None):
+    """Blockwise like the fused kernel, with each tile's q·kᵀ and p·v as GEMMs on a stack
+    of heads (BLAS) and the online softmax between them in Numba; a row's first tile
+    writes the output directly, later ones are added after rescaling it."""
+    q, k, v = (np.ascontiguousarray(a) for a in (q, k, v))
+    (nbatch, length, _), keys, ev = q.shape, k.shape[1], v.shape[2]
+    heads, rows, cols = _tiles(q, keys)
+    out = empty((nbatch, length, ev), like=q)
+    lse = empty((nbatch, length), like=q)
+    s = empty((heads, rows, cols), like=q)
+    pv = empty((heads, rows, ev), like=q)
+    m, total = empty((heads, rows), np.float64, like=q), empty((heads, rows), np.float64,
+                                                                like=q)
+    options = _mask_options(q, mask, dropout)
+    kt = k.transpose(0, 2, 1)
+    scale, causal = q.dtype.type(scale), bool(is_causal)
+    for h0 in range(0, nbatch, heads):
+        h1 = min(nbatch, h0 + heads)
+        nh = h1 - h0
+        for i0 in range(0, length, rows):
+            i1 = min(length, i0 + rows)
+            nr = i1 - i0
+            m[:nh, :nr], total[:nh, :nr] = -np.inf, 0.0
+            acc = out[h0:h1, i0:i1]
+            end = min(keys, i1) if causal else keys        # causal: no tile above it
+            if end == 0:
+                acc[...] = 0.0
+            for j0 in range(0, end, cols):
+                j1 = min(end, j0 + cols)
+                tile = s[:nh, :nr, :j1 - j0]
+                np.matmul(q[h0:h1, i0:i1], kt[h0:h1, :, j0:j1], out=tile)
+                _softmax_tile(s, nh, nr, j1 - j0, h0, i0, j0, scale, causal, *options, m,
+                              total, acc, j0 == 0)
+                if j0 == 0:
+                    np.matmul(tile, v[h0:h1, j0:j1], out=acc)
+                else:
+                    np.add(acc, np.matmul(tile, v[h0:h1, j0:j1], out=pv[:nh, :nr]), out=acc)
+            _finish_rows(out, lse, m, total, nh, nr, h0, i0)
+    return out, lse
+
+
+@numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
+def _row_dots(a, b, out):
+    """out[i, j] = a[i, j, :] · b[i, j, :], summed in float64 (D = rowsum(dout ⊙ out))."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            d = 0.0
+            for e in range(a.shape[2]):
+                d += a[i, j, e] * b[i, j, e]
+            out[i, j] = d
+
+
+@numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
+def _gradient_tile(s, dp, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step, has_mask,
+                   drop, has_drop, lse, delta):
+    """One tile of the backward, in place: s (= q·kᵀ) becomes P ⊙ drop, with P recomputed
+    from lse, and dp (= dout·vᵀ) becomes dS·scale = P ⊙ (dP ⊙ drop − D)·scale."""
+    for h in range(nh):
+        b = h0 + h
+        for r in range(nr):
+            i = i0 + r
+            top = lse[b, i]
+            n = min(nb, max(0, i + 1 - j0)) if causal else nb
+            if top == -np.inf:                   # a row with no key: no gradient at all
+                n = 0
+            d = delta[b, i]
+            for c in range(n):
+                x = s[h, r, c] * scale
+                if has_mask:
+                    x += mask[b * mask_step + i, j0 + c]
+                p = exp_nonpositive(x - top)
+                keep = drop[b, i, j0 + c] if has_drop else 1.0
+                s[h, r, c] = p * keep
+                dp[h, r, c] = p * (dp[h, r, c] * keep - d) * scale
+            for c in range(n, nb):
+                s[h, r, c] = 0.0
+                dp[h, r, c] = 0.0
+
+
+def _matmul_into(a, b, dst, first, scratch):
+    """dst = a @ b on a row's first tile, dst += a @ b after it."""
+    if first:
+        np.matmul(a, b, out=dst)
+    else:
+        np.add(dst, np.matmul(a, b, out=scratch), out=dst)
+
+
+@half_via_single()
+def attention_backward_blas(dout, q, k, v, out, lse, scale, is_causal=False, mask=None,
+                            dropout=None):
+    """The tiles of the fused backward with its five products as GEMMs: per tile,
+    P = e^(scale·q·kᵀ + mask − lse) and dS in Numba, then dv += (P ⊙ drop)ᵀ·dout,
+    dq += dS·k, dk += dSᵀ·q; D = rowsum(dout ⊙ out) once."""
+    dout, q, k, v, out = (np.ascontiguousarray(a) for a in (dout, q, k, v, out))
+    (nbatch, length, feat), keys, ev = q.shape, k.shape[1], v.shape[2]
+    heads, rows, cols = _tiles(q, keys)
+    dq, dk, dv = empty(q.shape, like=q), empty(k.shape, like=q), empty(v.shape, like=q)
+    s, dp = empty((heads, rows, cols), like=q), empty((heads, rows, cols), like=q)
+    scratch_q = empty((heads, rows, feat), like=q)
+    scratch_k, scratch_v = empty((heads, cols, feat), like=q), empty((heads, cols, ev), like=q)
+    delta = empty((nbatch, length), np.float64, like=q)
+    _row_dots(dout, out, delta)
+    if keys == 0:                                # no key: no gradient reaches q
+        dq[...] = 0.0
+    lse = np.ascontiguousarray(lse)
+    options = _mask_options(q, mask, dropout)
+    kt, vt = k.transpose(0, 2, 1), v.transpose(0, 2, 1)
+    scale, causal = q.dtype.type(scale), bool(is_causal)
+    for h0 in range(0, nbatch, heads):
+        h1 = min(nbatch, h0 + heads)
+        nh = h1 - h0
+        for j0 in range(0, keys, cols):
+            j1 = min(keys, j0 + cols)
+            nb = j1 - j0
+            # causal: queries before j0 see none of these keys
+            start = (j0 // rows) * rows if causal else 0
+            if start >= length:                  # keys no query sees: no gradient
+                dk[h0:h1, j0:j1], dv[h0:h1, j0:j1] = 0.0, 0.0
+            for i0 in range(start, length, rows):
+                i1 = min(length, i0 + rows)
+                nr = i1 - i0
+                tile, dtile = s[:nh, :nr, :nb], dp[:nh, :nr, :nb]
+                np.matmul(q[h0:h1, i0:i1], kt[h0:h1, :, j0:j1], out=tile)
+                np.matmul(dout[h0:h1, i0:i1], vt[h0:h1, :, j0:j1], out=dtile)
+                _gradient_tile(s, dp, nh, nr, nb, h0, i0, j0, scale, causal, *options, lse,
+                               delta)
+                first_query, first_key = i0 == start, j0 == 0
+                _matmul_into(tile.transpose(0, 2, 1), dout[h0:h1, i0:i1], dv[h0:h1, j0:j1],
+                             first_query, scratch_v[:nh, :nb])
+                _matmul_into(dtile.transpose(0, 2, 1), q[h0:h1, i0:i1], dk[h0:h1, j0:j1],
+                             first_query, scratch_k[:nh, :nb])
+                _matmul_into(dtile, k[h0:h1, j0:j1], dq[h0:h1, i0:i1], first_key,
+                             scratch_q[:nh, :nr])
+    return dq, dk, dv

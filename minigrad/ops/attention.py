@@ -1,6 +1,6 @@
 """Scaled dot-product attention: one Function whose forward and backward are the registered
-``attention.*`` kernels (the NumPy reference, or a fused blockwise kernel that never holds
-the L × S score matrix)."""
+``attention.*`` kernels (the NumPy reference, or a blockwise kernel that never holds the
+L × S score matrix: on the CPU, BLAS tiles by default, or one fused Numba loop)."""
 import math
 
 import numpy as np

@@ -13,12 +13,12 @@ def test_quick_mode_runs_and_writes_json(tmp_path, capsys):
     result = json.loads(out.read_text())
     (row,) = result["results"]
     assert row["length"] == 16 and row["heads"] == 2
-    assert row["numpy_ms"] > 0 and row["numba_ms"] > 0
-    assert row["numba_mismatch"] is None                # the gate passed
+    assert row["numpy_ms"] > 0 and row["numba_ms"] > 0 and row["blas_ms"] > 0
+    assert row["numba_mismatch"] is None and row["blas_mismatch"] is None   # gates passed
     assert row.get("pytorch_mismatch") is None
-    assert result["extra_memory"]["numba"] >= 0
+    assert result["extra_memory"]["numba"] >= 0 and result["extra_memory"]["blas"] >= 0
     assert printed.rstrip().splitlines()[-1].split()[0] == "16"     # the table comes last
-    assert "numpy/numba" in printed
+    assert "numpy/numba" in printed and "numpy/blas" in printed
 
 
 def test_causal_flops_counts_the_lower_triangle():
