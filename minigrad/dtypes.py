@@ -88,7 +88,7 @@ def to_array(data, dtype=None):
     """A new NumPy/CuPy array holding ``data`` (a number, nested lists, a NumPy/CuPy array),
     of ``dtype`` or the dtype the rules above give: a copy, never a view of ``data``."""
     dtype = None if dtype is None else as_dtype(dtype)
-    if isinstance(data, (np.ndarray, np.generic)) or _is_cupy(data):
+    if _is_array(data):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"unsupported dtype {data.dtype}: minigrad tensors hold bool, "
                             f"integer or floating-point numbers")
@@ -114,3 +114,8 @@ def to_array(data, dtype=None):
 
 def _is_cupy(obj):
     return type(obj).__module__.split(".")[0] == "cupy"
+
+
+def _is_array(value):
+    """A NumPy array or scalar, or a CuPy array."""
+    return isinstance(value, (np.ndarray, np.generic)) or _is_cupy(value)

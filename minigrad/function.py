@@ -379,52 +379,46 @@ def run_backward(root, dy, retain_graph=False, on_node=None, accumulate=True):
     ready = _ready_schedule(order) if accumulate and _grad_ready_hooks else None
     for fn in order:
         dy = pending.pop(fn, None)
-        if dy is None:
-            # no gradient reached this node: every consumer's backward returned None for
-            # it (only custom autograd.Functions may, see none_is_no_gradient)
-            if fn._thaw is not None:
-                fn._thaw()
-            if not retain_graph:
-                fn.inputs, fn.saved, fn.saved_versions, fn.freed = (), (), None, True
-            if ready and fn in ready:
-                _fire_ready(ready.pop(fn), finished)
-            continue
-        try:
-            if fn.saved_versions is not None:
-                fn._check_versions()
-            grads = fn.backward(dy)
-        except Exception as exc:
-            if debug:
-                anomaly.add_creation_note(exc, fn)
-            raise
-        if type(grads) is not tuple:
-            grads = (grads,)
-        inputs = fn.inputs
-        if len(grads) != len(inputs):
-            raise RuntimeError(f"{fn.name}.backward returned {len(grads)} gradients for "
-                               f"{len(inputs)} inputs")
-        checked = []
-        for i, (x, dx, needed) in enumerate(zip(inputs, grads, fn.needs_input_grad)):
-            if not needed:
-                checked.append(None)
-                continue
-            data = x._data
-            if type(dx) is not type(data) or dx.shape != data.shape or dx.dtype != data.dtype:
-                if dx is None and fn.none_is_no_gradient:
+        # None when no gradient reached this node: every consumer's backward returned None
+        # for it (only custom autograd.Functions may, see none_is_no_gradient)
+        if dy is not None:
+            try:
+                if fn.saved_versions is not None:
+                    fn._check_versions()
+                grads = fn.backward(dy)
+            except Exception as exc:
+                if debug:
+                    anomaly.add_creation_note(exc, fn)
+                raise
+            if type(grads) is not tuple:
+                grads = (grads,)
+            inputs = fn.inputs
+            if len(grads) != len(inputs):
+                raise RuntimeError(f"{fn.name}.backward returned {len(grads)} gradients for "
+                                   f"{len(inputs)} inputs")
+            checked = []
+            for i, (x, dx, needed) in enumerate(zip(inputs, grads, fn.needs_input_grad)):
+                if not needed:
                     checked.append(None)
                     continue
-                dx = _checked_grad(fn, i, dx, x)
-            checked.append(dx)
-            if check_nan:
-                anomaly.check_grad(fn, i, dx, x, dy)
-            parent = x._fn
-            if parent is None or x._retains_grad:
-                key = id(x)
-                finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
-            if parent is not None:
-                pending[parent] = dx if parent not in pending else pending[parent] + dx
-        if on_node is not None:
-            on_node(fn, dy, tuple(checked))
+                data = x._data
+                if (type(dx) is not type(data) or dx.shape != data.shape
+                        or dx.dtype != data.dtype):
+                    if dx is None and fn.none_is_no_gradient:
+                        checked.append(None)
+                        continue
+                    dx = _checked_grad(fn, i, dx, x)
+                checked.append(dx)
+                if check_nan:
+                    anomaly.check_grad(fn, i, dx, x, dy)
+                parent = x._fn
+                if parent is None or x._retains_grad:
+                    key = id(x)
+                    finished[key] = (x, dx if key not in finished else finished[key][1] + dx)
+                if parent is not None:
+                    pending[parent] = dx if parent not in pending else pending[parent] + dx
+            if on_node is not None:
+                on_node(fn, dy, tuple(checked))
         if fn._thaw is not None:
             # anomaly mode: backward has read what this node saved, so its tensors are
             # writable again, even with retain_graph (an optimizer step between two

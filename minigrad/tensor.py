@@ -9,7 +9,7 @@ import numpy as np
 
 from ._check import check_bool, check_int, check_shape
 from . import anomaly, backend, dtypes
-from .dtypes import _is_cupy, to_array
+from .dtypes import _is_array, _is_cupy, to_array
 from .grad_mode import is_grad_enabled
 
 __all__ = ["Tensor", "tensor", "as_tensor"]
@@ -583,7 +583,7 @@ class Tensor:
     # -- comparisons: boolean tensors, no gradient ---------------------------------------
     def _compare(self, other, ufunc):
         other = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, (np.ndarray, np.generic)) or _is_cupy(other):
+        if _is_array(other):
             if backend.device_of(other) != self.device:
                 raise RuntimeError(f"comparison between a tensor on {self.device} and an "
                                    f"array on {backend.device_of(other)}")

@@ -8,7 +8,7 @@ the plumbing can be unit-tested with stand-ins on a machine without a GPU.
 """
 import numpy as np
 
-from .process_group import DistributedError, ReduceOp
+from .process_group import DistributedError, ReduceOp, _Done
 
 __all__ = ["NCCLBackend"]
 
@@ -110,11 +110,3 @@ class NCCLBackend:
             self.mpi_comm.Free()
         except Exception:       # noqa: BLE001 - already gone at exit
             pass
-
-
-class _Done:
-    def Test(self):
-        return True
-
-    def Wait(self):
-        pass

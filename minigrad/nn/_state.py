@@ -3,11 +3,8 @@ before the caller writes anything, so a failed load changes nothing."""
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _is_cupy
-
-
-def _is_array(value):
-    return isinstance(value, (np.ndarray, np.generic)) or _is_cupy(value)
+from ..dtypes import _is_array
+from ..tensor import Tensor
 
 
 def match_state_dict(targets, state_dict, strict, owner):

@@ -135,19 +135,20 @@ class Module:
             raise AttributeError(f"cannot assign {what} {name!r} before Module.__init__() "
                                  f"call: call super().__init__() first in {cls}.__init__")
 
-    def _check_name(self, what, name):
+    def _check_new(self, what, name, store):
+        """Raise unless ``name`` can be registered as a ``what`` kept in ``self.<store>``."""
+        self._check_initialized(what, name)
         if not isinstance(name, str):
             raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
         if not name or "." in name:
             raise KeyError(f"{what} name must be a non-empty string without '.', "
                            f"got {name!r}")
+        if hasattr(self, name) and name not in self.__dict__[store]:
+            raise KeyError(f"attribute {name!r} already exists")
 
     def register_parameter(self, name, param):
         """Add ``param`` (a :class:`Parameter`, or None for an absent one) as ``name``."""
-        self._check_initialized("parameter", name)
-        self._check_name("parameter", name)
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute {name!r} already exists")
+        self._check_new("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"{name!r} (minigrad.nn.Parameter or None required)")
@@ -158,10 +159,7 @@ class Module:
 
         Buffers follow ``to()`` and, if ``persistent``, are saved by ``state_dict()``.
         """
-        self._check_initialized("buffer", name)
-        self._check_name("buffer", name)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute {name!r} already exists")
+        self._check_new("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"{name!r} (a Tensor or None required)")
@@ -173,10 +171,7 @@ class Module:
 
     def add_module(self, name, module):
         """Add a sub-Module (or None) as ``name``."""
-        self._check_initialized("module", name)
-        self._check_name("module", name)
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute {name!r} already exists")
+        self._check_new("module", name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module

@@ -24,6 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import backend
+from ..dtypes import _is_array
 from ..grad_mode import enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled, no_grad
 from ..tensor import Tensor
 
@@ -398,11 +399,6 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
-
-
-def _is_array(value):
-    return isinstance(value, (np.ndarray, np.generic)) or \
-        type(value).__module__.split(".")[0] == "cupy"
 
 
 def _copy_value(value):
