@@ -3,12 +3,14 @@ buffers, 4 KiB to 64 MiB of float32, and the share of DDP's gradient averaging i
 step of the seed000 CNN.
 
     mpiexec -n 2 python -m benchmarks.allreduce_bench [--max-mib 64] [--reps 20]
-        [--cnn-steps 20] [--bucket-cap-mb 25] [--json F]
+        [--cnn-steps 20] [--bucket-cap-mb 25] [--json F] [--plot F.png]
 
 Each size is timed as the median of ``--reps`` calls after 3 warm-up calls, the two
 implementations alternating, each call after a barrier (the max over the ranks).
 Bandwidth is the algorithm bandwidth, bytes / time; the ratio column is minigrad's
-bandwidth over mpi4py's (goal ≥ 0.95).  Rank 0 prints the table.
+bandwidth over mpi4py's (goal ≥ 0.95).  Rank 0 prints the table, then a picture of where
+the time goes (``picture``: the CNN step split into compute and communication, and the
+bandwidth per size, as text bars); ``--plot`` also draws them with matplotlib.
 """
 import argparse
 import json
@@ -77,6 +79,7 @@ def main(argv=None):
                              "gradient allreduce (0: skip)")
     parser.add_argument("--bucket-cap-mb", type=float, default=25)
     parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--plot", default=None, help="also draw the pictures into this PNG")
     args = parser.parse_args(argv)
 
     from mpi4py import MPI
@@ -114,12 +117,65 @@ def main(argv=None):
                   f"a step", flush=True)
     if rank == 0:
         print(f"world size {world}; float32; median of {args.reps} calls (5× that ≤ 256 KiB, "
-              f"a quarter ≥ 16 MiB)")
+              f"a quarter ≥ 16 MiB)\n")
+        print("\n".join(picture(rows, cnn if args.cnn_steps else None)), flush=True)
+        if args.plot:
+            plot(rows, cnn if args.cnn_steps else None, args.plot)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"world_size": world, "rows": rows,
                            "cnn": cnn if args.cnn_steps else None}, f, indent=1)
     dist.destroy_process_group()
+
+
+def picture(rows, cnn, width=48):
+    """Text bars: a DDP step of the CNN split into compute (the ``no_sync`` step) and
+    communication plus waiting (the rest), then minigrad's allreduce bandwidth per size
+    (mpi4py's in brackets)."""
+    lines = []
+    if cnn:
+        step, local = cnn["step_ms"], min(cnn["local_ms"], cnn["step_ms"])
+        compute = round(width * local / step)
+        lines += ["where a DDP step's time goes (seed000 CNN, batch 32 per rank):",
+                  f"  step {step:5.1f} ms |{'█' * compute}{'▒' * (width - compute)}|",
+                  f"  █ compute {local:.1f} ms ({local / step:.1%})   ▒ communication and "
+                  f"waiting {step - local:.1f} ms ({(step - local) / step:.1%})", ""]
+    top = max(row["minigrad_GBps"] for row in rows)
+    lines.append("allreduce bandwidth, minigrad (mpi4py), GB/s:")
+    for row in rows:
+        nbytes = row["bytes"]
+        size = f"{nbytes // 2**20} MiB" if nbytes >= 2**20 else f"{nbytes // 1024} KiB"
+        bar = "█" * max(1, round(width * row["minigrad_GBps"] / top))
+        lines.append(f"  {size:>8} |{bar:<{width}}| {row['minigrad_GBps']:.2f} "
+                     f"({row['mpi4py_GBps']:.2f})")
+    return lines
+
+
+def plot(rows, cnn, path):
+    """The same two pictures as a PNG (matplotlib)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2 if cnn else 1, figsize=(11 if cnn else 6, 4), squeeze=False)
+    ax = axes[0][0]
+    sizes = [row["bytes"] for row in rows]
+    ax.plot(sizes, [row["mpi4py_GBps"] for row in rows], "o-", label="mpi4py Allreduce")
+    ax.plot(sizes, [row["minigrad_GBps"] for row in rows], "s--",
+            label="minigrad.distributed.all_reduce")
+    ax.set(xscale="log", xlabel="message (bytes)", ylabel="algorithm bandwidth (GB/s)",
+           title="allreduce, float32, in place")
+    ax.legend()
+    if cnn:
+        ax = axes[0][1]
+        local = min(cnn["local_ms"], cnn["step_ms"])
+        ax.barh(["DDP step"], [local], height=0.4, label="compute (no_sync step)")
+        ax.barh(["DDP step"], [cnn["step_ms"] - local], left=[local], height=0.4,
+                label="communication and waiting")
+        ax.set(xlabel="ms", title="seed000 CNN, batch 32 per rank", ylim=(-0.5, 1.2))
+        ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 _MPI = None

@@ -68,6 +68,27 @@ for seed, (dtype, size) in enumerate((d, s) for d in DTYPES for s in SIZES):
         np.testing.assert_allclose(out.astype("float64"), total.astype("float64"),
                                    rtol=1e-2, atol=1e-2)
         checks += 1
+# all_reduce's short path skips the dtype and layout tests for the small array that
+# passed them last: the same tensor twice, then arrays that must not take it
+group = dist.process_group._group
+t = minigrad.tensor(np.full(1024, rank + 1.0, np.float32))
+dist.all_reduce(t)
+dist.all_reduce(t)
+total = world * (world + 1) / 2
+np.testing.assert_array_equal(t._data, np.full(1024, world * total, np.float32))
+assert group.last_native is t._data
+for other in (np.asfortranarray(np.full((4, 3), rank + 1.0, np.float32)),   # F order
+              np.full(5, rank + 1.0, np.float16), np.full(5, rank % 2 == 0)):  # not native
+    u = minigrad.tensor(other)
+    dist.all_reduce(u)
+    want = np.full(other.shape, total if other.dtype != bool else True).astype(other.dtype)
+    np.testing.assert_array_equal(u._data, want)
+    assert group.last_native is t._data
+big = minigrad.tensor(np.ones(1 << 15, np.float32))     # 128 KiB: checked, not retained
+dist.all_reduce(big)
+np.testing.assert_array_equal(big._data, world)
+assert group.last_native is t._data
+checks += 5
 dist.barrier()
 print(f"rank {rank}: {checks} collective checks passed", flush=True)
 dist.destroy_process_group()
