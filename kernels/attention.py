@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from ._arrays import array_module, flat, half_via_single
-from ._fastmath import exp_nonpositive
+from ._fastmath import exp_nonpositive, exp_nonpositive_of
 from .memory import empty
 
 
@@ -412,9 +412,9 @@ def _softmax_tile(s, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step, has
                 for c in range(nb):
                     s[h, r, c] = 0.0
                 continue
-            part = 0.0
+            part, shift = 0.0, dt(new)     # e^x in the scores' precision
             for c in range(n):
-                p = exp_nonpositive(s[h, r, c] - new)
+                p = exp_nonpositive_of(s[h, r, c] - shift)
                 s[h, r, c] = p
                 part += p
             for c in range(n, nb):
@@ -533,7 +533,7 @@ def _gradient_tile(s, dp, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step
                 x = s[h, r, c] * scale
                 if has_mask:
                     x += mask[b * mask_step + i, j0 + c]
-                p = exp_nonpositive(x - top)
+                p = exp_nonpositive_of(x - top)
                 keep = drop[b, i, j0 + c] if has_drop else 1.0
                 s[h, r, c] = p * keep
                 dp[h, r, c] = p * (dp[h, r, c] * keep - d) * scale

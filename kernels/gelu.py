@@ -24,7 +24,7 @@ import numba
 import numpy as np
 
 from ._arrays import array_module, compiled_floats, flat, is_cupy
-from ._fastmath import exp_nonpositive
+from ._fastmath import exp_nonpositive, exp_nonpositive_of
 from .erf import erf_cupy, erf_numpy
 from .memory import empty
 
@@ -65,7 +65,8 @@ def _cdf(x):
 
 # ---------------------------------------------------------------------------------------
 # Numba: one pass each, single-threaded (see minigrad_kernels.DEFAULTS), over 1-D views of
-# C-contiguous float arrays, in float64 whatever the arrays' dtype.
+# C-contiguous float arrays: the tanh form in the arrays' precision, the exact form in
+# float64.
 #
 # No SVML here: np.tanh or math.exp in a loop is a scalar libm call per element, and the
 # loop does not vectorise.  The loops below need no tanh at all.  With p = e^(−2|u|):
@@ -74,40 +75,49 @@ def _cdf(x):
 #     1 − tanh²u = 4p/(1 + p)²                                = p/(1 + p)   (u < 0)
 #
 # which have no cancellation (unlike 1 + tanh u near u → −∞, or 1 − 2/(e^(2u) + 1) near 0),
-# and p comes from ``_fastmath.exp_nonpositive``: multiply-adds only, which LLVM
+# and p comes from ``_fastmath.exp_nonpositive_of``: multiply-adds only, which LLVM
 # vectorises.  error_model="numpy": Numba's default checks every float division for a
 # zero divisor (to raise ZeroDivisionError), and that branch alone keeps the loop scalar.
 
 @numba.njit(inline="always")
-def _tanh_terms(u):
-    """(½(1 + tanh u), 1 − tanh²u) from p = e^(−2|u|), each to a few ulp of float64."""
-    p = exp_nonpositive(-2.0 * abs(u))
-    d = 1.0 / (1.0 + p)
-    return (d if u >= 0.0 else p * d), 4.0 * p * d * d
+def _tanh_terms(u, dt):
+    """(½(1 + tanh u), 1 − tanh²u) from p = e^(−2|u|), in the precision of ``dt`` (u's
+    type: float32 or float64), each to a few ulp of it."""
+    p = exp_nonpositive_of(dt(-2.0) * abs(u))
+    d = dt(1.0) / (dt(1.0) + p)
+    return (d if u >= 0.0 else p * d), dt(4.0) * p * d * d
 
 
 @numba.njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def _tanh_terms_loop(u, half_one_plus_t, one_minus_t2):
     """The two terms over an array (for the tests of the vectorised tanh)."""
+    dt = u.dtype.type
     for i in range(u.size):
-        half_one_plus_t[i], one_minus_t2[i] = _tanh_terms(u[i])
+        half_one_plus_t[i], one_minus_t2[i] = _tanh_terms(u[i], dt)
 
+
+# float32 arrays are computed in float32 (twice the lanes of float64, and the float32 e^x:
+# a few ulp of float32, like NumPy's own float32 tanh), float64 arrays in float64.
 
 @numba.njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def _gelu_tanh_loop(x, y):
+    dt = x.dtype.type
+    c, a = dt(_SQRT_2_OVER_PI), dt(_A)
     for i in range(x.size):
-        v = np.float64(x[i])
-        s, _ = _tanh_terms(_SQRT_2_OVER_PI * v * (1.0 + _A * v * v))
+        v = x[i]
+        s, _ = _tanh_terms(c * v * (dt(1.0) + a * v * v), dt)
         y[i] = v * s
 
 
 @numba.njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def _gelu_tanh_backward_loop(dy, x, dx):
+    dt = x.dtype.type
+    c, a = dt(_SQRT_2_OVER_PI), dt(_A)
     for i in range(x.size):
-        v = np.float64(x[i])
-        s, sech2 = _tanh_terms(_SQRT_2_OVER_PI * v * (1.0 + _A * v * v))
-        du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _A * v * v)
-        dx[i] = dy[i] * (s + 0.5 * v * sech2 * du)
+        v = x[i]
+        s, sech2 = _tanh_terms(c * v * (dt(1.0) + a * v * v), dt)
+        du = c * (dt(1.0) + dt(3.0) * a * v * v)
+        dx[i] = dy[i] * (s + dt(0.5) * v * sech2 * du)
 
 
 # The exact form calls libm's erfc per element (no vectorised erf here): still one pass

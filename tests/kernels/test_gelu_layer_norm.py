@@ -32,6 +32,27 @@ def test_exp_below_the_clamp_and_at_the_ends():
     assert (out[3:] == 0).all()
 
 
+def test_float32_exp_is_within_one_ulp():
+    """The float32 polynomial (Cody–Waite reduction, 2ⁿ from its bits) against the exactly
+    rounded e^x on 10⁶ points of [−87, 0] and the ends; exp_nonpositive_of dispatches on
+    the precision (a float64 array gets the float64 polynomial's values)."""
+    z = np.concatenate([np.linspace(-87, 0, 10**6, dtype=np.float32),
+                        np.float32([0.0, -0.0, -1e-8, -1e-30, 1e-7])])
+    out = np.empty_like(z)
+    _fastmath.exp_nonpositive_of_loop(z, out)
+    np.testing.assert_array_max_ulp(out, np.exp(z.astype(np.float64)).astype(np.float32),
+                                    maxulp=1)
+    below = np.float32([-87.5, -1e30, -np.inf])
+    out = np.empty_like(below)
+    _fastmath.exp_nonpositive_of_loop(below, out)
+    assert (out == 0).all()
+    z64 = z.astype(np.float64)
+    got, want = np.empty_like(z64), np.empty_like(z64)
+    _fastmath.exp_nonpositive_of_loop(z64, got)
+    _fastmath.exp_nonpositive_loop(z64, want)
+    np.testing.assert_array_equal(got, want)
+
+
 def _terms(u):
     half, sech2 = np.empty_like(u), np.empty_like(u)
     gelu._tanh_terms_loop(u, half, sech2)
@@ -62,6 +83,25 @@ def test_tanh_terms_round_to_float32_like_numpy(u):
     u64 = u.astype(np.float64)
     want = (1 / (1 + np.exp(-2 * u64))).astype(np.float32)
     np.testing.assert_array_max_ulp(half.astype(np.float32), want, maxulp=1)
+
+
+@given(hnp.arrays(np.float32, st.integers(1, 300),
+                  elements=st.floats(-40.0, 40.0, allow_nan=False, width=32)))
+def test_tanh_terms_in_float32_are_within_a_few_ulp(u):
+    """Computed in float32 (float32 arrays' path): ½(1 + tanh u) within 3 ulp of the exact
+    value, 1 − tanh²u within 4 (each ulp of float32 at its own magnitude)."""
+    half, sech2 = _terms(u)
+    assert half.dtype == sech2.dtype == np.float32
+    u64 = u.astype(np.float64)
+    p = np.exp(-2 * np.abs(u64))
+    want_half = np.where(u64 >= 0, 1 / (1 + p), p / (1 + p)).astype(np.float32)
+    want_sech2 = (4 * p / (1 + p) ** 2).astype(np.float32)
+    # below e^−87 p is 0 in float32: both terms are then 0 where the exact value is < 1e-37
+    tiny = want_sech2 < 1e-37
+    np.testing.assert_array_max_ulp(half[~tiny | (u64 > 0)], want_half[~tiny | (u64 > 0)],
+                                    maxulp=3)
+    np.testing.assert_array_max_ulp(sech2[~tiny], want_sech2[~tiny], maxulp=4)
+    assert (sech2[tiny] < 1e-37).all()
 
 
 @pytest.mark.parametrize("approximate", ["tanh", "none"])
