@@ -254,10 +254,9 @@ def _sgemm_peak(runner_types):
 
 
 def machine_info():
+    from .machine import openblas_env
     info = {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE")}
+            "cpu_count": os.cpu_count(), **openblas_env()}
     import numpy
     info["numpy"] = numpy.__version__
     try:
@@ -308,14 +307,10 @@ def main(argv=None):
         if not minigrad.__file__.startswith(os.path.abspath(args.minigrad_path)):
             raise RuntimeError(f"asked for minigrad from {args.minigrad_path}, imported "
                                f"{minigrad.__file__}")
-    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ
-                                    or "OPENBLAS_L2_SIZE" in os.environ):
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        rest = [a for a in (argv if argv is not None else sys.argv[1:])
-                if a != "--unset-openblas-env"]
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_throughput"] + rest,
-                  env)
+    if args.unset_openblas_env:
+        from .machine import reexec_without_openblas_env
+        reexec_without_openblas_env("benchmarks.cnn_throughput",
+                                    argv if argv is not None else sys.argv[1:])
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     runner_types = [MinigradRunner]
     if args.worker != "minigrad":      # a minigrad worker never imports PyTorch
@@ -356,7 +351,9 @@ def main(argv=None):
     info = machine_info()
     print(f"\nBLAS: {info['blas']}")
     print(f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']} "
-          f"OPENBLAS_L2_SIZE={info['OPENBLAS_L2_SIZE']}  threads={args.threads}")
+          f"OPENBLAS_L2_SIZE={info['OPENBLAS_L2_SIZE']}"
+          + (" (unset by --unset-openblas-env)" if info["openblas_env_unset_by_harness"]
+             else "") + f"  threads={args.threads}")
     print(f"\n{'model':<6}{'batch':>6}{'minigrad/s':>13}{'pytorch/s':>12}{'ratio':>8}"
           f"{'page faults/step (minigrad, pytorch)':>40}")
     for r in results:

@@ -2,7 +2,7 @@
 
     python -m benchmarks.gpt_vs_pytorch [--config full|quick] [--quick] [--iters 500]
         [--steps 20] [--warmup 3] [--repeats 3] [--tokens 64,256] [--threads 2]
-        [--out results.json] [--skip accuracy,train,sample]
+        [--out results.json] [--skip accuracy,train,sample] [--unset-openblas-env]
 
 The twin (``torch_gpt``) is the same model written with ``torch.nn``: the same module
 names (``wte``, ``h.0.attn.c_attn``, …, ``lm_head`` tied to ``wte``), the same fused qkv,
@@ -29,8 +29,11 @@ identical.  Three questions, one table each:
 
 BLAS / intra-op threads: ``--threads`` (default 2: this machine has 2 cores) is applied to
 both frameworks in every process: ``torch.set_num_threads`` for PyTorch, threadpoolctl's
-limit on the BLAS for minigrad.  JSON out; the tables are printed last.  PyTorch is
-optional: without it only minigrad's figures are given.
+limit on the BLAS for minigrad.  ``--unset-openblas-env`` re-runs the command with
+``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset (a machine may set them to pin an
+older kernel; PyTorch's MKL ignores them, so they weigh on minigrad's matrix products
+only); the header says which kernel settings the run had.  JSON out; the tables are
+printed last.  PyTorch is optional: without it only minigrad's figures are given.
 """
 import argparse
 import json
@@ -43,6 +46,8 @@ import sys
 import time
 
 import numpy as np
+
+from .machine import openblas_env
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -401,9 +406,16 @@ def main(argv=None):
                              "docs/examples/gpt_chars.py trains; default: glibc's own")
     parser.add_argument("--skip", default="", help="comma list of accuracy,train,sample")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--unset-openblas-env", action="store_true",
+                        help="re-run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (for "
+                             "this command and its workers only)")
     parser.add_argument("--worker", choices=["minigrad", "pytorch"], help=argparse.SUPPRESS)
     parser.add_argument("--task", choices=["train", "sample"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.unset_openblas_env and not args.worker:
+        from .machine import reexec_without_openblas_env
+        reexec_without_openblas_env("benchmarks.gpt_vs_pytorch",
+                                    argv if argv is not None else sys.argv[1:])
     if args.quick:
         args.config, args.steps, args.warmup, args.repeats = "quick", 2, 1, 1
         args.tokens = "8,24" if args.tokens == "64,256" else args.tokens
@@ -423,7 +435,8 @@ def main(argv=None):
     result = {"config": {**cfg, "name": args.config}, "threads": args.threads,
               "malloc": args.malloc,
               "frameworks": frameworks, "python": platform.python_version(),
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          **openblas_env()}}
     if torch_available():
         import torch
         result["torch_version"] = torch.__version__
@@ -456,6 +469,12 @@ def print_tables(result, tokens):
           f"{cfg['n_embd']} wide, block {cfg['block_size']}, batch {cfg['batch_size']}; "
           f"{result['threads']} threads each (torch.set_num_threads / threadpoolctl); "
           f"glibc malloc: {result.get('malloc', 'default')} (both)")
+    blas = result["machine"]
+    if "OPENBLAS_CORETYPE" in blas:
+        print(f"OPENBLAS_CORETYPE={blas['OPENBLAS_CORETYPE']} "
+              f"OPENBLAS_L2_SIZE={blas['OPENBLAS_L2_SIZE']}"
+              + (" (unset by --unset-openblas-env)" if blas["openblas_env_unset_by_harness"]
+                 else ""))
     if "accuracy" in result:
         print(f"\n(a) validation loss after {cfg['iters']} iterations, same init, batches "
               f"and recipe ({EVAL_BATCHES} validation batches)")

@@ -36,7 +36,6 @@ LEVEL_SETTINGS = {
                  e2e=("A,B,C", 30, 5, 5)),
 }
 ROTATION_LIMIT_BYTES = 512 * 2**20
-OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def parse_args(argv):
@@ -69,18 +68,6 @@ def parse_args(argv):
                         help="re-run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, both "
                              "together, for this process only")
     return parser.parse_args(argv)
-
-
-def reexec_without_openblas_env(argv, environ=os.environ, execve=os.execve):
-    """Replace this process by the same command with both OpenBLAS variables unset (OpenBLAS
-    reads them once, when it is loaded: they cannot be changed in a running process).
-    Nothing happens when neither is set."""
-    if not any(v in environ for v in OPENBLAS_VARS):
-        return
-    env = {k: v for k, v in environ.items() if k not in OPENBLAS_VARS}
-    env["MINIGRAD_BENCH_UNSET_OPENBLAS"] = "1"     # so that the report can say so
-    sys.stdout.flush()
-    execve(sys.executable, [sys.executable, "-m", "benchmarks"] + list(argv), env)
 
 
 def _wanted(op, selection):
@@ -366,7 +353,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     if args.unset_openblas_env:
-        reexec_without_openblas_env(argv)
+        machine.reexec_without_openblas_env("benchmarks", argv)
     try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)

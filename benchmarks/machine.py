@@ -16,6 +16,30 @@ import time
 
 import numpy as np
 
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def reexec_without_openblas_env(module, argv, environ=os.environ, execve=os.execve):
+    """Replace this process by ``python -m module *argv`` with both OpenBLAS variables unset
+    (OpenBLAS reads them once, when it is loaded: they cannot be changed in a running
+    process; worker processes inherit the environment).  Nothing happens when neither is
+    set.  ``openblas_env()`` then says the benchmark unset them."""
+    if not any(v in environ for v in OPENBLAS_VARS):
+        return
+    env = {k: v for k, v in environ.items() if k not in OPENBLAS_VARS}
+    env["MINIGRAD_BENCH_UNSET_OPENBLAS"] = "1"     # so that the report can say so
+    sys.stdout.flush()
+    execve(sys.executable, [sys.executable, "-m", module] + list(argv), env)
+
+
+def openblas_env():
+    """The OpenBLAS variables of this process, and whether a benchmark unset them."""
+    return {"OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+            "openblas_env_unset_by_harness":
+                os.environ.get("MINIGRAD_BENCH_UNSET_OPENBLAS") == "1"}
+
+
 PEAK_SIZES = {"tiny": (256, 8 * 2**20), "quick": (1024, 128 * 2**20),
               "full": (2048, 256 * 2**20)}      # (GEMM n, bytes copied) per level
 
@@ -80,11 +104,7 @@ def machine_info(threads):
             else os.cpu_count(),
             "threads": threads, "platform": platform.platform(),
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
-            "openblas_env_unset_by_harness":
-                os.environ.get("MINIGRAD_BENCH_UNSET_OPENBLAS") == "1",
-            "blas": blas_info(), "versions": versions()}
+            **openblas_env(), "blas": blas_info(), "versions": versions()}
     torch = sys.modules.get("torch")       # only when the run compares with PyTorch
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import cases, harness
+from benchmarks import cases, harness, machine
 from minigrad_kernels.erf import erf_numpy
 from minigrad import backend
 
@@ -227,12 +227,12 @@ def test_unset_openblas_env_reexecutes_without_both_variables():
     """Checked on a copy of the environment: the test process's own is never changed."""
     calls = []
     environ = {"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512k"}
-    harness.reexec_without_openblas_env(["--quick"], environ,
+    machine.reexec_without_openblas_env("benchmarks", ["--quick"], environ,
                                         lambda *args: calls.append(args))
     ((executable, command, env),) = calls
     assert command[1:] == ["-m", "benchmarks", "--quick"]
     assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
     assert env["PATH"] == "/bin" and env["MINIGRAD_BENCH_UNSET_OPENBLAS"] == "1"
-    harness.reexec_without_openblas_env(["--quick"], {"PATH": "/bin"},
+    machine.reexec_without_openblas_env("benchmarks", ["--quick"], {"PATH": "/bin"},
                                         lambda *args: calls.append(args))
     assert len(calls) == 1                     # neither set: nothing to re-execute
