@@ -381,7 +381,7 @@ TILE_BYTES = 1 << 20
 def _tiles(q, keys):
     """(heads, rows, keys) of one tile for q (B, L, E) against ``keys`` keys."""
     nbatch, length = q.shape[:2]
-    rows, cols = min(length, TILE_ROWS), min(keys, TILE_KEYS)
+    rows, cols = max(1, min(length, TILE_ROWS)), max(1, min(keys, TILE_KEYS))  # ≥ 1: steps
     heads = max(1, min(nbatch, TILE_BYTES // (rows * cols * q.dtype.itemsize)))
     return heads, rows, cols
 

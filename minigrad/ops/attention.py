@@ -28,19 +28,26 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, scale=1.0, is_causal=False, mask=None, dropout=None):
         batch, (length, keys) = q.shape[:-2], (q.shape[-2], k.shape[-2])
-        flat = [self.xp.ascontiguousarray(a.reshape(-1, *a.shape[-2:])) for a in (q, k, v)]
+        n = math.prod(batch)        # not -1: a reshape cannot infer it when L or S is 0
+        flat = [self.xp.ascontiguousarray(a.reshape(n, *a.shape[-2:])) for a in (q, k, v)]
         if mask is not None:        # (L, S) for every batch, or one per batch
-            mask = mask.reshape(-1, length, keys)
+            mask = mask.reshape(-1, length, keys) if mask.size else None
         if dropout is not None:
-            dropout = dropout.reshape(-1, length, keys)
+            dropout = dropout.reshape(n, length, keys)
         self.options = (scale, is_causal, mask, dropout)
-        y, lse = self.kernel("attention.forward")(*flat, *self.options)
+        if length == 0 or keys == 0:    # no query, or no key: out 0 (the kernels see L, S ≥ 1)
+            y = self.xp.zeros((n, length, v.shape[-1]), q.dtype)
+            lse = self.xp.full((n, length), -self.xp.inf, q.dtype)
+        else:
+            y, lse = self.kernel("attention.forward")(*flat, *self.options)
         self.save_for_backward(*flat, y, lse)
         self.shapes = (q.shape, k.shape, v.shape)
         return y.reshape(*batch, length, v.shape[-1])
 
     def backward(self, dy):
         q, k, v, y, lse = self.saved
+        if y.size == 0 or k.shape[1] == 0:      # nothing attended: no gradient flows
+            return tuple(self.xp.zeros(shape, q.dtype) for shape in self.shapes)
         dy = self.xp.ascontiguousarray(dy.reshape(y.shape))
         grads = self.kernel("attention.backward")(dy, q, k, v, y, lse, *self.options)
         return tuple(g.reshape(shape) for g, shape in zip(grads, self.shapes))

@@ -102,3 +102,18 @@ def monkeypatch_tiles():
         patch.setattr(attention, "TILE_KEYS", 8)
         patch.setattr(attention, "TILE_BYTES", 2 * 16 * 8 * itemsize)
         yield
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("length, keys", [(0, 3), (3, 0), (0, 0)])
+def test_empty_sequences(impl, length, keys):
+    """No query: empty outputs; no key: out 0 and lse −inf (the contract's row with no
+    key); every gradient 0, of its input's shape."""
+    q, k, v = (np.ones((2, n, 4), np.float32) for n in (length, keys, keys))
+    out, lse = getattr(attention, f"attention_forward_{impl}")(q, k, v, 0.5, True)
+    assert out.shape == (2, length, 4) and not out.any()
+    assert lse.shape == (2, length) and (lse == -np.inf).all()
+    grads = getattr(attention, f"attention_backward_{impl}")(np.ones_like(out), q, k, v,
+                                                             out, lse, 0.5, True)
+    for g, x in zip(grads, (q, k, v), strict=True):
+        assert g.shape == x.shape and not g.any()

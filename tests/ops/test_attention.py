@@ -75,6 +75,29 @@ def test_fully_masked_row_gives_zero_output_and_gradient():
     assert np.isfinite(k.grad.numpy()).all() and np.isfinite(v.grad.numpy()).all()
 
 
+@pytest.mark.parametrize("impl", ["numpy", "numba", "blas"])
+@pytest.mark.parametrize("batch, length, keys, ev", [(1, 0, 4, 3), (1, 4, 0, 3), (0, 4, 4, 3),
+                                                     (2, 4, 4, 0)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_empty_queries_keys_batch_or_values_match_pytorch(impl, batch, length, keys, ev,
+                                                          causal):
+    """No query: an empty output; no key: every row is 0 (PyTorch's answers), gradients 0;
+    the kernels are not called on empty sequences."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((batch, 2, n, d)) for n, d in
+              ((length, 5), (keys, 5), (keys, ev))]
+    ours = [minigrad.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    with minigrad.backend.use_kernels(attention=impl):
+        y = F.scaled_dot_product_attention(*ours, is_causal=causal)
+        y.sum().backward()
+    t = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=causal)
+    t.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), t.detach().numpy())
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
 def test_gradcheck_with_a_bias_mask_and_custom_scale():
     rng = np.random.default_rng(3)
     q, k, v = (minigrad.tensor(rng.standard_normal((2, 3, s, 4)), requires_grad=True)
