@@ -60,6 +60,8 @@ def forward_kernel(threads, dtype, index_target):
                 m = z
             elif m > neg_inf:
                 s += math.exp(z - m)
+            elif z != z:        # NaN while m is still −inf (it compares false): keep it in s
+                s = z
             if not index_target:
                 t_sum += target[row, k]
         sh_m[tid], sh_s[tid], sh_t[tid] = m, s, t_sum

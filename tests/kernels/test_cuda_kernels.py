@@ -261,3 +261,23 @@ def test_kernels_launch_on_cupys_current_stream(device_array):
         assert stream.ptr in _launch._streams
     stream.synchronize()
     np.testing.assert_allclose(cupy.asnumpy(c), a @ b, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("position", [0, 1, 5])
+def test_softmax_xent_row_with_a_nan_gives_nan(position, device_array):
+    """A NaN logit makes its row's loss and probabilities NaN, as in the reference, also
+    when it is the first value a thread reads (its running max still −inf: a NaN compares
+    false with everything, so the online sum used to skip it); other rows are unchanged."""
+    from minigrad_kernels.cuda.softmax_xent import softmax_xent_numba_cuda
+    from minigrad_kernels.softmax_xent import softmax_xent_numpy
+    logits = np.random.default_rng(0).standard_normal((3, 10)).astype(np.float32)
+    logits[1, position] = np.nan
+    target = np.array([2, 3, 4])
+    want_loss, want_probs = softmax_xent_numpy(logits, target)
+    loss, probs = softmax_xent_numba_cuda(device_array(logits), device_array(target),
+                                          threads=4)
+    loss, probs = host(loss), host(probs)
+    assert np.isnan(want_loss[1]) and np.isnan(want_probs[1]).all()
+    assert np.isnan(loss[1]) and np.isnan(probs[1]).all()
+    np.testing.assert_allclose(loss[[0, 2]], want_loss[[0, 2]], rtol=1e-5)
+    np.testing.assert_allclose(probs[[0, 2]], want_probs[[0, 2]], rtol=1e-5, atol=1e-7)
