@@ -5,7 +5,9 @@ Contract (every implementation):
     max_pool2d_forward(x, kernel, stride, padding) -> (y, arg)
     max_pool2d_backward(dy, arg, x_shape, kernel, stride, padding) -> dx
 
-    x (N, C, H, W); kernel, stride, padding: (h, w) pairs; padding counts as −∞.
+    x (N, C, H, W); kernel, stride, padding: (h, w) pairs; padding counts as −∞ and is at
+    most half the kernel (PyTorch's rule: every window holds an input element; the Numba
+    CUDA kernel refuses more).
     OH = (H + 2·ph − KH) // sh + 1, likewise OW.
     y[n, c, i, j] = max over the window at (i·sh − ph, j·sw − pw) of size KH × KW
     arg[n, c, i, j] = p·KW + q, the offset of the FIRST maximum in that window (int8 or

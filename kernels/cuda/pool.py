@@ -81,8 +81,17 @@ def _grid(total, threads):
     return min(blocks_for(total, threads), MAX_BLOCKS), threads
 
 
+def _check_padding(kernel, padding):
+    """Each window must hold an input element (the kernels read its first one): padding at
+    most half the kernel, PyTorch's rule, which F.max_pool2d enforces before any kernel."""
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"max_pool2d: padding {tuple(padding)} must be at most half the "
+                         f"kernel {tuple(kernel)}: a wider one makes windows with no input")
+
+
 def max_pool2d_forward_numba_cuda(x, kernel, stride, padding, threads=None):
     """One thread per output element (see the module docstring)."""
+    _check_padding(kernel, padding)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
@@ -96,6 +105,7 @@ def max_pool2d_forward_numba_cuda(x, kernel, stride, padding, threads=None):
 
 def max_pool2d_backward_numba_cuda(dy, arg, x_shape, kernel, stride, padding, threads=None):
     """One thread per input element, gathering from the windows that cover it."""
+    _check_padding(kernel, padding)
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     dx = empty(tuple(x_shape), like=dy)
     if dx.size:

@@ -281,3 +281,24 @@ def test_softmax_xent_row_with_a_nan_gives_nan(position, device_array):
     assert np.isnan(loss[1]) and np.isnan(probs[1]).all()
     np.testing.assert_allclose(loss[[0, 2]], want_loss[[0, 2]], rtol=1e-5)
     np.testing.assert_allclose(probs[[0, 2]], want_probs[[0, 2]], rtol=1e-5, atol=1e-7)
+
+
+def test_max_pool_padding_beyond_half_the_kernel_is_refused(device_array):
+    """With padding > kernel/2 a window can lie wholly in the padding, and the kernel would
+    read past the input: refused (PyTorch's rule, also F.max_pool2d's), before any launch;
+    padding of exactly half the kernel still matches the reference."""
+    from minigrad_kernels.cuda.pool import (max_pool2d_backward_numba_cuda,
+                                            max_pool2d_forward_numba_cuda)
+    from minigrad_kernels.pool import max_pool2d_forward_numpy
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        max_pool2d_forward_numba_cuda(device_array(x), (2, 2), (2, 2), (2, 1))
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        max_pool2d_backward_numba_cuda(device_array(np.zeros((1, 2, 4, 4), np.float32)),
+                                       device_array(np.zeros((1, 2, 4, 4), np.int8)),
+                                       x.shape, (3, 3), (2, 2), (1, 2))
+    want_y, want_arg = max_pool2d_forward_numpy(x, (3, 3), (2, 2), (1, 1))
+    y, arg = max_pool2d_forward_numba_cuda(device_array(x), (3, 3), (2, 2), (1, 1),
+                                           threads=8)
+    np.testing.assert_array_equal(host(y), want_y)
+    np.testing.assert_array_equal(host(arg), want_arg)
