@@ -22,6 +22,7 @@ from ._launch import SIMULATOR, launch, numba_type
 # (BM, BN, BK, TM, TN): 256 threads, 8×8 outputs each; under the simulator 16 threads
 DEFAULT_TILES = (128, 128, 8, 8, 8)
 SIMULATOR_TILES = (8, 8, 4, 2, 2)
+MAX_GRID_YZ = 65535       # CUDA's limit on a grid's y and z dimensions
 
 
 @functools.lru_cache(maxsize=None)
@@ -36,8 +37,9 @@ def gemm_kernel(bm, bn, bk, tm, tn, dtype):
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit
-    def gemm(a, b, c):
-        """c[z] = a[z or 0] @ b[z or 0];  a (Ba, M, K), b (Bb, K, N), c (B, M, N)."""
+    def gemm(a, b, c, y0, z0):
+        """c[z] = a[z or 0] @ b[z or 0];  a (Ba, M, K), b (Bb, K, N), c (B, M, N); this
+        launch covers the row tiles from y0 and the matrices from z0 (grid y/z ≤ 65 535)."""
         a_tile = cuda.shared.array((bk, bm), scalar)       # transposed: a_tile[k, m]
         b_tile = cuda.shared.array((bk, bn), scalar)
         acc = cuda.local.array((tm, tn), scalar)
@@ -45,11 +47,11 @@ def gemm_kernel(bm, bn, bk, tm, tn, dtype):
         b_row = cuda.local.array(tn, scalar)
         tid = cuda.threadIdx.x
         ty, tx = tid // tx_count, tid % tx_count
-        z = cuda.blockIdx.z
+        z = cuda.blockIdx.z + z0
         za = z if a.shape[0] > 1 else 0
         zb = z if b.shape[0] > 1 else 0
         m_size, k_size, n_size = a.shape[1], a.shape[2], b.shape[2]
-        m0, n0 = cuda.blockIdx.y * bm, cuda.blockIdx.x * bn
+        m0, n0 = (cuda.blockIdx.y + y0) * bm, cuda.blockIdx.x * bn
         for i in range(tm):
             for j in range(tn):
                 acc[i, j] = zero
@@ -100,9 +102,14 @@ def gemm3(a, b, tiles=None):
         c.fill(0)
         return c
     kernel, threads = gemm_kernel(bm, bn, bk, tm, tn, dtype.str)
-    grid = ((n + bn - 1) // bn, (m + bm - 1) // bm, batch)
-    launch(kernel, grid, threads, a, a.astype(dtype, copy=False),
-           b.astype(dtype, copy=False), c)
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    # grid y (row tiles) and z (matrices) are limited to 65 535 blocks: larger M or batches
+    # go in several launches, each told where it starts
+    row_tiles, col_tiles = (m + bm - 1) // bm, (n + bn - 1) // bn
+    for z0 in range(0, batch, MAX_GRID_YZ):
+        for y0 in range(0, row_tiles, MAX_GRID_YZ):
+            grid = (col_tiles, min(MAX_GRID_YZ, row_tiles - y0), min(MAX_GRID_YZ, batch - z0))
+            launch(kernel, grid, threads, a, a, b, c, y0, z0)
     return c
 
 
@@ -141,4 +148,6 @@ def kernel_signatures(dtype):
     kernel, _ = gemm_kernel(*DEFAULT_TILES, np.dtype(dtype).str)
     c3 = types.Array(scalar, 3, "C")
     strided = types.Array(scalar, 3, "A")              # transposed views (conv's dw)
-    return [("gemm", kernel, (c3, c3, c3)), ("gemm_strided", kernel, (c3, strided, c3))]
+    i64 = types.int64
+    return [("gemm", kernel, (c3, c3, c3, i64, i64)),
+            ("gemm_strided", kernel, (c3, strided, c3, i64, i64))]

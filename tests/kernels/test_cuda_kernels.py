@@ -302,3 +302,18 @@ def test_max_pool_padding_beyond_half_the_kernel_is_refused(device_array):
                                            threads=8)
     np.testing.assert_array_equal(host(y), want_y)
     np.testing.assert_array_equal(host(arg), want_arg)
+
+
+@pytest.mark.parametrize("a_batch, b_batch", [(5, 5), (5, 1), (1, 5)])
+def test_matmul_past_the_grid_limit_goes_in_several_launches(a_batch, b_batch, device_array,
+                                                             monkeypatch):
+    """Grid y (row tiles) and z (matrices) hold at most 65 535 blocks; with the limit
+    lowered to 2, a batch of 5 and 5 row tiles take 3 × 3 launches: every block must
+    compute the tile its launch offsets name."""
+    from minigrad_kernels.cuda import matmul as cuda_matmul
+    monkeypatch.setattr(cuda_matmul, "MAX_GRID_YZ", 2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((a_batch, 37, 6)).astype(np.float32)     # 37 rows: 5 tiles of 8
+    b = rng.standard_normal((b_batch, 6, 11)).astype(np.float32)
+    got = cuda_matmul.gemm3(device_array(a), device_array(b), tiles=(8, 8, 4, 2, 2))
+    np.testing.assert_allclose(host(got), np.matmul(a, b), rtol=1e-5, atol=1e-5)
