@@ -5,6 +5,7 @@ arrays, grid sizing, and launch configurations that shrink under the simulator.
 simulator replaces ``numba.cuda`` when numba is first imported, and kernels defined against a
 locally imported ``cuda`` would miss it.
 """
+import contextlib
 import os
 import sys
 
@@ -44,15 +45,34 @@ def device_view(array):
     return array
 
 
+_device_count = []    # CuPy's GPU count, read once
+
+
+def on_device_of(array):
+    """A context in which Numba works on the GPU that holds CuPy ``array``.
+
+    Numba keeps its own current device, apart from CuPy's: with several GPUs a kernel on
+    an array of GPU 1 would otherwise be launched on GPU 0 (Numba's default).  With one GPU
+    (or a NumPy array) there is nothing to choose and nothing is done."""
+    if not is_cupy(array):
+        return contextlib.nullcontext()
+    if not _device_count:
+        _device_count.append(sys.modules["cupy"].cuda.runtime.getDeviceCount())
+    if _device_count[0] < 2:
+        return contextlib.nullcontext()
+    return cuda.gpus[array.device.id]
+
+
 def launch(kernel, grid, block, like, *args):
-    """``kernel[grid, block, stream](*args)`` on ``like``'s stream, CuPy arrays viewed
-    without synchronisation."""
-    stream = launch_stream(like)
-    args = tuple(device_view(a) if hasattr(a, "shape") else a for a in args)
-    if stream == 0:
-        kernel[grid, block](*args)
-    else:
-        kernel[grid, block, stream](*args)
+    """``kernel[grid, block, stream](*args)`` on ``like``'s GPU and stream, CuPy arrays
+    viewed without synchronisation."""
+    with on_device_of(like):
+        stream = launch_stream(like)
+        args = tuple(device_view(a) if hasattr(a, "shape") else a for a in args)
+        if stream == 0:
+            kernel[grid, block](*args)
+        else:
+            kernel[grid, block, stream](*args)
 
 
 def blocks_for(n, threads):
