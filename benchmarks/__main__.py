@@ -2,7 +2,7 @@
 
 Exit status 1 when an implementation failed its correctness gate (``FAILED``) or an op has
 no cases (``NO CASES``): the run still reports everything, and a script such as
-benchmarks/run_gpu.sh can tell."""
+benchmarks/gpu_check.py can tell."""
 import sys
 
 from .harness import gate_failures, main
