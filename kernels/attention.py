@@ -386,6 +386,19 @@ def _tiles(q, keys):
     return heads, rows, cols
 
 
+def _spans(start, stop, step):
+    """(lo, hi) of the blocks of ``step`` from ``start`` to ``stop``, the last one ragged."""
+    return ((lo, min(stop, lo + step)) for lo in range(start, stop, step))
+
+
+def _matmul_into(a, b, dst, first, scratch):
+    """dst = a @ b on a row's first tile, dst += a @ b after it."""
+    if first:
+        np.matmul(a, b, out=dst)
+    else:
+        np.add(dst, np.matmul(a, b, out=scratch), out=dst)
+
+
 @numba.njit(cache=True, boundscheck=False, fastmath=_FAST)
 def _softmax_tile(s, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step, has_mask,
                   drop, has_drop, m, total, acc, first):
@@ -479,27 +492,21 @@ def attention_forward_blas(q, k, v, scale, is_causal=False, mask=None, dropout=N
     options = _mask_options(q, mask, dropout)
     kt = k.transpose(0, 2, 1)
     scale, causal = q.dtype.type(scale), bool(is_causal)
-    for h0 in range(0, nbatch, heads):
-        h1 = min(nbatch, h0 + heads)
+    for h0, h1 in _spans(0, nbatch, heads):
         nh = h1 - h0
-        for i0 in range(0, length, rows):
-            i1 = min(length, i0 + rows)
+        for i0, i1 in _spans(0, length, rows):
             nr = i1 - i0
             m[:nh, :nr], total[:nh, :nr] = -np.inf, 0.0
             acc = out[h0:h1, i0:i1]
             end = min(keys, i1) if causal else keys        # causal: no tile above it
             if end == 0:
                 acc[...] = 0.0
-            for j0 in range(0, end, cols):
-                j1 = min(end, j0 + cols)
+            for j0, j1 in _spans(0, end, cols):
                 tile = s[:nh, :nr, :j1 - j0]
                 np.matmul(q[h0:h1, i0:i1], kt[h0:h1, :, j0:j1], out=tile)
                 _softmax_tile(s, nh, nr, j1 - j0, h0, i0, j0, scale, causal, *options, m,
                               total, acc, j0 == 0)
-                if j0 == 0:
-                    np.matmul(tile, v[h0:h1, j0:j1], out=acc)
-                else:
-                    np.add(acc, np.matmul(tile, v[h0:h1, j0:j1], out=pv[:nh, :nr]), out=acc)
+                _matmul_into(tile, v[h0:h1, j0:j1], acc, j0 == 0, pv[:nh, :nr])
             _finish_rows(out, lse, m, total, nh, nr, h0, i0)
     return out, lse
 
@@ -542,14 +549,6 @@ def _gradient_tile(s, dp, nh, nr, nb, h0, i0, j0, scale, causal, mask, mask_step
                 dp[h, r, c] = 0.0
 
 
-def _matmul_into(a, b, dst, first, scratch):
-    """dst = a @ b on a row's first tile, dst += a @ b after it."""
-    if first:
-        np.matmul(a, b, out=dst)
-    else:
-        np.add(dst, np.matmul(a, b, out=scratch), out=dst)
-
-
 @half_via_single()
 def attention_backward_blas(dout, q, k, v, out, lse, scale, is_causal=False, mask=None,
                             dropout=None):
@@ -571,18 +570,15 @@ def attention_backward_blas(dout, q, k, v, out, lse, scale, is_causal=False, mas
     options = _mask_options(q, mask, dropout)
     kt, vt = k.transpose(0, 2, 1), v.transpose(0, 2, 1)
     scale, causal = q.dtype.type(scale), bool(is_causal)
-    for h0 in range(0, nbatch, heads):
-        h1 = min(nbatch, h0 + heads)
+    for h0, h1 in _spans(0, nbatch, heads):
         nh = h1 - h0
-        for j0 in range(0, keys, cols):
-            j1 = min(keys, j0 + cols)
+        for j0, j1 in _spans(0, keys, cols):
             nb = j1 - j0
             # causal: queries before j0 see none of these keys
             start = (j0 // rows) * rows if causal else 0
             if start >= length:                  # keys no query sees: no gradient
                 dk[h0:h1, j0:j1], dv[h0:h1, j0:j1] = 0.0, 0.0
-            for i0 in range(start, length, rows):
-                i1 = min(length, i0 + rows)
+            for i0, i1 in _spans(start, length, rows):
                 nr = i1 - i0
                 tile, dtile = s[:nh, :nr, :nb], dp[:nh, :nr, :nb]
                 np.matmul(q[h0:h1, i0:i1], kt[h0:h1, :, j0:j1], out=tile)
